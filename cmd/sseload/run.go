@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/sseload/sseload/loadgen"
+	"github.com/sseload/sseload/loadgen/jsonfield"
+	"github.com/sseload/sseload/reports"
+	"github.com/sseload/sseload/runner"
+	"github.com/sseload/sseload/scenarios"
+)
+
+const defaultInterval = time.Second
+
+const runExamples = `
+Examples:
+  sseload run seed                                   # the classic "nothing for 30 s, then everything at once"
+  sseload run seed --interval 500ms --events 6       # the same, faster
+  sseload run steady --connections 1000 --duration 60s
+  sseload run steady --only direct,nginx-sse         # a subset of the local targets
+  sseload run --topology none --target app=http://127.0.0.1:8080/events --connections 200 --duration 30s
+  sseload run ./my-scenario.yaml --out results/today
+
+Scenarios: %s (embedded), or a path to a .yaml file. Flags override its values.
+Local topology: the embedded origin, plus real nginx processes (stock and SSE-tuned
+configs from docker/nginx/) in front of it, all measured side by side.
+`
+
+// runFlags holds the flags of `sseload run` until they are merged into the
+// scenario; only flags the user set override the scenario.
+type runFlags struct {
+	fs *pflag.FlagSet
+
+	connections   int
+	duration      time.Duration
+	ramp          float64
+	mode          string
+	interval      time.Duration
+	events        int
+	payload       int
+	xaccel        bool
+	retry         int
+	maxEventBytes int
+
+	only         []string
+	topology     string
+	targets      []string
+	out          string
+	noProgress   bool
+	tsField      string
+	tsUnit       string
+	nginx        string
+	originListen string
+}
+
+func newRunFlags(stderr io.Writer) *runFlags {
+	f := &runFlags{fs: pflag.NewFlagSet("run", pflag.ContinueOnError)}
+	fs := f.fs
+	fs.SetOutput(stderr)
+	fs.SortFlags = false
+	fs.IntVarP(&f.connections, "connections", "c", 0, "concurrent streams per target")
+	fs.DurationVarP(&f.duration, "duration", "d", 0, "how long all streams are held after the ramp (0 with per-connection: until streams end)")
+	fs.Float64Var(&f.ramp, "ramp", 0, "connections opened per second, per target")
+	fs.StringVar(&f.mode, "mode", "", "origin mode: broadcast or per-connection")
+	fs.DurationVar(&f.interval, "interval", 0, "origin: time between publishes")
+	fs.IntVar(&f.events, "events", 0, "origin: events per stream (per-connection) or in total (broadcast, 0 = unlimited)")
+	fs.IntVar(&f.payload, "payload", 0, "origin: bytes of padding per event")
+	fs.BoolVar(&f.xaccel, "x-accel", false, "origin: send X-Accel-Buffering: no (nginx's per-response buffering switch)")
+	fs.IntVar(&f.retry, "retry", 0, "origin: send retry: MS at stream start")
+	fs.IntVar(&f.maxEventBytes, "max-event-bytes", 0, "largest line or event accepted; larger ends the stream with an error (default 1 MiB)")
+	fs.StringSliceVar(&f.only, "only", nil, "measure only these local targets (direct, nginx-stock, nginx-sse)")
+	fs.StringVar(&f.topology, "topology", runner.TopologyLocal, "local (embedded origin + nginx processes) or none (external --target only)")
+	fs.StringArrayVar(&f.targets, "target", nil, "external target NAME=URL (repeatable; with --topology none)")
+	fs.StringVarP(&f.out, "out", "o", "", "results directory (default results/<scenario>-<UTC time>)")
+	fs.BoolVar(&f.noProgress, "no-progress", false, "print plain progress lines instead of a live display")
+	fs.StringVar(&f.tsField, "timestamp-field", "", "JSON path of the publish time in event data, e.g. ts or meta.sent_ms (default sched, sseload's origin)")
+	fs.StringVar(&f.tsUnit, "timestamp-unit", "auto", "unit of --timestamp-field: auto (by magnitude), ns, us, ms or s")
+	fs.StringVar(&f.nginx, "nginx", "", "nginx binary for the local topology (default: nginx in PATH, then /usr/sbin/nginx)")
+	fs.StringVar(&f.originListen, "origin-listen", "127.0.0.1:0", "where the embedded origin listens")
+	return f
+}
+
+// scenario loads the named scenario and applies the flags the user set.
+func (f *runFlags) scenario(ref string) (scenarios.Scenario, error) {
+	sc, err := scenarios.Load(ref)
+	if err != nil {
+		return sc, usageError{err}
+	}
+	ch := f.fs.Changed
+	if ch("mode") {
+		sc.Mode = f.mode
+	}
+	if ch("connections") {
+		sc.Connections = f.connections
+	}
+	if ch("duration") {
+		sc.Duration = f.duration
+	}
+	if ch("ramp") {
+		sc.Ramp = f.ramp
+	}
+	if ch("interval") {
+		sc.Interval = f.interval
+	}
+	if ch("events") {
+		sc.Events = f.events
+	}
+	if ch("payload") {
+		sc.Payload = f.payload
+	}
+	if ch("x-accel") {
+		sc.XAccel = f.xaccel
+	}
+	if ch("retry") {
+		sc.RetryMS = f.retry
+	}
+	if ch("max-event-bytes") {
+		sc.MaxEventBytes = f.maxEventBytes
+	}
+	if ch("only") {
+		only, err := runner.OnlyTargets(f.only)
+		if err != nil {
+			return sc, usageError{err}
+		}
+		sc.Targets = only
+	}
+	if err := sc.Validate(); err != nil {
+		return sc, usageError{fmt.Errorf("%s with flags applied: %w", sc.Source, err)}
+	}
+	return sc, nil
+}
+
+func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
+	f := newRunFlags(stderr)
+	f.fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: sseload run [SCENARIO] [flags]\n\nFlags:\n%s", f.fs.FlagUsages())
+		fmt.Fprintf(stderr, runExamples, scenarios.Names())
+	}
+	if err := f.fs.Parse(args); err != nil {
+		if err == pflag.ErrHelp {
+			return exitOK, nil
+		}
+		return exitUsage, usageError{err}
+	}
+	if f.fs.NArg() > 1 {
+		return exitUsage, usagef("run takes one scenario, got %q", f.fs.Args())
+	}
+	ref := "steady"
+	if f.fs.NArg() == 1 {
+		ref = f.fs.Arg(0)
+	}
+	sc, err := f.scenario(ref)
+	if err != nil {
+		return exitUsage, err
+	}
+	unit, err := jsonfield.ParseUnit(f.tsUnit)
+	if err != nil {
+		return exitUsage, usagef("--timestamp-unit: %v", err)
+	}
+	if f.tsField != "" {
+		if _, err := jsonfield.ParsePath(f.tsField); err != nil {
+			return exitUsage, usagef("--timestamp-field: %v", err)
+		}
+	}
+	var external []loadgen.Target
+	for _, t := range f.targets {
+		tg, err := runner.ParseTarget(t)
+		if err != nil {
+			return exitUsage, usageError{err}
+		}
+		external = append(external, tg)
+	}
+	if f.topology != runner.TopologyLocal && f.topology != runner.TopologyNone {
+		return exitUsage, usagef("--topology %q: unknown (valid: %s, %s)", f.topology, runner.TopologyLocal, runner.TopologyNone)
+	}
+	if f.topology == runner.TopologyNone && len(external) == 0 {
+		return exitUsage, usagef("--topology none measures external endpoints: name at least one with --target NAME=URL")
+	}
+	if f.topology == runner.TopologyLocal && len(external) > 0 {
+		return exitUsage, usagef("--target measures external endpoints: add --topology none")
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		if _, ok := <-sigs; !ok {
+			return
+		}
+		fmt.Fprintln(stderr, "sseload: interrupted: closing streams and writing results (interrupt again to quit at once)")
+		cancel()
+		if _, ok := <-sigs; ok {
+			// Results are written by rename, so quitting now leaves either
+			// the complete files or none; child processes die with us.
+			os.Exit(exitInterrupted)
+		}
+	}()
+
+	prog := newProgress(stderr, f.noProgress)
+	opts := runner.Options{
+		Scenario:       sc,
+		Topology:       f.topology,
+		External:       external,
+		OriginListen:   f.originListen,
+		NginxPath:      f.nginx,
+		OutDir:         f.out,
+		TimestampField: f.tsField,
+		TimestampUnit:  unit,
+		Version:        version,
+		Command:        os.Args,
+		Started:        prog.start,
+		Warn:           prog.warn,
+	}
+	out, err := runner.Run(ctx, opts)
+	prog.stop()
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return exitInterrupted, err
+		}
+		return exitNotComplete, err
+	}
+	if err := reports.WriteText(stdout, out.Summary); err != nil {
+		return exitNotComplete, fmt.Errorf("print summary: %w", err)
+	}
+	fmt.Fprintf(stdout, "\nresults: %s\n", out.Dir)
+	if out.Summary.Interrupted {
+		return exitInterrupted, nil
+	}
+	return exitOK, nil
+}

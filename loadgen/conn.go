@@ -1,0 +1,177 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"mime"
+	"net"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sseload/sseload/loadgen/httpstream"
+	"github.com/sseload/sseload/loadgen/jsonfield"
+	"github.com/sseload/sseload/loadgen/sse"
+)
+
+// Connection states, in the order a stream goes through them.
+const (
+	stateConnecting uint8 = iota
+	stateSending
+	stateHead      // request sent, waiting for the response head
+	stateStreaming // 200 text/event-stream head received: EventSource is open
+	stateClosed
+)
+
+// conn is one EventSource stream. It is owned by its worker; it holds no
+// buffer of its own beyond what the decoder and parser keep for bytes that
+// straddle two reads.
+type conn struct {
+	w        *worker
+	t        *target
+	fd       int
+	state    uint8
+	gotEvent bool
+	start    time.Duration // since the engine's epoch, before connect
+	deadline time.Duration // connect deadline, since the epoch
+	out      []byte        // request bytes still to write (aliases t.request)
+	dec      httpstream.Decoder
+	parser   sse.Parser
+}
+
+var (
+	_ httpstream.Sink = (*conn)(nil)
+	_ sse.Handler     = (*conn)(nil)
+)
+
+// streamError is an error with the kind it is counted under.
+type streamError struct {
+	kind string
+	msg  string
+}
+
+func (e *streamError) Error() string { return e.msg }
+
+// Head is called by the decoder once the response head is parsed: the
+// moment EventSource would fire onopen (or fail the connection).
+func (c *conn) Head(h *httpstream.Head) error {
+	c.w.e.saveHead(c.t.index, headFields(h))
+	if h.Status != 200 {
+		return &streamError{ErrHTTPStatus, fmt.Sprintf("status %d %s (content-type %q): EventSource needs 200", h.Status, h.Reason, h.ContentType)}
+	}
+	if !isEventStream(h.ContentType) {
+		return &streamError{ErrContentType, fmt.Sprintf("content-type %q (status %d): EventSource needs text/event-stream", h.ContentType, h.Status)}
+	}
+	c.state = stateStreaming
+	st := &c.w.stats[c.t.index]
+	st.established.Add(1)
+	c.w.hists.record(c.t.index, TimeToHeaders, (time.Since(c.w.e.epoch) - c.start).Microseconds())
+	return nil
+}
+
+// Body passes de-framed body bytes to the SSE parser.
+func (c *conn) Body(p []byte) error { return c.parser.Feed(p, c) }
+
+// Event is called by the parser when a blank line dispatches an event; this
+// is the receipt time. Latency is receipt minus the event's scheduled
+// publish time, read from the event's data.
+func (c *conn) Event(ev *sse.Event) {
+	now := time.Now()
+	ti := c.t.index
+	st := &c.w.stats[ti]
+	st.events.Add(1)
+	if !c.gotEvent {
+		c.gotEvent = true
+		c.w.hists.record(ti, TimeToFirstEvent, (now.Sub(c.w.e.epoch) - c.start).Microseconds())
+	}
+	if !c.t.timed {
+		return
+	}
+	raw, ok := c.t.ts.Lookup(ev.Data)
+	if !ok {
+		return
+	}
+	pub, ok := jsonfield.UnixNanos(raw, c.w.e.cfg.TimestampUnit)
+	if !ok {
+		return
+	}
+	lat := now.UnixNano() - pub
+	if lat < -int64(time.Millisecond) {
+		st.skewed.Add(1)
+		return
+	}
+	st.timed.Add(1)
+	c.w.hists.record(ti, Latency, lat/int64(time.Microsecond))
+}
+
+// classify maps an error from the decoder, the parser or Head to its kind.
+func classify(err error) (kind, msg string) {
+	var se *streamError
+	switch {
+	case errors.As(err, &se):
+		return se.kind, se.msg
+	case errors.Is(err, sse.ErrTooLarge):
+		return ErrEventTooLarge, err.Error()
+	case errors.Is(err, httpstream.ErrMalformed), errors.Is(err, httpstream.ErrHeadTooLarge):
+		return ErrMalformed, err.Error()
+	}
+	return ErrRead, err.Error()
+}
+
+// isEventStream reports whether a Content-Type value is text/event-stream
+// (parameters such as charset allowed), as EventSource requires.
+func isEventStream(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		mt = strings.TrimSpace(strings.SplitN(ct, ";", 2)[0])
+	}
+	return strings.EqualFold(mt, "text/event-stream")
+}
+
+// headFields keeps the response head's status and the fields that tell
+// proxies apart (framing, encoding, buffering) for diagnosis.
+func headFields(h *httpstream.Head) map[string]string {
+	m := map[string]string{"status": strconv.Itoa(h.Status), "proto": h.Proto}
+	for _, f := range h.Fields {
+		switch f[0] {
+		case "content-type", "transfer-encoding", "content-encoding", "connection",
+			"content-length", "cache-control", "server", "x-accel-buffering":
+			m[f[0]] = f[1]
+		}
+	}
+	return m
+}
+
+// appendRequest builds the GET request an EventSource sends.
+func appendRequest(dst []byte, u *url.URL) ([]byte, error) {
+	return httpstream.AppendRequest(dst, u.Host, u.RequestURI())
+}
+
+// resolve looks up the URL's host once; connections then dial the address.
+func resolve(ctx context.Context, u *url.URL) (netip.AddrPort, error) {
+	port := u.Port()
+	if port == "" {
+		port = "80"
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("url %q: bad port %q", u.String(), port)
+	}
+	host := u.Hostname()
+	if a, err := netip.ParseAddr(host); err == nil {
+		return netip.AddrPortFrom(a.Unmap(), uint16(p)), nil
+	}
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("resolve %s: %w", host, err)
+	}
+	for _, a := range addrs {
+		if a.Unmap().Is4() {
+			return netip.AddrPortFrom(a.Unmap(), uint16(p)), nil
+		}
+	}
+	return netip.AddrPortFrom(addrs[0], uint16(p)), nil
+}

@@ -1,0 +1,273 @@
+package loadgen
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// sseHandler writes n events, each carrying its publish time in "sched",
+// flushing after each, then ends the response.
+func sseHandler(n int) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		fl := w.(http.Flusher)
+		for i := 1; i <= n; i++ {
+			fmt.Fprintf(w, "id: %d\ndata: {\"seq\":%d,\"sched\":%d}\n\n", i, i, time.Now().UnixNano())
+			fl.Flush()
+		}
+	}
+}
+
+func runEngine(t *testing.T, ctx context.Context, cfg Config) *Result {
+	t.Helper()
+	if cfg.Ramp == 0 {
+		cfg.Ramp = 10000
+	}
+	if cfg.TimestampField == "" {
+		cfg.TimestampField = "sched"
+	}
+	e, err := New(ctx, cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	res, err := e.Run(ctx)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return res
+}
+
+func TestEngineCountsAndTimesEveryEvent(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		serve func(ln net.Listener, events int)
+	}{
+		{"chunked", func(ln net.Listener, events int) {
+			go http.Serve(ln, sseHandler(events))
+		}},
+		{"close-delimited", func(ln net.Listener, events int) {
+			// An HTTP/1.0-style response, as nginx's stock upstream gets it:
+			// no length, no chunking, the body ends when the connection does.
+			go func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					go func() {
+						defer c.Close()
+						br := bufio.NewReader(c)
+						for {
+							line, err := br.ReadString('\n')
+							if err != nil || line == "\r\n" {
+								break
+							}
+						}
+						fmt.Fprint(c, "HTTP/1.0 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n\r\n")
+						for i := 1; i <= events; i++ {
+							fmt.Fprintf(c, "data: {\"sched\":%d}\n\n", time.Now().UnixNano())
+						}
+					}()
+				}
+			}()
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const conns, events = 25, 4
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			tc.serve(ln, events)
+			var intervals atomic.Int64
+			var ivLatency atomic.Int64
+			res := runEngine(t, context.Background(), Config{
+				Targets:     []Target{{Name: "a", URL: "http://" + ln.Addr().String() + "/events"}},
+				Connections: conns,
+				Workers:     2,
+				OnInterval: func(r IntervalReport) {
+					intervals.Add(1)
+					ivLatency.Add(r.Interval.Hist[Latency].TotalCount())
+				},
+			})
+			tr := res.Targets[0]
+			if tr.Established != conns || tr.Failed != 0 {
+				t.Fatalf("established %d failed %d errors %v, want %d and 0", tr.Established, tr.Failed, tr.Errors, conns)
+			}
+			if tr.EventsReceived != conns*events || tr.EventsTimed != conns*events {
+				t.Errorf("events received %d timed %d, want %d", tr.EventsReceived, tr.EventsTimed, conns*events)
+			}
+			if got := tr.Hist[Latency].TotalCount(); got != conns*events {
+				t.Errorf("latency count %d, want %d", got, conns*events)
+			}
+			if got := tr.Hist[TimeToHeaders].TotalCount(); got != conns {
+				t.Errorf("time_to_headers count %d, want %d", got, conns)
+			}
+			if got := tr.Hist[TimeToFirstEvent].TotalCount(); got != conns {
+				t.Errorf("time_to_first_event count %d, want %d", got, conns)
+			}
+			if intervals.Load() < 1 || ivLatency.Load() != conns*events {
+				t.Errorf("intervals %d carrying %d latencies, want >= 1 carrying %d", intervals.Load(), ivLatency.Load(), conns*events)
+			}
+			if res.Interrupted {
+				t.Error("run marked interrupted")
+			}
+			if tr.Head["status"] != "200" {
+				t.Errorf("head %v, want status 200", tr.Head)
+			}
+		})
+	}
+}
+
+func TestEngineFailsBadResponsesByKind(t *testing.T) {
+	refused, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refusedURL := "http://" + refused.Addr().String() + "/events"
+	refused.Close()
+
+	for _, tc := range []struct {
+		name    string
+		handler http.HandlerFunc
+		url     string
+		kind    string
+	}{
+		{name: "wrong content type", kind: ErrContentType, handler: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprint(w, "<html>login</html>")
+		}},
+		{name: "not found", kind: ErrHTTPStatus, handler: func(w http.ResponseWriter, r *http.Request) {
+			http.NotFound(w, r)
+		}},
+		{name: "event too large", kind: ErrEventTooLarge, handler: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprint(w, "data: "+strings.Repeat("x", 4096)+"\n\n")
+		}},
+		{name: "closed before head", kind: ErrEOFBeforeHeaders, handler: func(w http.ResponseWriter, r *http.Request) {
+			c, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				c.Close()
+			}
+		}},
+		{name: "connection refused", kind: ErrConnectRefused, url: refusedURL},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url := tc.url
+			if tc.handler != nil {
+				srv := httptest.NewServer(tc.handler)
+				defer srv.Close()
+				url = srv.URL + "/events"
+			}
+			const conns = 6
+			res := runEngine(t, context.Background(), Config{
+				Targets:       []Target{{Name: "a", URL: url}},
+				Connections:   conns,
+				MaxEventBytes: 1024,
+			})
+			tr := res.Targets[0]
+			if tr.Failed != conns || tr.Errors[tc.kind] != conns || tr.Established > conns {
+				t.Fatalf("failed %d, errors %v; want %d of kind %s", tr.Failed, tr.Errors, conns, tc.kind)
+			}
+		})
+	}
+}
+
+func TestEngineInterruptKeepsWhatItMeasured(t *testing.T) {
+	// A stream that sends one event and then stays open until the test ends.
+	release := make(chan struct{})
+	var served sync.WaitGroup
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		defer served.Done()
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprintf(w, "data: {\"sched\":%d}\n\n", time.Now().UnixNano())
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+
+	const conns = 8
+	ctx, cancel := context.WithCancel(context.Background())
+	var once sync.Once
+	res := runEngine(t, ctx, Config{
+		Targets:     []Target{{Name: "a", URL: srv.URL + "/events"}},
+		Connections: conns,
+		Hold:        time.Hour,
+		// Cancel as soon as an interval shows every first event: a signal
+		// from the engine itself, not a timer.
+		Interval: 20 * time.Millisecond,
+		OnInterval: func(r IntervalReport) {
+			if r.Interval.Established == conns {
+				once.Do(cancel)
+			}
+		},
+	})
+	tr := res.Targets[0]
+	if !res.Interrupted {
+		t.Error("Interrupted is false after cancellation")
+	}
+	if tr.Established != conns || tr.EventsReceived < conns {
+		t.Errorf("established %d, events %d; want %d and >= %d", tr.Established, tr.EventsReceived, conns, conns)
+	}
+	if tr.Failed != 0 {
+		t.Errorf("failed %d (%v): open streams closed at the end are not failures", tr.Failed, tr.Errors)
+	}
+}
+
+func TestEngineNoHeadByTheEndIsCounted(t *testing.T) {
+	// A proxy that buffers a never-ending stream sends no head at all; the
+	// run must end on time and count it, not hang.
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	const conns = 4
+	res := runEngine(t, context.Background(), Config{
+		Targets:     []Target{{Name: "a", URL: srv.URL + "/events"}},
+		Connections: conns,
+		Hold:        100 * time.Millisecond,
+	})
+	tr := res.Targets[0]
+	if tr.Errors[ErrNoResponseHeaders] != conns || tr.Established != 0 {
+		t.Fatalf("errors %v established %d; want %d %s", tr.Errors, tr.Established, conns, ErrNoResponseHeaders)
+	}
+}
+
+func TestConfigErrorsNameTheInput(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Connections: 1, Ramp: 1}, "no targets"},
+		{Config{Targets: []Target{{"a", "http://127.0.0.1:1/"}}, Ramp: 1}, "connections 0"},
+		{Config{Targets: []Target{{"a", "http://127.0.0.1:1/"}}, Connections: 1}, "ramp 0"},
+		{Config{Targets: []Target{{"a", "ftp://x/"}}, Connections: 1, Ramp: 1}, `scheme "ftp"`},
+		{Config{Targets: []Target{{"a", "http://127.0.0.1:1/"}, {"a", "http://127.0.0.1:2/"}}, Connections: 1, Ramp: 1}, `"a" named twice`},
+		{Config{Targets: []Target{{"a", "http://127.0.0.1:1/"}}, Connections: 1, Ramp: 1, TimestampField: "a..b"}, "timestamp field"},
+	} {
+		_, err := New(context.Background(), tc.cfg)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New(%+v) = %v, want error containing %q", tc.cfg, err, tc.want)
+		}
+	}
+}

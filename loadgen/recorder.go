@@ -1,0 +1,72 @@
+package loadgen
+
+import (
+	"sync/atomic"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// histSet is one histogram per metric for each target: [target][metric].
+type histSet [][numMetrics]*hdrhistogram.Histogram
+
+func newHistSet(targets int) histSet {
+	s := make(histSet, targets)
+	for t := range s {
+		for m := range s[t] {
+			s[t][m] = NewHistogram()
+		}
+	}
+	return s
+}
+
+func (s histSet) reset() {
+	for t := range s {
+		for m := range s[t] {
+			s[t][m].Reset()
+		}
+	}
+}
+
+// record adds one value in microseconds, clamped into the histogram's range
+// so RecordValue can never fail (an out-of-range value would allocate an
+// error on the hot path).
+func (s histSet) record(target int, m Metric, us int64) {
+	if us < HistMinUS {
+		us = HistMinUS
+	} else if us > HistMaxUS {
+		us = HistMaxUS
+	}
+	_ = s[target][m].RecordValue(us)
+}
+
+// counters are one worker's running totals for one target. They are atomics
+// only so that the progress display can read them while the worker writes;
+// each is written by exactly one worker, so the adds are uncontended.
+type counters struct {
+	opened      atomic.Int64
+	established atomic.Int64
+	failed      atomic.Int64
+	ended       atomic.Int64 // responses that ended cleanly (per-connection streams)
+	events      atomic.Int64
+	timed       atomic.Int64
+	skewed      atomic.Int64
+}
+
+// tickMsg carries one worker's histograms for one interval to the collector.
+// The collector merges them and hands the set back through the worker's
+// spare channel, so steady state allocates no histograms.
+type tickMsg struct {
+	start, end time.Time
+	hists      histSet
+	busy       float64 // share of the interval the worker spent working
+	final      bool
+}
+
+// IntervalReport is one target's merged interval, passed to Config.OnInterval.
+// The histograms belong to the engine and are reused after the callback
+// returns: copy what you keep.
+type IntervalReport struct {
+	Target   string
+	Interval Interval
+}

@@ -1,0 +1,111 @@
+package loadgen
+
+import (
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Histogram bounds shared by every recorder: microsecond resolution from 1 µs
+// to one hour, three significant digits. Values outside are clamped before
+// recording (an out-of-range RecordValue would allocate an error).
+const (
+	HistMinUS  = 1
+	HistMaxUS  = int64(time.Hour / time.Microsecond)
+	HistDigits = 3
+)
+
+// NewHistogram returns an empty histogram with the shared bounds.
+func NewHistogram() *hdrhistogram.Histogram {
+	return hdrhistogram.New(HistMinUS, HistMaxUS, HistDigits)
+}
+
+// Metric names one of the histograms kept per target. The names are used in
+// file names (<target>.<metric>.hlog) and in summary.json keys (<metric>_us).
+type Metric int
+
+const (
+	// Latency is receipt time minus the event's scheduled publish time.
+	Latency Metric = iota
+	// TimeToHeaders is from the connection's start (before connect) until the
+	// response head has been parsed: the moment EventSource fires onopen.
+	TimeToHeaders
+	// TimeToFirstEvent is from the connection's start until the first event
+	// is dispatched.
+	TimeToFirstEvent
+	numMetrics
+)
+
+// Metrics lists every metric in a stable order.
+var Metrics = [numMetrics]Metric{Latency, TimeToHeaders, TimeToFirstEvent}
+
+// String returns the metric's file and key name.
+func (m Metric) String() string {
+	switch m {
+	case Latency:
+		return "latency"
+	case TimeToHeaders:
+		return "time_to_headers"
+	case TimeToFirstEvent:
+		return "time_to_first_event"
+	}
+	return "unknown"
+}
+
+// Interval holds the histograms recorded during one reporting interval
+// (normally one second) for one target.
+type Interval struct {
+	Start, End time.Time
+	Hist       [numMetrics]*hdrhistogram.Histogram
+	// Established is the number of connections with response headers at End.
+	Established int64
+}
+
+// TargetResult is everything measured for one target. Results from several
+// workers or processes merge by Merge: histograms by value, counters summed.
+type TargetResult struct {
+	Name string
+	URL  string
+
+	Requested   int64 // connections the plan asked for
+	Established int64 // connections that received a 200 text/event-stream head
+	Failed      int64 // connections that ended with an error before or after the head
+
+	EventsReceived int64 // dispatched events (any event type)
+	// EventsTimed counts events whose publish time could be read; latency is
+	// absent when it is zero.
+	EventsTimed int64
+	// ClockSkewed counts events that arrived before their publish time
+	// (by more than 1 ms): the origin's clock and ours disagree.
+	ClockSkewed int64
+
+	Hist      [numMetrics]*hdrhistogram.Histogram // cumulative over the run
+	Intervals []Interval                          // in time order
+	Errors    map[string]int64                    // error kind -> count
+
+	// Head is the first response head seen (status, selected headers), for
+	// diagnosis: differences between direct and proxied heads point at a layer.
+	Head map[string]string
+}
+
+// Result is the outcome of one run of the engine.
+type Result struct {
+	Started     time.Time
+	Ended       time.Time
+	Targets     []*TargetResult
+	Harness     Harness
+	Interrupted bool
+}
+
+// Harness is the generator's verdict on its own measurements.
+type Harness struct {
+	// LagP99US is the 99th percentile of the generator's scheduling lag:
+	// how late a 10 ms timer fired, in microseconds.
+	LagP99US int64
+	LagMaxUS int64
+	// BusyMax is the largest share (0..1) of one second that any engine
+	// worker spent working rather than waiting for sockets.
+	BusyMax  float64
+	Reliable bool
+	Note     string
+}

@@ -1,0 +1,471 @@
+package loadgen
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// readBufSize is the one read buffer a worker shares among all its
+// connections. A read takes whatever one socket has ready, up to this size.
+const readBufSize = 64 << 10
+
+// idleWait bounds how long a worker sleeps in epoll_wait, so connect
+// deadlines and interval ends are noticed without a timer per connection.
+const idleWait = 50 * time.Millisecond
+
+// worker owns an epoll set and every connection in it. Only the worker's
+// goroutine touches its connections, histograms and read buffer; other
+// goroutines talk to it through enqueue/wake/stop.
+type worker struct {
+	e    *Engine
+	id   int
+	epfd int
+	// epf wraps epfd for Go's netpoller: the worker waits for its epoll set
+	// to become readable parked in the runtime's poller (see wait), never in
+	// a blocking epoll_wait that would hold a P.
+	epf    *os.File
+	epRaw  syscall.RawConn
+	wakefd int // eventfd: wakes epoll_wait when work is queued
+	buf    []byte
+	conns  []*conn // indexed by file descriptor
+	// connecting lists connections waiting for connect, for deadline checks.
+	connecting []*conn
+
+	hists  histSet
+	stats  []counters         // per target
+	errors []map[string]int64 // per target, written only by this worker
+	// limitSaid remembers which machine-limit errors were already reported.
+	limitSaid map[string]bool
+
+	ticks chan tickMsg  // to the collector
+	spare chan histSet  // back from the collector
+	busy  time.Duration // working time in the current interval
+
+	mu      sync.Mutex
+	queue   []*target // connections to open
+	stopAt  time.Time // set once; zero while running
+	srcNext int
+}
+
+func newWorker(e *Engine, id int) (*worker, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("engine worker %d: epoll_create1: %w", id, err)
+	}
+	wfd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, fmt.Errorf("engine worker %d: eventfd: %w", id, err)
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wfd)}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wfd, &ev); err != nil {
+		unix.Close(wfd)
+		unix.Close(epfd)
+		return nil, fmt.Errorf("engine worker %d: epoll_ctl: %w", id, err)
+	}
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(wfd)
+		unix.Close(epfd)
+		return nil, fmt.Errorf("engine worker %d: epoll fd non-blocking: %w", id, err)
+	}
+	epf := os.NewFile(uintptr(epfd), "epoll")
+	raw, err := epf.SyscallConn()
+	if err != nil {
+		unix.Close(wfd)
+		epf.Close()
+		return nil, fmt.Errorf("engine worker %d: epoll fd: %w", id, err)
+	}
+	n := len(e.targets)
+	w := &worker{
+		e: e, id: id, epfd: epfd, epf: epf, epRaw: raw, wakefd: wfd,
+		buf:       make([]byte, readBufSize),
+		hists:     newHistSet(n),
+		stats:     make([]counters, n),
+		errors:    make([]map[string]int64, n),
+		limitSaid: map[string]bool{},
+		ticks:     make(chan tickMsg, 4),
+		spare:     make(chan histSet, 2),
+	}
+	for i := range w.errors {
+		w.errors[i] = map[string]int64{}
+	}
+	return w, nil
+}
+
+func (w *worker) closeFDs() {
+	unix.Close(w.wakefd)
+	w.epf.Close()
+}
+
+// wait returns the ready events of the worker's epoll set, waiting at most
+// until deadline.
+//
+// A plain blocking epoll_wait would keep the goroutine's P for as long as
+// the call lasts: the runtime takes the P back only when sysmon notices,
+// and sysmon sleeps up to 10 ms when the process is quiet. With one worker
+// per P, every other goroutine (timers, the embedded origin, the lag
+// monitor) would wait that long: measured here as a 10 ms latency p99 on
+// loopback. Instead the epoll fd itself is registered with Go's netpoller
+// (an epoll set is readable while it has ready events), the goroutine parks
+// there like any socket reader, and epoll_wait is only ever called with a
+// zero timeout.
+func (w *worker) wait(events []unix.EpollEvent, deadline time.Time) (int, error) {
+	if err := w.epf.SetReadDeadline(deadline); err != nil {
+		return 0, err
+	}
+	n := 0
+	var werr error
+	err := w.epRaw.Read(func(fd uintptr) bool {
+		n, werr = unix.EpollWait(int(fd), events, 0)
+		if werr == unix.EINTR {
+			n, werr = 0, nil
+			return true
+		}
+		return n > 0 || werr != nil
+	})
+	if werr != nil {
+		return 0, werr
+	}
+	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		return 0, err
+	}
+	return n, nil
+}
+
+// enqueue asks the worker to open one connection to t; wake delivers it.
+func (w *worker) enqueue(t *target) {
+	w.mu.Lock()
+	w.queue = append(w.queue, t)
+	w.mu.Unlock()
+}
+
+func (w *worker) wake() {
+	var one = [8]byte{1}
+	_, _ = unix.Write(w.wakefd, one[:])
+}
+
+// stop asks the worker to close everything as of at and exit.
+func (w *worker) stop(at time.Time) {
+	w.mu.Lock()
+	w.stopAt = at
+	w.mu.Unlock()
+	w.wake()
+}
+
+// run is the worker's loop: wait for ready sockets, serve them, check
+// deadlines and interval ends, until stopped.
+func (w *worker) run() {
+	defer w.closeFDs()
+	events := make([]unix.EpollEvent, 512)
+	iv := w.e.cfg.Interval
+	tickStart := w.e.epoch
+	tickEnd := tickStart.Add(iv)
+	nextSweep := time.Now().Add(idleWait)
+	for {
+		deadline := tickEnd
+		if d := time.Now().Add(idleWait); d.Before(deadline) {
+			deadline = d
+		}
+		n, err := w.wait(events, deadline)
+		began := time.Now()
+		if err != nil {
+			// epoll_wait fails only on programming errors (bad fd); there is
+			// nothing to serve, so end the run for this worker cleanly.
+			w.shutdown(began, tickStart, tickEnd)
+			return
+		}
+		for i := 0; i < n; i++ {
+			fd := int(events[i].Fd)
+			if fd == w.wakefd {
+				w.drainWake()
+				continue
+			}
+			if fd < len(w.conns) && w.conns[fd] != nil {
+				w.serve(w.conns[fd], events[i].Events)
+			}
+		}
+		now := time.Now()
+		if !now.Before(nextSweep) {
+			w.sweepConnecting(now)
+			nextSweep = now.Add(idleWait)
+		}
+		w.mu.Lock()
+		stopAt := w.stopAt
+		w.mu.Unlock()
+		w.busy += time.Since(began)
+		for (stopAt.IsZero() || !tickEnd.After(stopAt)) && !now.Before(tickEnd) {
+			w.sendTick(tickStart, tickEnd, false)
+			tickStart, tickEnd = tickEnd, tickEnd.Add(iv)
+		}
+		if !stopAt.IsZero() {
+			w.shutdown(stopAt, tickStart, tickEnd)
+			return
+		}
+	}
+}
+
+// shutdown closes every connection (those still without a response head
+// fail as no_response_headers: within the run, no head arrived) and sends
+// the remaining intervals up to stopAt, the last one partial and final.
+func (w *worker) shutdown(stopAt, tickStart, tickEnd time.Time) {
+	for _, c := range w.conns {
+		if c == nil {
+			continue
+		}
+		if c.state < stateStreaming {
+			w.fail(c, ErrNoResponseHeaders, "no response head before the run ended")
+		} else {
+			w.closeConn(c)
+		}
+	}
+	w.mu.Lock()
+	left := len(w.queue)
+	w.queue = nil
+	w.mu.Unlock()
+	w.e.notOpened(int64(left))
+	iv := w.e.cfg.Interval
+	for !tickEnd.After(stopAt) {
+		w.sendTick(tickStart, tickEnd, false)
+		tickStart, tickEnd = tickEnd, tickEnd.Add(iv)
+	}
+	w.sendTick(tickStart, stopAt, true)
+}
+
+func (w *worker) sendTick(start, end time.Time, final bool) {
+	busy := w.busy.Seconds() / end.Sub(start).Seconds()
+	w.busy = 0
+	w.ticks <- tickMsg{start: start, end: end, hists: w.hists, busy: busy, final: final}
+	select {
+	case h := <-w.spare:
+		w.hists = h
+	default:
+		w.hists = newHistSet(len(w.e.targets))
+	}
+}
+
+func (w *worker) drainWake() {
+	var b [8]byte
+	_, _ = unix.Read(w.wakefd, b[:])
+	w.mu.Lock()
+	q := w.queue
+	w.queue = nil
+	stopping := !w.stopAt.IsZero()
+	w.mu.Unlock()
+	if stopping {
+		w.e.notOpened(int64(len(q)))
+		return
+	}
+	for _, t := range q {
+		w.open(t)
+	}
+}
+
+// open starts a non-blocking connect to t and adds the socket to the epoll
+// set; the rest happens in serve when the socket becomes writable.
+func (w *worker) open(t *target) {
+	c := &conn{w: w, t: t, fd: -1, start: time.Since(w.e.epoch)}
+	c.parser.MaxEventBytes = w.e.cfg.MaxEventBytes
+	w.stats[t.index].opened.Add(1)
+	fd, err := w.dial(t)
+	if err != nil {
+		w.fail(c, errnoKind(err, ErrConnect), err.Error())
+		return
+	}
+	c.fd = fd
+	c.deadline = c.start + w.e.cfg.ConnectTimeout
+	for fd >= len(w.conns) {
+		w.conns = append(w.conns, make([]*conn, len(w.conns)+1024)...)
+	}
+	w.conns[fd] = c
+	ev := unix.EpollEvent{Events: unix.EPOLLOUT | unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(fd)}
+	if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		w.fail(c, ErrConnect, "epoll_ctl: "+err.Error())
+		return
+	}
+	w.connecting = append(w.connecting, c)
+}
+
+// dial creates a non-blocking socket and starts connecting it.
+func (w *worker) dial(t *target) (int, error) {
+	family := unix.AF_INET
+	if t.addr.Addr().Is6() {
+		family = unix.AF_INET6
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("socket: %w", err)
+	}
+	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	if src := w.e.cfg.SourceAddrs; len(src) > 0 {
+		a := src[w.srcNext%len(src)]
+		w.srcNext++
+		// Choose the source port at connect time, per destination, so one
+		// source address serves ~28k streams to each server address:port
+		// instead of ~28k in all.
+		_ = unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1)
+		if err := unix.Bind(fd, sockaddr(netip.AddrPortFrom(a, 0))); err != nil {
+			unix.Close(fd)
+			return -1, fmt.Errorf("bind %s: %w", a, err)
+		}
+	}
+	err = unix.Connect(fd, sockaddr(t.addr))
+	if err != nil && err != unix.EINPROGRESS {
+		unix.Close(fd)
+		return -1, fmt.Errorf("connect %s: %w", t.addr, err)
+	}
+	return fd, nil
+}
+
+func sockaddr(ap netip.AddrPort) unix.Sockaddr {
+	if ap.Addr().Is4() {
+		return &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
+	}
+	return &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
+}
+
+// sweepConnecting fails connections whose connect deadline passed and
+// forgets those that connected.
+func (w *worker) sweepConnecting(now time.Time) {
+	mono := now.Sub(w.e.epoch)
+	kept := w.connecting[:0]
+	for _, c := range w.connecting {
+		if c.state != stateConnecting || c.fd < 0 {
+			continue
+		}
+		if mono >= c.deadline {
+			w.fail(c, ErrConnectTimeout, fmt.Sprintf("connect %s: no answer within %s", c.t.addr, w.e.cfg.ConnectTimeout))
+			continue
+		}
+		kept = append(kept, c)
+	}
+	clear(w.connecting[len(kept):])
+	w.connecting = kept
+}
+
+// serve advances one connection on an epoll readiness event.
+func (w *worker) serve(c *conn, ev uint32) {
+	switch c.state {
+	case stateConnecting:
+		soerr, err := unix.GetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_ERROR)
+		if err == nil && soerr != 0 {
+			err = unix.Errno(soerr)
+		}
+		if err != nil {
+			w.fail(c, errnoKind(err, ErrConnect), fmt.Sprintf("connect %s: %v", c.t.addr, err))
+			return
+		}
+		if ev&unix.EPOLLOUT == 0 {
+			return
+		}
+		c.state = stateSending
+		c.out = c.t.request
+		w.send(c)
+	case stateSending:
+		w.send(c)
+	default:
+		w.read(c)
+	}
+}
+
+// send writes the request; the socket buffer nearly always takes it whole.
+func (w *worker) send(c *conn) {
+	for len(c.out) > 0 {
+		n, err := unix.Write(c.fd, c.out)
+		if err == unix.EAGAIN {
+			return
+		}
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			w.fail(c, errnoKind(err, ErrRequest), "send request: "+err.Error())
+			return
+		}
+		c.out = c.out[n:]
+	}
+	c.out = nil
+	c.state = stateHead
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(c.fd)}
+	if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev); err != nil {
+		w.fail(c, ErrRequest, "epoll_ctl: "+err.Error())
+	}
+}
+
+// read takes what the socket has into the worker's buffer and pushes it
+// through the HTTP decoder and the SSE parser.
+func (w *worker) read(c *conn) {
+	n, err := unix.Read(c.fd, w.buf)
+	for err == unix.EINTR {
+		n, err = unix.Read(c.fd, w.buf)
+	}
+	if err == unix.EAGAIN {
+		return
+	}
+	if err != nil {
+		w.fail(c, errnoKind(err, ErrRead), "read: "+err.Error())
+		return
+	}
+	if n == 0 {
+		w.eof(c)
+		return
+	}
+	if err := c.dec.Feed(w.buf[:n], c); err != nil {
+		kind, msg := classify(err)
+		w.fail(c, kind, msg)
+		return
+	}
+	if c.dec.Done() {
+		w.ended(c)
+	}
+}
+
+// eof handles the server closing the connection.
+func (w *worker) eof(c *conn) {
+	err := c.dec.Close()
+	switch {
+	case c.state < stateStreaming:
+		w.fail(c, ErrEOFBeforeHeaders, "connection closed before a response head")
+	case err != nil:
+		w.fail(c, ErrEOFMidResponse, err.Error())
+	default:
+		w.ended(c)
+	}
+}
+
+// ended closes a stream whose response ended cleanly (the origin finished).
+func (w *worker) ended(c *conn) {
+	w.stats[c.t.index].ended.Add(1)
+	w.closeConn(c)
+}
+
+// fail counts an error of the given kind for c's target and closes c.
+// Machine limits (file descriptors, source ports) are said once, in words.
+func (w *worker) fail(c *conn, kind, msg string) {
+	w.stats[c.t.index].failed.Add(1)
+	w.errors[c.t.index][kind]++
+	if hint := limitHint(kind); hint != "" && !w.limitSaid[kind] {
+		w.limitSaid[kind] = true
+		w.e.warnf("%s after %d connections: %s (%s)", kind, w.e.Snapshot().Opened, hint, msg)
+	}
+	w.closeConn(c)
+}
+
+func (w *worker) closeConn(c *conn) {
+	if c.state == stateClosed {
+		return
+	}
+	c.state = stateClosed
+	if c.fd >= 0 {
+		w.conns[c.fd] = nil
+		unix.Close(c.fd) // also removes it from the epoll set
+		c.fd = -1
+	}
+	w.e.finished()
+}

@@ -1,0 +1,72 @@
+package reports
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sseload/sseload/loadgen"
+)
+
+func TestDiagnose(t *testing.T) {
+	const (
+		buffering = "nginx-stock: response headers held back until the stream ends or the first event arrives — response buffering (proxy_buffering on); fix: proxy_buffering off or X-Accel-Buffering: no"
+		dead      = "nginx-stock: no stream got response headers (50 no_response_headers) — the stream looks dead"
+		gzip      = "nginx-stock: the proxy compresses the stream (Content-Encoding: gzip"
+	)
+	headers := func(name string, p50 int64) Target {
+		return Target{Name: name, Connections: Connections{Requested: 50, Established: 50}, TimeToHeadersUS: &Hist{Count: 50, P50: p50}}
+	}
+	deadT := func(name string) Target {
+		return Target{Name: name, Connections: Connections{Requested: 50, Failed: 50}, Errors: map[string]int64{loadgen.ErrNoResponseHeaders: 50}}
+	}
+	withHead := func(t Target, head map[string]string) Target { t.ResponseHead = head; return t }
+
+	tests := []struct {
+		name    string
+		targets []Target
+		want    []string // prefixes of the expected lines, in order
+	}{
+		{"healthy", []Target{headers("direct", 1_500), headers("nginx-sse", 3_000)}, nil},
+		{"buffered headers", []Target{headers("direct", 1_500), headers("nginx-stock", 30_000_000)}, []string{buffering}},
+		{"exactly 1 s", []Target{headers("direct", 99_999), headers("nginx-stock", 1_000_000)}, []string{buffering}},
+		{"just under 1 s", []Target{headers("direct", 1_500), headers("nginx-stock", 999_999)}, nil},
+		{"no direct target", []Target{headers("nginx-stock", 6_000_000)}, []string{buffering}},
+		{"direct slow too: the origin", []Target{headers("direct", 6_000_000), headers("nginx-stock", 6_000_000)}, nil},
+		{"direct at 100 ms", []Target{headers("direct", 100_000), headers("nginx-stock", 6_000_000)}, nil},
+		{"direct without headers", []Target{deadT("direct"), headers("nginx-stock", 6_000_000)}, nil},
+		{"direct alone, slow", []Target{headers("direct", 6_000_000)}, nil},
+		{"dead stream", []Target{headers("direct", 1_500), deadT("nginx-stock")}, []string{dead}},
+		{"dead stream, no direct", []Target{deadT("nginx-stock")}, []string{dead}},
+		{"dead everywhere: the origin", []Target{deadT("direct"), deadT("nginx-stock")}, nil},
+		{"dead but nothing requested", []Target{headers("direct", 1_500), {Name: "nginx-stock", Errors: map[string]int64{loadgen.ErrNoResponseHeaders: 1}}}, nil},
+		{"refused, not dead", []Target{headers("direct", 1_500), {Name: "nginx-stock", Connections: Connections{Requested: 5, Failed: 5}, Errors: map[string]int64{loadgen.ErrConnectRefused: 5}}}, nil},
+		{"compressed by the proxy", []Target{
+			withHead(headers("direct", 1_500), map[string]string{"status": "200"}),
+			withHead(headers("nginx-stock", 2_000), map[string]string{"status": "200", "Content-Encoding": "gzip"}),
+		}, []string{gzip}},
+		{"compressed at the origin too", []Target{
+			withHead(headers("direct", 1_500), map[string]string{"content-encoding": "gzip"}),
+			withHead(headers("nginx-stock", 2_000), map[string]string{"content-encoding": "gzip"}),
+		}, nil},
+		{"buffered and compressed", []Target{
+			withHead(headers("direct", 1_500), map[string]string{"status": "200"}),
+			withHead(headers("nginx-stock", 6_000_000), map[string]string{"content-encoding": "gzip"}),
+		}, []string{buffering, gzip}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Diagnose(Summary{Targets: tt.targets})
+			ok := len(got) == len(tt.want)
+			for i := 0; ok && i < len(got); i++ {
+				ok = strings.HasPrefix(got[i], tt.want[i])
+			}
+			if !ok {
+				t.Errorf("Diagnose =\n%s\nwant lines starting with\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+	if got := Diagnose(Summary{}); !slices.Equal(got, nil) {
+		t.Errorf("empty summary: %q", got)
+	}
+}

@@ -1,0 +1,160 @@
+package reports
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sseload/sseload/loadgen"
+)
+
+// SummaryFile is the name of the summary inside a results directory.
+const SummaryFile = "summary.json"
+
+// HlogName returns the file name of a target's interval log for metric m:
+// <target>.<metric>.hlog, e.g. nginx-sse.latency.hlog.
+func HlogName(target string, m loadgen.Metric) string {
+	return target + "." + m.String() + ".hlog"
+}
+
+// WriteDir writes summary.json and one .hlog per target and metric
+// (<target>.<metric>.hlog, e.g. nginx-sse.latency.hlog) into dir, created if
+// needed. Every file is written atomically: into a temporary file in dir,
+// fsynced, then renamed over the final name, so a reader never sees half a
+// file and an older file of the same name survives a failed write.
+//
+// summary.json is encoded first (a value JSON cannot carry fails the call
+// before anything is written) and renamed into place last, so its presence
+// means the directory's .hlog files are complete. All three metrics get a
+// file even when nothing was recorded: the log then holds empty intervals.
+func WriteDir(dir string, res *loadgen.Result, s Summary) error {
+	seen := make(map[string]bool, len(res.Targets))
+	for _, tr := range res.Targets {
+		if tr == nil {
+			continue
+		}
+		if err := checkFileName(tr.Name); err != nil {
+			return err
+		}
+		if seen[tr.Name] {
+			return fmt.Errorf("write results: two targets are named %q; their .hlog files would overwrite each other: give every target a distinct name", tr.Name)
+		}
+		seen[tr.Name] = true
+	}
+	js, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write results: encode %s: %w", SummaryFile, err)
+	}
+	js = append(js, '\n')
+
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	for _, tr := range res.Targets {
+		if tr == nil {
+			continue
+		}
+		for _, m := range loadgen.Metrics {
+			err := writeFileAtomic(dir, HlogName(tr.Name, m), func(w io.Writer) error {
+				return WriteHlog(w, res.Started, tr.Intervals, m)
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return writeSummary(dir, js)
+}
+
+// WriteSummary writes summary.json alone, atomically, into dir (created if
+// needed). Runs that streamed their .hlog files (HlogSet) finish with it.
+func WriteSummary(dir string, s Summary) error {
+	js, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write results: encode %s: %w", SummaryFile, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	return writeSummary(dir, append(js, '\n'))
+}
+
+func writeSummary(dir string, js []byte) error {
+	err := writeFileAtomic(dir, SummaryFile, func(w io.Writer) error {
+		_, err := w.Write(js)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// checkFileName rejects target names that cannot be used as a file name
+// component inside the results directory.
+func checkFileName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("write results: a target has an empty name; every target needs a name (it names its .hlog files)")
+	case name == "." || name == ".." || strings.ContainsAny(name, `/\`+"\x00"):
+		return fmt.Errorf("write results: target name %q cannot be used in a file name (<target>.<metric>.hlog); use letters, digits, '-', '_' or '.'", name)
+	}
+	return nil
+}
+
+// writeFileAtomic writes dir/name through write: into a temporary file in
+// dir (same file system, so the rename is atomic), flushed, fsynced and
+// renamed over name. On any error the temporary file is removed and an
+// existing dir/name is left as it was.
+func writeFileAtomic(dir, name string, write func(io.Writer) error) (err error) {
+	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 64<<10)
+	if err := write(bw); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Join(dir, name), err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Join(dir, name), err)
+	}
+	// CreateTemp makes the file 0600; results are meant to be shared.
+	if err := f.Chmod(0o644); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Join(dir, name), err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("write %s: sync: %w", filepath.Join(dir, name), err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Join(dir, name), err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Join(dir, name), err)
+	}
+	return nil
+}
+
+// syncDir fsyncs dir so that the renames into it survive a crash.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("write results: sync %s: %w", dir, err)
+	}
+	return nil
+}

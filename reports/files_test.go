@@ -1,0 +1,155 @@
+package reports
+
+import (
+	"errors"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sseload/sseload/loadgen"
+)
+
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	slices.Sort(names)
+	return names
+}
+
+func TestWriteDir(t *testing.T) {
+	res := testResult(t)
+	dir := filepath.Join(t.TempDir(), "runs", "seed") // not there yet
+	if err := WriteDir(dir, res, Summarize(res, testMeta())); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"direct.latency.hlog", "direct.time_to_first_event.hlog", "direct.time_to_headers.hlog",
+		"nginx-stock.latency.hlog", "nginx-stock.time_to_first_event.hlog", "nginx-stock.time_to_headers.hlog",
+		"summary.json",
+	}
+	if got := dirNames(t, dir); !slices.Equal(got, want) {
+		t.Errorf("files = %v, want %v (no temporary files)", got, want)
+	}
+	fi, err := os.Stat(filepath.Join(dir, SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o644 {
+		t.Errorf("summary.json mode %v, want 0644", fi.Mode().Perm())
+	}
+	// The latency log holds the direct target's three intervals.
+	f, err := os.Open(filepath.Join(dir, "direct.latency.hlog"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	hs := readHlog(t, f)
+	if len(hs) != 3 || hs[0].TotalCount() != 50 {
+		t.Errorf("direct.latency.hlog: %d intervals, want 3 of 50 values", len(hs))
+	}
+
+	// Writing again replaces the files in place.
+	if err := WriteDir(dir, res, Summarize(res, testMeta())); err != nil {
+		t.Fatalf("second write: %v", err)
+	}
+	if got := dirNames(t, dir); !slices.Equal(got, want) {
+		t.Errorf("after rewrite files = %v, want %v", got, want)
+	}
+}
+
+func TestWriteDirBadNames(t *testing.T) {
+	for _, names := range [][]string{{"a/b"}, {""}, {".."}, {"x", "x"}} {
+		res := &loadgen.Result{Started: testStart, Ended: testStart}
+		for _, n := range names {
+			res.Targets = append(res.Targets, &loadgen.TargetResult{Name: n})
+		}
+		dir := filepath.Join(t.TempDir(), "out")
+		err := WriteDir(dir, res, Summarize(res, Meta{}))
+		if err == nil {
+			t.Errorf("names %q: no error", names)
+			continue
+		}
+		if _, statErr := os.Stat(dir); !os.IsNotExist(statErr) {
+			t.Errorf("names %q: directory created before the names were checked", names)
+		}
+	}
+}
+
+// TestWriteDirEncodeErrorKeepsOld: a summary JSON cannot carry (NaN) fails
+// the call and leaves the previous run's files as they were.
+func TestWriteDirEncodeErrorKeepsOld(t *testing.T) {
+	res := testResult(t)
+	dir := t.TempDir()
+	if err := WriteDir(dir, res, Summarize(res, testMeta())); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := dirNames(t, dir)
+
+	bad := Summarize(res, testMeta())
+	bad.Harness.BusyMax = math.NaN()
+	if err := WriteDir(dir, res, bad); err == nil || !strings.Contains(err.Error(), "summary.json") {
+		t.Fatalf("err = %v, want an error naming summary.json", err)
+	}
+	after, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(after) != string(before) {
+		t.Error("summary.json changed by a failed write")
+	}
+	if got := dirNames(t, dir); !slices.Equal(got, names) {
+		t.Errorf("files = %v, want %v", got, names)
+	}
+}
+
+// TestWriteFileAtomicFailure: when the writer fails half-way, the partial
+// temporary file is removed and the existing file keeps its content.
+func TestWriteFileAtomicFailure(t *testing.T) {
+	dir := t.TempDir()
+	write := func(s string) func(io.Writer) error {
+		return func(w io.Writer) error { _, err := io.WriteString(w, s); return err }
+	}
+	if err := writeFileAtomic(dir, "f.txt", write("old\n")); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("encoder failed")
+	err := writeFileAtomic(dir, "f.txt", func(w io.Writer) error {
+		// Enough to pass the buffer and reach the temporary file.
+		if _, err := io.WriteString(w, strings.Repeat("partial ", 20000)); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want the writer's error wrapped", err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "f.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != "old\n" {
+		t.Errorf("f.txt = %.20q..., want the old content", b)
+	}
+	if got := dirNames(t, dir); !slices.Equal(got, []string{"f.txt"}) {
+		t.Errorf("files = %v, want only f.txt (temporary file removed)", got)
+	}
+
+	if err := writeFileAtomic(filepath.Join(dir, "missing"), "g.txt", write("x")); err == nil {
+		t.Error("write into a missing directory: no error")
+	}
+}

@@ -1,0 +1,252 @@
+// Package reports turns a run's measurements (loadgen.Result) into what users
+// keep and read: summary.json (public API, documented in docs/summary.md), one
+// HdrHistogram interval log (.hlog) per target and metric, and the short text
+// table printed on stdout. Data flows one way: reports reads loadgen's types
+// and never reaches back into the engine.
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math"
+	"os"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/sseload/sseload/loadgen"
+)
+
+// SchemaVersion is summary.json's "schema_version". Fields are only ever
+// added under one version; a rename, removal or change of meaning bumps it.
+const SchemaVersion = 1
+
+// Meta is what the CLI knows about the run that the engine does not.
+type Meta struct {
+	Scenario string
+	Topology string   // "local", "none" (later "compose")
+	Version  string   // sseload version
+	Command  []string // os.Args
+	Config   RunConfig
+	Targets  map[string]TargetMeta // by target name: proxy version, config sha256
+}
+
+// RunConfig is the effective load configuration after scenario and flags
+// were merged; summary.json's "config" object.
+type RunConfig struct {
+	Mode        string  `json:"mode"`
+	IntervalMS  float64 `json:"interval_ms"`
+	Events      int     `json:"events"`
+	Payload     int     `json:"payload"`
+	XAccel      bool    `json:"x_accel"`
+	Connections int     `json:"connections"`
+	Ramp        float64 `json:"ramp"`
+	DurationS   float64 `json:"duration_s"`
+}
+
+// TargetMeta is what the topology knows about one target.
+type TargetMeta struct {
+	Proxy        string // e.g. "nginx/1.22.1"; empty for a direct target
+	ConfigSHA256 string // hex sha256 of the proxy configuration file
+}
+
+// Summary is summary.json (public API, documented in docs/summary.md). Field
+// names and meanings are kept across releases; new fields may appear.
+type Summary struct {
+	SchemaVersion int    `json:"schema_version"`
+	Scenario      string `json:"scenario"`
+	Topology      string `json:"topology"`
+	// Started and Ended are UTC with millisecond precision; JSON carries them
+	// as RFC 3339 (Go's encoding drops trailing zeros of the fraction).
+	Started        time.Time `json:"started"`
+	Ended          time.Time `json:"ended"`
+	DurationS      float64   `json:"duration_s"`
+	SSELoadVersion string    `json:"sseload_version"`
+	Command        []string  `json:"command"`
+	// Interrupted is true when the run was stopped (signal, cancellation)
+	// before its planned end: the numbers cover a shorter run.
+	Interrupted bool      `json:"interrupted"`
+	Config      RunConfig `json:"config"`
+	Targets     []Target  `json:"targets"`
+	Harness     Harness   `json:"harness"`
+}
+
+// Target is one target's entry in summary.json.
+type Target struct {
+	Name         string      `json:"name"`
+	URL          string      `json:"url"`
+	Proxy        string      `json:"proxy,omitempty"`
+	ConfigSHA256 string      `json:"config_sha256,omitempty"`
+	Connections  Connections `json:"connections"`
+	Events       Events      `json:"events"`
+	// The three distributions are nil (JSON null) when nothing was recorded:
+	// latency is absent when the origin's events carry no publish time, the
+	// other two when no connection got that far.
+	LatencyUS          *Hist `json:"latency_us"`
+	TimeToHeadersUS    *Hist `json:"time_to_headers_us"`
+	TimeToFirstEventUS *Hist `json:"time_to_first_event_us"`
+	// Errors counts failures by kind (loadgen.Err* constants); never nil, so
+	// it is always a JSON object.
+	Errors map[string]int64 `json:"errors"`
+	// ResponseHead is the first response head seen (status and selected
+	// headers) as the engine recorded it.
+	ResponseHead map[string]string `json:"response_head,omitempty"`
+}
+
+// Hist returns the target's summary of metric m (nil when absent).
+func (t *Target) Hist(m loadgen.Metric) *Hist {
+	switch m {
+	case loadgen.Latency:
+		return t.LatencyUS
+	case loadgen.TimeToHeaders:
+		return t.TimeToHeadersUS
+	case loadgen.TimeToFirstEvent:
+		return t.TimeToFirstEventUS
+	}
+	return nil
+}
+
+// Connections counts connections: how many the plan asked for, how many got a
+// 200 text/event-stream head, and how many ended with an error.
+type Connections struct {
+	Requested   int64 `json:"requested"`
+	Established int64 `json:"established"`
+	Failed      int64 `json:"failed"`
+}
+
+// Events counts dispatched events: all of them, those whose publish time
+// could be read (the latency sample count), and those that arrived before
+// their publish time by more than 1 ms.
+type Events struct {
+	Received    int64 `json:"received"`
+	Timed       int64 `json:"timed"`
+	ClockSkewed int64 `json:"clock_skewed"`
+}
+
+// Hist summarises one HdrHistogram. Values are microseconds; the percentiles
+// are HdrHistogram's (the highest value equivalent to the one at that rank,
+// within 0.1 %). Mean is rounded to one decimal.
+type Hist struct {
+	Count int64   `json:"count"`
+	Min   int64   `json:"min"`
+	Mean  float64 `json:"mean"`
+	P50   int64   `json:"p50"`
+	P90   int64   `json:"p90"`
+	P99   int64   `json:"p99"`
+	P999  int64   `json:"p999"`
+	Max   int64   `json:"max"`
+}
+
+// Harness is the generator's verdict on its own measurements.
+type Harness struct {
+	LagP99US int64   `json:"lag_p99_us"`
+	LagMaxUS int64   `json:"lag_max_us"`
+	BusyMax  float64 `json:"busy_max"`
+	Reliable bool    `json:"reliable"`
+	Note     string  `json:"note"`
+}
+
+// Summarize builds the summary of res. It copies what it keeps, so res may be
+// reused or discarded afterwards.
+func Summarize(res *loadgen.Result, meta Meta) Summary {
+	s := Summary{
+		SchemaVersion:  SchemaVersion,
+		Scenario:       meta.Scenario,
+		Topology:       meta.Topology,
+		Started:        res.Started.UTC().Truncate(time.Millisecond),
+		Ended:          res.Ended.UTC().Truncate(time.Millisecond),
+		SSELoadVersion: meta.Version,
+		Command:        append([]string{}, meta.Command...),
+		Interrupted:    res.Interrupted,
+		Config:         meta.Config,
+		Targets:        make([]Target, 0, len(res.Targets)),
+		Harness: Harness{
+			LagP99US: res.Harness.LagP99US,
+			LagMaxUS: res.Harness.LagMaxUS,
+			BusyMax:  res.Harness.BusyMax,
+			Reliable: res.Harness.Reliable,
+			Note:     res.Harness.Note,
+		},
+	}
+	// Duration from the engine's own clock readings (monotonic when present),
+	// rounded to the millisecond like the timestamps.
+	s.DurationS = float64(res.Ended.Sub(res.Started).Round(time.Millisecond)) / float64(time.Second)
+	for _, tr := range res.Targets {
+		if tr == nil {
+			continue
+		}
+		tm := meta.Targets[tr.Name]
+		t := Target{
+			Name:         tr.Name,
+			URL:          tr.URL,
+			Proxy:        tm.Proxy,
+			ConfigSHA256: tm.ConfigSHA256,
+			Connections: Connections{
+				Requested:   tr.Requested,
+				Established: tr.Established,
+				Failed:      tr.Failed,
+			},
+			Events: Events{
+				Received:    tr.EventsReceived,
+				Timed:       tr.EventsTimed,
+				ClockSkewed: tr.ClockSkewed,
+			},
+			LatencyUS:          summarizeHist(tr.Hist[loadgen.Latency]),
+			TimeToHeadersUS:    summarizeHist(tr.Hist[loadgen.TimeToHeaders]),
+			TimeToFirstEventUS: summarizeHist(tr.Hist[loadgen.TimeToFirstEvent]),
+			Errors:             make(map[string]int64, len(tr.Errors)),
+		}
+		maps.Copy(t.Errors, tr.Errors)
+		if len(tr.Head) > 0 {
+			t.ResponseHead = maps.Clone(tr.Head)
+		}
+		s.Targets = append(s.Targets, t)
+	}
+	return s
+}
+
+// summarizeHist returns nil for a nil or empty histogram: "no data" must not
+// read as "zero microseconds".
+func summarizeHist(h *hdrhistogram.Histogram) *Hist {
+	if h == nil || h.TotalCount() == 0 {
+		return nil
+	}
+	// ValueAtQuantile takes HdrHistogram's 0–100 scale: 99.9 is p99.9.
+	return &Hist{
+		Count: h.TotalCount(),
+		Min:   h.Min(),
+		Mean:  math.Round(h.Mean()*10) / 10,
+		P50:   h.ValueAtQuantile(50),
+		P90:   h.ValueAtQuantile(90),
+		P99:   h.ValueAtQuantile(99),
+		P999:  h.ValueAtQuantile(99.9),
+		Max:   h.Max(),
+	}
+}
+
+// ReadSummary reads a summary.json written by WriteDir. Unknown fields are
+// ignored (newer releases only add fields); a schema_version newer than
+// SchemaVersion is an error, because its fields may mean something else.
+func ReadSummary(path string) (Summary, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Summary{}, fmt.Errorf("read summary: %w", err)
+	}
+	var s Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return Summary{}, fmt.Errorf("read summary %s: %w", path, err)
+	}
+	switch {
+	case s.SchemaVersion == 0:
+		return Summary{}, fmt.Errorf("read summary %s: no schema_version: not an sseload summary.json", path)
+	case s.SchemaVersion > SchemaVersion:
+		return Summary{}, fmt.Errorf("read summary %s: schema_version %d is newer than this sseload understands (%d); use a newer sseload to read it", path, s.SchemaVersion, SchemaVersion)
+	}
+	for i := range s.Targets {
+		if s.Targets[i].Errors == nil {
+			s.Targets[i].Errors = map[string]int64{}
+		}
+	}
+	return s, nil
+}

@@ -1,0 +1,258 @@
+package reports
+
+import (
+	"encoding/json"
+	"io"
+	"math"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/sseload/sseload/loadgen"
+)
+
+// histOf returns a histogram with the shared bounds holding vals.
+func histOf(t testing.TB, vals ...int64) *hdrhistogram.Histogram {
+	t.Helper()
+	h := loadgen.NewHistogram()
+	for _, v := range vals {
+		if err := h.RecordValue(v); err != nil {
+			t.Fatalf("record %d: %v", v, err)
+		}
+	}
+	return h
+}
+
+// seq returns lo, lo+1, ..., hi.
+func seq(lo, hi int64) []int64 {
+	out := make([]int64, 0, hi-lo+1)
+	for v := lo; v <= hi; v++ {
+		out = append(out, v)
+	}
+	return out
+}
+
+var testStart = time.Date(2025, 1, 2, 3, 4, 5, 123_456_789, time.UTC)
+
+// testResult is a hand-built run: a healthy direct target whose latencies are
+// 1..1000 µs, and a buffering proxy whose events carry no publish time.
+func testResult(t testing.TB) *loadgen.Result {
+	t.Helper()
+	direct := &loadgen.TargetResult{
+		Name: "direct", URL: "http://127.0.0.1:8080/sse",
+		Requested: 20, Established: 20,
+		EventsReceived: 1000, EventsTimed: 1000,
+		Errors: map[string]int64{},
+		Head:   map[string]string{"status": "200", "content-type": "text/event-stream"},
+	}
+	direct.Hist[loadgen.Latency] = histOf(t, seq(1, 1000)...)
+	direct.Hist[loadgen.TimeToHeaders] = histOf(t, 1200, 1300, 1400)
+	direct.Hist[loadgen.TimeToFirstEvent] = histOf(t, 5_000_000)
+	for i := range 3 {
+		iv := loadgen.Interval{
+			Start:       testStart.Add(time.Duration(i) * time.Second),
+			End:         testStart.Add(time.Duration(i+1) * time.Second),
+			Established: 20,
+		}
+		iv.Hist[loadgen.Latency] = histOf(t, seq(int64(i*100+1), int64(i*100+50))...)
+		direct.Intervals = append(direct.Intervals, iv)
+	}
+	stock := &loadgen.TargetResult{
+		Name: "nginx-stock", URL: "http://127.0.0.1:8081/sse",
+		Requested: 20, Established: 17, Failed: 3,
+		EventsReceived: 120,
+		Errors:         map[string]int64{loadgen.ErrReset: 3},
+	}
+	stock.Hist[loadgen.Latency] = loadgen.NewHistogram() // present but empty: no publish times
+	stock.Hist[loadgen.TimeToHeaders] = histOf(t, 30_000_000)
+	// TimeToFirstEvent left nil.
+	return &loadgen.Result{
+		Started: testStart,
+		Ended:   testStart.Add(7200 * time.Millisecond),
+		Targets: []*loadgen.TargetResult{direct, stock},
+		Harness: loadgen.Harness{LagP99US: 300, LagMaxUS: 2500, BusyMax: 0.42, Reliable: true},
+	}
+}
+
+func testMeta() Meta {
+	return Meta{
+		Scenario: "seed", Topology: "local", Version: "0.1.0",
+		Command: []string{"sseload", "run", "seed"},
+		Config:  RunConfig{Mode: "broadcast", IntervalMS: 1000, Events: 6, Payload: 64, Connections: 20, Ramp: 100, DurationS: 7},
+		Targets: map[string]TargetMeta{"nginx-stock": {Proxy: "nginx/1.22.1", ConfigSHA256: "abc123"}},
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	s := Summarize(testResult(t), testMeta())
+
+	if s.SchemaVersion != SchemaVersion || s.Scenario != "seed" || s.Topology != "local" || s.SSELoadVersion != "0.1.0" {
+		t.Errorf("header fields: %+v", s)
+	}
+	if want := testStart.Truncate(time.Millisecond); !s.Started.Equal(want) {
+		t.Errorf("started = %v, want %v", s.Started, want)
+	}
+	if s.DurationS != 7.2 {
+		t.Errorf("duration_s = %v, want 7.2", s.DurationS)
+	}
+	if len(s.Targets) != 2 {
+		t.Fatalf("%d targets, want 2", len(s.Targets))
+	}
+	d, st := s.Targets[0], s.Targets[1]
+
+	want := Hist{Count: 1000, Min: 1, Mean: 500.5, P50: 500, P90: 900, P99: 990, P999: 999, Max: 1000}
+	if d.LatencyUS == nil || *d.LatencyUS != want {
+		t.Errorf("direct latency = %+v, want %+v", d.LatencyUS, want)
+	}
+	if h := d.TimeToHeadersUS; h == nil || h.Count != 3 || h.P50 != 1300 {
+		t.Errorf("direct time_to_headers = %+v, want count 3, p50 1300", h)
+	}
+	// 5 s is above 2048, so HdrHistogram reports the top of its 3-digit bucket.
+	if h := d.TimeToFirstEventUS; h == nil || h.Count != 1 || math.Abs(float64(h.P50-5_000_000)) > 5_000 {
+		t.Errorf("direct time_to_first_event = %+v, want count 1, p50 ≈ 5 s", h)
+	}
+	if d.Proxy != "" || d.ResponseHead["content-type"] != "text/event-stream" {
+		t.Errorf("direct meta/head: proxy %q head %v", d.Proxy, d.ResponseHead)
+	}
+
+	if st.LatencyUS != nil {
+		t.Errorf("nginx-stock latency = %+v, want nil (empty histogram)", st.LatencyUS)
+	}
+	if st.TimeToFirstEventUS != nil {
+		t.Errorf("nginx-stock time_to_first_event = %+v, want nil (nil histogram)", st.TimeToFirstEventUS)
+	}
+	if st.Proxy != "nginx/1.22.1" || st.ConfigSHA256 != "abc123" {
+		t.Errorf("nginx-stock meta: %q %q", st.Proxy, st.ConfigSHA256)
+	}
+	if st.Connections != (Connections{Requested: 20, Established: 17, Failed: 3}) {
+		t.Errorf("nginx-stock connections = %+v", st.Connections)
+	}
+	if st.Events != (Events{Received: 120}) {
+		t.Errorf("nginx-stock events = %+v", st.Events)
+	}
+	if st.Errors[loadgen.ErrReset] != 3 {
+		t.Errorf("nginx-stock errors = %v", st.Errors)
+	}
+	if st.ResponseHead != nil {
+		t.Errorf("nginx-stock response_head = %v, want nil", st.ResponseHead)
+	}
+}
+
+func TestSummarizeCopies(t *testing.T) {
+	res := testResult(t)
+	meta := testMeta()
+	s := Summarize(res, meta)
+	res.Targets[1].Errors[loadgen.ErrReset] = 99
+	res.Targets[0].Head["status"] = "500"
+	meta.Command[0] = "changed"
+	if s.Targets[1].Errors[loadgen.ErrReset] != 3 || s.Targets[0].ResponseHead["status"] != "200" || s.Command[0] != "sseload" {
+		t.Error("summary shares maps or slices with its inputs")
+	}
+}
+
+// TestSummaryJSONShape checks the public field names and the null/{} rules
+// on the encoded document itself.
+func TestSummaryJSONShape(t *testing.T) {
+	res := testResult(t)
+	res.Targets[1].Errors = nil // no error map at all still encodes as {}
+	b, err := json.Marshal(Summarize(res, testMeta()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"schema_version", "scenario", "topology", "started", "ended", "duration_s", "sseload_version", "command", "interrupted", "config", "targets", "harness"} {
+		if _, ok := doc[k]; !ok {
+			t.Errorf("missing top-level %q", k)
+		}
+	}
+	if doc["started"] != "2025-01-02T03:04:05.123Z" {
+		t.Errorf("started = %v", doc["started"])
+	}
+	cfg := doc["config"].(map[string]any)
+	for _, k := range []string{"mode", "interval_ms", "events", "payload", "x_accel", "connections", "ramp", "duration_s"} {
+		if _, ok := cfg[k]; !ok {
+			t.Errorf("missing config.%q", k)
+		}
+	}
+	harness := doc["harness"].(map[string]any)
+	for _, k := range []string{"lag_p99_us", "lag_max_us", "busy_max", "reliable", "note"} {
+		if _, ok := harness[k]; !ok {
+			t.Errorf("missing harness.%q", k)
+		}
+	}
+	targets := doc["targets"].([]any)
+	d := targets[0].(map[string]any)
+	if _, ok := d["proxy"]; ok {
+		t.Error("direct has a proxy field; want it omitted when empty")
+	}
+	lat := d["latency_us"].(map[string]any)
+	for _, k := range []string{"count", "min", "mean", "p50", "p90", "p99", "p999", "max"} {
+		if _, ok := lat[k]; !ok {
+			t.Errorf("missing latency_us.%q", k)
+		}
+	}
+	st := targets[1].(map[string]any)
+	for _, k := range []string{"latency_us", "time_to_first_event_us"} {
+		if v, ok := st[k]; !ok || v != nil {
+			t.Errorf("nginx-stock %s = %v (present %v), want null", k, v, ok)
+		}
+	}
+	if e, ok := st["errors"].(map[string]any); !ok || len(e) != 0 {
+		t.Errorf("nginx-stock errors = %#v, want {}", st["errors"])
+	}
+	if _, ok := st["response_head"]; ok {
+		t.Error("nginx-stock has response_head; want it omitted when empty")
+	}
+	for _, k := range []string{"requested", "established", "failed"} {
+		if _, ok := st["connections"].(map[string]any)[k]; !ok {
+			t.Errorf("missing connections.%q", k)
+		}
+	}
+	for _, k := range []string{"received", "timed", "clock_skewed"} {
+		if _, ok := st["events"].(map[string]any)[k]; !ok {
+			t.Errorf("missing events.%q", k)
+		}
+	}
+}
+
+func TestReadSummaryRoundTrip(t *testing.T) {
+	res := testResult(t)
+	s := Summarize(res, testMeta())
+	dir := t.TempDir()
+	if err := WriteDir(dir, res, s); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadSummary(filepath.Join(dir, SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, s) {
+		t.Errorf("round trip differs:\n got %+v\nwant %+v", got, s)
+	}
+}
+
+func TestReadSummaryRejects(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"newer.json":   `{"schema_version": 2}`,
+		"foreign.json": `{"hello": 1}`,
+		"broken.json":  `{"schema_version": 1,`,
+	} {
+		p := filepath.Join(dir, name)
+		if err := writeFileAtomic(dir, name, func(w io.Writer) error { _, err := io.WriteString(w, body); return err }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadSummary(p); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	if _, err := ReadSummary(filepath.Join(dir, "missing.json")); err == nil {
+		t.Error("missing file: no error")
+	}
+}

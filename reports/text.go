@@ -1,0 +1,183 @@
+package reports
+
+import (
+	"bufio"
+	"cmp"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// absent marks a distribution with no samples in the text table.
+const absent = "—"
+
+// WriteText writes the short table users read on stdout: one row per target
+// with connection and event counts, the medians of time to headers and to
+// the first event, and the latency distribution; then error counts, the
+// diagnosis lines (Diagnose) and the harness verdict. Columns are as wide as
+// their widest cell, so a run with short target names stays well within 120
+// columns.
+func WriteText(w io.Writer, s Summary) error {
+	bw := bufio.NewWriter(w)
+
+	head := fmt.Sprintf("scenario %s · topology %s · %d %s · %.1f s",
+		orDash(s.Scenario), orDash(s.Topology), len(s.Targets), plural(len(s.Targets), "target", "targets"), s.DurationS)
+	if s.Interrupted {
+		head += " · interrupted"
+	}
+	bw.WriteString(head + "\n\n")
+
+	rows := [][]string{{"target", "conns ok/req", "failed", "events", "headers p50", "1st event p50", "latency p50", "p90", "p99", "p99.9", "max"}}
+	for i := range s.Targets {
+		t := &s.Targets[i]
+		lat := t.LatencyUS
+		rows = append(rows, []string{
+			t.Name,
+			strconv.FormatInt(t.Connections.Established, 10) + "/" + strconv.FormatInt(t.Connections.Requested, 10),
+			strconv.FormatInt(t.Connections.Failed, 10),
+			strconv.FormatInt(t.Events.Received, 10),
+			histField(t.TimeToHeadersUS, func(h *Hist) int64 { return h.P50 }),
+			histField(t.TimeToFirstEventUS, func(h *Hist) int64 { return h.P50 }),
+			histField(lat, func(h *Hist) int64 { return h.P50 }),
+			histField(lat, func(h *Hist) int64 { return h.P90 }),
+			histField(lat, func(h *Hist) int64 { return h.P99 }),
+			histField(lat, func(h *Hist) int64 { return h.P999 }),
+			histField(lat, func(h *Hist) int64 { return h.Max }),
+		})
+	}
+	writeColumns(bw, rows)
+	bw.WriteString("\n")
+
+	for i := range s.Targets {
+		if line := errorLine(&s.Targets[i]); line != "" {
+			bw.WriteString(line + "\n")
+		}
+	}
+	for _, d := range Diagnose(s) {
+		bw.WriteString(d + "\n")
+	}
+	h := s.Harness
+	if h.Reliable {
+		fmt.Fprintf(bw, "harness: reliable (scheduling lag p99 %.1f ms)\n", float64(h.LagP99US)/1000)
+	} else {
+		note := ""
+		if h.Note != "" {
+			note = " — " + h.Note
+		}
+		fmt.Fprintf(bw, "harness: NOT RELIABLE%s; treat these numbers with suspicion\n", note)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write text report: %w", err)
+	}
+	return nil
+}
+
+// writeColumns writes rows as aligned columns two spaces apart: the first
+// column left-aligned, the others right-aligned. Widths count runes, not
+// bytes, because "µs" and "—" are multi-byte.
+func writeColumns(w *bufio.Writer, rows [][]string) {
+	var widths []int
+	for _, r := range rows {
+		for j, c := range r {
+			if j >= len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[j] = max(widths[j], utf8.RuneCountInString(c))
+		}
+	}
+	for _, r := range rows {
+		var b strings.Builder
+		for j, c := range r {
+			pad := strings.Repeat(" ", widths[j]-utf8.RuneCountInString(c))
+			switch {
+			case j == 0:
+				b.WriteString(c)
+				if j < len(r)-1 {
+					b.WriteString(pad)
+				}
+			default:
+				b.WriteString("  ")
+				b.WriteString(pad)
+				b.WriteString(c)
+			}
+		}
+		b.WriteByte('\n')
+		w.WriteString(b.String())
+	}
+}
+
+// errorLine lists a target's error counts, most frequent first, or returns
+// "" when there were none.
+func errorLine(t *Target) string {
+	type kc struct {
+		kind string
+		n    int64
+	}
+	var kinds []kc
+	for k, n := range t.Errors {
+		if n > 0 {
+			kinds = append(kinds, kc{k, n})
+		}
+	}
+	if len(kinds) == 0 {
+		return ""
+	}
+	slices.SortFunc(kinds, func(a, b kc) int {
+		if c := cmp.Compare(b.n, a.n); c != 0 {
+			return c
+		}
+		return strings.Compare(a.kind, b.kind)
+	})
+	parts := make([]string, len(kinds))
+	for i, k := range kinds {
+		parts[i] = strconv.FormatInt(k.n, 10) + " " + k.kind
+	}
+	return "errors: " + t.Name + ": " + strings.Join(parts, ", ")
+}
+
+func histField(h *Hist, f func(*Hist) int64) string {
+	if h == nil {
+		return absent
+	}
+	return formatMicros(f(h))
+}
+
+// formatMicros formats a duration given in microseconds by magnitude:
+// whole µs below 1 ms, ms with two decimals below 10 ms and one below 1 s,
+// seconds with two decimals below 10 s and one above. Rounding never prints
+// "1000.0ms": a value that would round to it moves to the next unit.
+func formatMicros(us int64) string {
+	if us < 1000 {
+		return strconv.FormatInt(us, 10) + "µs"
+	}
+	ms := float64(us) / 1e3
+	if math.Round(ms*100)/100 < 10 {
+		return strconv.FormatFloat(ms, 'f', 2, 64) + "ms"
+	}
+	if math.Round(ms*10)/10 < 1000 {
+		return strconv.FormatFloat(ms, 'f', 1, 64) + "ms"
+	}
+	sec := float64(us) / 1e6
+	if math.Round(sec*100)/100 < 10 {
+		return strconv.FormatFloat(sec, 'f', 2, 64) + "s"
+	}
+	return strconv.FormatFloat(sec, 'f', 1, 64) + "s"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return absent
+	}
+	return s
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

@@ -1,0 +1,106 @@
+package reports
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/sseload/sseload/loadgen"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// textSummary is the seed scenario's typical outcome: direct is healthy,
+// nginx-stock buffers (headers after 30 s), nginx-sse streams.
+func textSummary() Summary {
+	return Summary{
+		SchemaVersion: SchemaVersion, Scenario: "seed", Topology: "local", DurationS: 7.2,
+		Targets: []Target{
+			{
+				Name: "direct", Connections: Connections{Requested: 20, Established: 20}, Events: Events{Received: 120, Timed: 120},
+				TimeToHeadersUS:    &Hist{Count: 20, P50: 1200},
+				TimeToFirstEventUS: &Hist{Count: 20, P50: 5_000_000},
+				LatencyUS:          &Hist{Count: 120, Min: 150, P50: 410, P90: 800, P99: 1_530, P999: 2_010, Max: 2_010},
+				Errors:             map[string]int64{},
+			},
+			{
+				Name: "nginx-stock", Connections: Connections{Requested: 20, Established: 20, Failed: 4}, Events: Events{Received: 120, Timed: 120},
+				TimeToHeadersUS:    &Hist{Count: 20, P50: 30_015_000},
+				TimeToFirstEventUS: &Hist{Count: 20, P50: 30_015_000},
+				LatencyUS:          &Hist{Count: 120, Min: 10, P50: 15_007_000, P90: 27_000_000, P99: 29_900_000, P999: 30_010_000, Max: 30_015_000},
+				Errors:             map[string]int64{loadgen.ErrReset: 3, loadgen.ErrNoResponseHeaders: 1},
+			},
+			{
+				Name: "nginx-sse", Connections: Connections{Requested: 20, Established: 20}, Events: Events{Received: 120},
+				TimeToHeadersUS:    &Hist{Count: 20, P50: 3_100},
+				TimeToFirstEventUS: &Hist{Count: 20, P50: 13_000},
+				Errors:             map[string]int64{},
+			},
+		},
+		Harness: Harness{LagP99US: 300, LagMaxUS: 1200, BusyMax: 0.1, Reliable: true},
+	}
+}
+
+func TestWriteText(t *testing.T) {
+	unreliable := textSummary()
+	unreliable.Interrupted = true
+	unreliable.Harness = Harness{LagP99US: 25_000, Reliable: false, Note: "scheduling lag p99 25 ms > 10 ms"}
+	unreliable.Targets = unreliable.Targets[1:] // no direct target
+
+	for name, s := range map[string]Summary{"seed": textSummary(), "unreliable": unreliable} {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := WriteText(&buf, s); err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata", "TestWriteText_"+name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if buf.String() != string(want) {
+				t.Errorf("output differs from %s (go test -update rewrites it):\n--- got\n%s--- want\n%s", golden, buf.String(), want)
+			}
+			// The table (up to the first blank line after it) fits 120 columns.
+			lines := strings.Split(buf.String(), "\n")
+			for _, l := range lines[2:] {
+				if l == "" {
+					break
+				}
+				if n := utf8.RuneCountInString(l); n > 120 {
+					t.Errorf("table line is %d columns: %q", n, l)
+				}
+			}
+		})
+	}
+}
+
+func TestFormatMicros(t *testing.T) {
+	for us, want := range map[int64]string{
+		1:             "1µs",
+		999:           "999µs",
+		1000:          "1.00ms",
+		1234:          "1.23ms",
+		9_996:         "10.0ms",
+		12_345:        "12.3ms",
+		999_949:       "999.9ms",
+		999_960:       "1.00s",
+		5_000_000:     "5.00s",
+		9_996_000:     "10.0s",
+		30_015_000:    "30.0s",
+		3_600_000_000: "3600.0s",
+	} {
+		if got := formatMicros(us); got != want {
+			t.Errorf("formatMicros(%d) = %q, want %q", us, got, want)
+		}
+	}
+}

@@ -1,0 +1,276 @@
+// Package runner wires one `sseload run`: it starts the topology (the
+// embedded origin and real proxies, or nothing for external targets), runs
+// the engine, streams interval histograms to .hlog files, and writes the
+// results directory. It holds the order of things, not their logic.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sseload/sseload/loadgen"
+	"github.com/sseload/sseload/loadgen/jsonfield"
+	"github.com/sseload/sseload/origin"
+	"github.com/sseload/sseload/reports"
+	"github.com/sseload/sseload/scenarios"
+	"github.com/sseload/sseload/topology"
+)
+
+// Topologies `run` knows.
+const (
+	TopologyLocal = "local" // embedded origin + real nginx processes on loopback
+	TopologyNone  = "none"  // external targets only (--target NAME=URL)
+)
+
+// defaultTimestampField is the field of sseload's origin that holds each
+// event's scheduled publish time in Unix nanoseconds.
+const defaultTimestampField = "sched"
+
+// Options is one run, after the scenario and the flags were merged.
+type Options struct {
+	Scenario scenarios.Scenario
+	Topology string
+	// External targets for TopologyNone.
+	External []loadgen.Target
+	// OriginListen is where the embedded origin listens (default 127.0.0.1:0).
+	OriginListen string
+	NginxPath    string
+	OutDir       string // "" = results/<scenario>-<UTC timestamp>
+
+	TimestampField string // "" = "sched", the embedded origin's field
+	TimestampUnit  jsonfield.Unit
+
+	Version string
+	Command []string
+
+	// Started is called once the engine exists and before it runs, with the
+	// planned run length (zero when unknown), so the caller can show progress.
+	Started func(e *loadgen.Engine, planned time.Duration)
+	// Warn receives messages about the topology and the generator.
+	Warn func(string)
+}
+
+// Outcome is what a run produced.
+type Outcome struct {
+	Dir     string
+	Summary reports.Summary
+	Result  *loadgen.Result
+}
+
+// ErrSetup marks errors that happened before any measurement: the topology
+// could not start or a target is unusable. The CLI maps it to its own code.
+var ErrSetup = errors.New("run could not start")
+
+// Run executes the run described by opts. When ctx is cancelled mid-run the
+// partial results are still written and returned, with Interrupted set.
+func Run(ctx context.Context, opts Options) (*Outcome, error) {
+	sc := opts.Scenario
+	dir := opts.OutDir
+	if dir == "" {
+		dir = filepath.Join("results", fmt.Sprintf("%s-%s", sc.Name, time.Now().UTC().Format("20060102T150405Z")))
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("results directory %s: %w", dir, err)
+	}
+
+	targets, meta, stop, err := startTopology(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
+	}
+	defer stop()
+
+	hl, err := reports.NewHlogSet(dir, targetNames(targets))
+	if err != nil {
+		return nil, err
+	}
+	defer hl.Abort()
+
+	tsField := opts.TimestampField
+	if tsField == "" {
+		tsField = defaultTimestampField
+	}
+	cfg := loadgen.Config{
+		Targets:        targets,
+		Connections:    sc.Connections,
+		Ramp:           sc.Ramp,
+		Hold:           sc.Duration,
+		MaxDuration:    maxDuration(sc),
+		MaxEventBytes:  sc.MaxEventBytes,
+		TimestampField: tsField,
+		TimestampUnit:  opts.TimestampUnit,
+		OnInterval:     hl.Add,
+		Warn:           opts.Warn,
+	}
+	eng, err := loadgen.New(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
+	}
+	if opts.Started != nil {
+		opts.Started(eng, plannedDuration(sc))
+	}
+	res, err := eng.Run(ctx)
+	if err != nil {
+		return nil, err
+	}
+	meta.Scenario = sc.Name
+	meta.Topology = opts.Topology
+	meta.Version = opts.Version
+	meta.Command = opts.Command
+	meta.Config = reports.RunConfig{
+		Mode:        sc.Mode,
+		IntervalMS:  float64(sc.Interval) / float64(time.Millisecond),
+		Events:      sc.Events,
+		Payload:     sc.Payload,
+		XAccel:      sc.XAccel,
+		Connections: sc.Connections,
+		Ramp:        sc.Ramp,
+		DurationS:   sc.Duration.Seconds(),
+	}
+	if opts.Topology == TopologyNone {
+		// The origin is not ours: its mode and schedule are unknown.
+		meta.Config.Mode, meta.Config.IntervalMS, meta.Config.Events, meta.Config.Payload, meta.Config.XAccel = "", 0, 0, 0, false
+	}
+	sum := reports.Summarize(res, meta)
+	if err := hl.Commit(); err != nil {
+		return nil, err
+	}
+	if err := reports.WriteSummary(dir, sum); err != nil {
+		return nil, err
+	}
+	return &Outcome{Dir: dir, Summary: sum, Result: res}, nil
+}
+
+// startTopology starts what the topology needs and returns the targets to
+// measure, what is known about them, and a function that stops it all.
+func startTopology(ctx context.Context, opts Options) ([]loadgen.Target, reports.Meta, func(), error) {
+	meta := reports.Meta{Targets: map[string]reports.TargetMeta{}}
+	switch opts.Topology {
+	case TopologyNone:
+		if len(opts.External) == 0 {
+			return nil, meta, nil, errors.New("--topology none measures external endpoints: name at least one with --target NAME=URL")
+		}
+		return opts.External, meta, func() {}, nil
+	case TopologyLocal, "":
+	default:
+		return nil, meta, nil, fmt.Errorf("topology %q: unknown (valid: %s, %s)", opts.Topology, TopologyLocal, TopologyNone)
+	}
+	if len(opts.External) > 0 {
+		return nil, meta, nil, errors.New("--target measures external endpoints and needs --topology none")
+	}
+	sc := opts.Scenario
+	srv, err := origin.New(origin.Config{
+		Mode:     origin.Mode(sc.Mode),
+		Interval: sc.Interval,
+		Events:   sc.Events,
+		Payload:  sc.Payload,
+		XAccel:   sc.XAccel,
+		RetryMS:  sc.RetryMS,
+	})
+	if err != nil {
+		return nil, meta, nil, err
+	}
+	listen := opts.OriginListen
+	if listen == "" {
+		listen = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return nil, meta, nil, fmt.Errorf("origin listen %s: %w", listen, err)
+	}
+	octx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(octx, ln) }()
+	stopOrigin := func() {
+		cancel()
+		<-served
+	}
+
+	local, err := topology.StartLocal(ctx, topology.LocalConfig{
+		OriginAddr: ln.Addr().String(),
+		Names:      sc.Targets,
+		NginxPath:  opts.NginxPath,
+	})
+	if err != nil {
+		stopOrigin()
+		return nil, meta, nil, err
+	}
+	var targets []loadgen.Target
+	for _, t := range local.Targets() {
+		targets = append(targets, loadgen.Target{Name: t.Name, URL: t.URL})
+		meta.Targets[t.Name] = reports.TargetMeta{Proxy: t.Proxy, ConfigSHA256: t.ConfigSHA256}
+	}
+	stop := func() {
+		if err := local.Stop(); err != nil && opts.Warn != nil {
+			opts.Warn("stopping nginx: " + err.Error())
+		}
+		stopOrigin()
+	}
+	return targets, meta, stop, nil
+}
+
+// plannedDuration is the run's expected length: the ramp plus the hold, or
+// for per-connection streams without a hold, the ramp plus one stream's life.
+func plannedDuration(sc scenarios.Scenario) time.Duration {
+	ramp := time.Duration(float64(sc.Connections) / sc.Ramp * float64(time.Second))
+	if sc.Duration > 0 {
+		return ramp + sc.Duration
+	}
+	if sc.Mode == scenarios.ModePerConnection {
+		return ramp + time.Duration(sc.Events)*sc.Interval
+	}
+	return 0
+}
+
+// maxDuration bounds a run that waits for streams to end by themselves, so a
+// proxy that never ends them cannot hang the run: one stream's planned life
+// plus the ramp, plus a minute of grace.
+func maxDuration(sc scenarios.Scenario) time.Duration {
+	if sc.Duration > 0 {
+		return 0
+	}
+	return plannedDuration(sc) + time.Minute
+}
+
+func targetNames(ts []loadgen.Target) []string {
+	names := make([]string, len(ts))
+	for i, t := range ts {
+		names[i] = t.Name
+	}
+	return names
+}
+
+// ParseTarget parses a --target value NAME=URL.
+func ParseTarget(s string) (loadgen.Target, error) {
+	name, u, ok := strings.Cut(s, "=")
+	if !ok || name == "" || u == "" {
+		return loadgen.Target{}, fmt.Errorf("--target %q: expected NAME=URL, e.g. app=http://127.0.0.1:8080/events", s)
+	}
+	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		return loadgen.Target{}, fmt.Errorf("--target %q: URL must start with http:// or https://", s)
+	}
+	return loadgen.Target{Name: name, URL: u}, nil
+}
+
+// OnlyTargets validates an --only list and returns it in display order:
+// it replaces the scenario's target list.
+func OnlyTargets(only []string) ([]string, error) {
+	for _, n := range only {
+		if !slices.Contains(scenarios.KnownTargets(), n) {
+			return nil, fmt.Errorf("--only %q: unknown target (valid: %s)", n, strings.Join(scenarios.KnownTargets(), ", "))
+		}
+	}
+	var out []string
+	for _, n := range scenarios.KnownTargets() {
+		if slices.Contains(only, n) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}

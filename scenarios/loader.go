@@ -1,0 +1,443 @@
+package scenarios
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// embedded holds the scenario files shipped in the binary. It is read-only.
+//
+//go:embed *.yaml
+var embedded embed.FS
+
+// Names lists the embedded scenario names (file names without .yaml), sorted.
+func Names() []string {
+	entries, err := fs.ReadDir(embedded, ".")
+	if err != nil {
+		// The embedded FS is fixed at build time; ReadDir of its root
+		// cannot fail.
+		return nil
+	}
+	var names []string
+	for _, e := range entries {
+		if name, ok := strings.CutSuffix(e.Name(), ".yaml"); ok && !e.IsDir() {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Load resolves ref: first an embedded scenario name such as "seed", else a
+// path to a .yaml or .yml file. A ref that is neither gets an error listing
+// the embedded names, so a typo shows the choices.
+func Load(ref string) (Scenario, error) {
+	names := Names()
+	choices := fmt.Sprintf("embedded scenarios: %s; or give a path to a .yaml file", strings.Join(names, ", "))
+	if slices.Contains(names, ref) {
+		file := ref + ".yaml"
+		data, err := embedded.ReadFile(file)
+		if err != nil {
+			return Scenario{}, fmt.Errorf("read embedded scenario %s: %w", ref, err)
+		}
+		s, err := Parse(file, data)
+		if err != nil {
+			return Scenario{}, err
+		}
+		s.Source = "embedded:" + ref
+		return s, nil
+	}
+	switch strings.ToLower(filepath.Ext(ref)) {
+	case ".yaml", ".yml":
+	default:
+		if ref == "" {
+			return Scenario{}, fmt.Errorf("no scenario given (%s)", choices)
+		}
+		return Scenario{}, fmt.Errorf("unknown scenario %q: not an embedded name or a .yaml/.yml path (%s)", ref, choices)
+	}
+	data, err := os.ReadFile(ref)
+	if err != nil {
+		return Scenario{}, fmt.Errorf("read scenario: %w (%s)", err, choices)
+	}
+	return Parse(ref, data)
+}
+
+// Parse decodes data as one scenario, applies defaults and validates. file
+// names the input in errors and becomes Source; its base name without
+// extension is the default Name. Every error starts with "file:line: " where
+// a line is known. Decoding problems (unknown keys, wrong types) are all
+// reported together, one per line; validation runs only when decoding
+// succeeded, so its messages are not confused by values that never decoded.
+func Parse(file string, data []byte) (Scenario, error) {
+	label := file
+	if label == "" {
+		label = "<input>"
+	}
+	root, err := decodeDocument(label, data)
+	if err != nil {
+		return Scenario{}, err
+	}
+
+	d := decoder{file: label, lines: map[string]int{}, items: map[string][]int{}}
+	s := d.mapping(root)
+	if len(d.errs) > 0 {
+		return Scenario{}, errors.Join(d.errs...)
+	}
+	s.Source = file
+	applyDefaults(&s, d.lines, file)
+
+	ps := s.problems()
+	if len(ps) == 0 {
+		return s, nil
+	}
+	lines := make([]int, len(ps))
+	for i, p := range ps {
+		lines[i] = root.Line // absent key: point at the mapping
+		if l, ok := d.lines[p.key]; ok {
+			lines[i] = l
+		}
+		if p.index >= 0 && p.index < len(d.items[p.key]) {
+			lines[i] = d.items[p.key][p.index]
+		}
+	}
+	// Report in file order, as an editor would walk them.
+	order := make([]int, len(ps))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return lines[a] - lines[b] })
+	errs := make([]error, len(ps))
+	for i, j := range order {
+		errs[i] = fmt.Errorf("%s:%d: %s", label, lines[j], ps[j])
+	}
+	return Scenario{}, errors.Join(errs...)
+}
+
+// applyDefaults fills every key that was absent from the file. Events and
+// Duration depend on the mode, so they are filled after it.
+func applyDefaults(s *Scenario, set map[string]int, file string) {
+	has := func(k string) bool { _, ok := set[k]; return ok }
+	if !has("name") {
+		base := filepath.Base(file)
+		s.Name = strings.TrimSuffix(base, filepath.Ext(base))
+	}
+	if !has("mode") {
+		s.Mode = DefaultMode
+	}
+	if !has("interval") {
+		s.Interval = DefaultInterval
+	}
+	if !has("events") && s.Mode == ModePerConnection {
+		s.Events = DefaultEventsPerConn
+	}
+	if !has("connections") {
+		s.Connections = DefaultConnections
+	}
+	if !has("ramp") {
+		s.Ramp = DefaultRamp
+	}
+	if !has("duration") && s.Mode != ModePerConnection {
+		s.Duration = DefaultDuration
+	}
+	if !has("targets") {
+		s.Targets = KnownTargets()
+	}
+	if !has("max_event_bytes") {
+		s.MaxEventBytes = DefaultMaxEventBytes
+	}
+}
+
+// yamlLineErr matches the parser's "yaml: line N: message" errors.
+var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// decodeDocument parses data as exactly one YAML document holding a mapping
+// and returns that mapping node. Syntax errors keep the parser's line.
+func decodeDocument(label string, data []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: empty scenario file (write a mapping of keys such as mode, interval, connections, targets)", label)
+		}
+		return nil, syntaxError(label, err)
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	root = resolve(root)
+	if root == nil || root.Kind == yaml.DocumentNode || (root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null") {
+		return nil, fmt.Errorf("%s: empty scenario file (write a mapping of keys such as mode, interval, connections, targets)", label)
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("%s:%d: a scenario must be a mapping of keys (such as \"mode: broadcast\"), not %s", label, root.Line, kindName(root))
+	}
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		return nil, syntaxError(label, err)
+	default:
+		return nil, fmt.Errorf("%s:%d: more than one YAML document (a scenario file holds one mapping; remove the extra \"---\")", label, extra.Line)
+	}
+	return root, nil
+}
+
+// syntaxError rewrites a parser error as "file:line: invalid YAML: message".
+func syntaxError(label string, err error) error {
+	msg := err.Error()
+	if m := yamlLineErr.FindStringSubmatch(msg); m != nil {
+		return fmt.Errorf("%s:%s: invalid YAML: %s", label, m[1], m[2])
+	}
+	return fmt.Errorf("%s: invalid YAML: %s", label, strings.TrimPrefix(msg, "yaml: "))
+}
+
+// resolve follows aliases (*anchor) to the node they name. The parser
+// rejects an anchor that contains itself, so the chain is short; the bound
+// only guards against a malformed tree.
+func resolve(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 16; i++ {
+		n = n.Alias
+	}
+	if n != nil && n.Kind == yaml.AliasNode {
+		return nil
+	}
+	return n
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.ScalarNode:
+		return fmt.Sprintf("the value %q", n.Value)
+	}
+	return "an unsupported YAML node"
+}
+
+// decoder collects decoding errors and remembers where each key and list
+// item was, so that validation problems found later can name their line.
+type decoder struct {
+	file  string
+	errs  []error
+	lines map[string]int   // key -> line of its value
+	items map[string][]int // list key -> line of each item
+}
+
+func (d *decoder) errorf(line int, format string, args ...any) {
+	d.errs = append(d.errs, fmt.Errorf("%s:%d: %s", d.file, line, fmt.Sprintf(format, args...)))
+}
+
+// field is one yaml key: how to decode its value into a Scenario.
+type field struct {
+	key    string
+	decode func(d *decoder, s *Scenario, key string, v *yaml.Node)
+}
+
+// fields lists every key a scenario file may hold, sorted by key so the
+// "valid keys" list in errors reads alphabetically.
+func fields() []field {
+	return []field{
+		{"connections", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.integer(k, v, &s.Connections) }},
+		{"description", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.text(k, v, &s.Description) }},
+		{"duration", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.duration(k, v, &s.Duration) }},
+		{"events", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.integer(k, v, &s.Events) }},
+		{"interval", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.duration(k, v, &s.Interval) }},
+		{"max_event_bytes", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.integer(k, v, &s.MaxEventBytes) }},
+		{"mode", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.text(k, v, &s.Mode) }},
+		{"name", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.text(k, v, &s.Name) }},
+		{"payload", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.integer(k, v, &s.Payload) }},
+		{"ramp", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.number(k, v, &s.Ramp) }},
+		{"retry_ms", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.integer(k, v, &s.RetryMS) }},
+		{"targets", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.list(k, v, "[direct, nginx-sse]", &s.Targets) }},
+		{"thresholds", func(d *decoder, s *Scenario, k string, v *yaml.Node) {
+			d.list(k, v, `["nginx-sse:latency.p99 < 50ms"]`, &s.Thresholds)
+		}},
+		{"x_accel", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.boolean(k, v, &s.XAccel) }},
+	}
+}
+
+// mapping decodes the top-level mapping. Unknown and repeated keys are
+// errors: a misspelt key silently taking its default is the bug this
+// strictness exists to prevent.
+func (d *decoder) mapping(m *yaml.Node) Scenario {
+	var s Scenario
+	fl := fields()
+	keys := make([]string, len(fl))
+	for i, f := range fl {
+		keys[i] = f.key
+	}
+	keyLines := map[string]int{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		kn, v := resolve(m.Content[i]), resolve(m.Content[i+1])
+		if kn == nil || v == nil {
+			d.errorf(m.Content[i].Line, "alias too deep (use plain values)")
+			continue
+		}
+		if kn.Kind != yaml.ScalarNode {
+			d.errorf(kn.Line, "a key must be a plain name, not %s (valid keys: %s)", kindName(kn), strings.Join(keys, ", "))
+			continue
+		}
+		k := kn.Value
+		j := slices.IndexFunc(fl, func(f field) bool { return f.key == k })
+		if j < 0 {
+			d.errorf(kn.Line, "unknown key %q (valid keys: %s)", k, strings.Join(keys, ", "))
+			continue
+		}
+		if first, dup := keyLines[k]; dup {
+			d.errorf(kn.Line, "duplicate key %q (first set on line %d; keep one)", k, first)
+			continue
+		}
+		keyLines[k] = kn.Line
+		d.lines[k] = v.Line
+		if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!null" {
+			d.errorf(v.Line, "%s: no value (give one, or remove the key to use the default)", k)
+			continue
+		}
+		fl[j].decode(d, &s, k, v)
+	}
+	return s
+}
+
+// scalar reports whether v is a scalar and records an error naming what was
+// expected otherwise.
+func (d *decoder) scalar(key string, v *yaml.Node, want string) bool {
+	if v.Kind == yaml.ScalarNode {
+		return true
+	}
+	d.errorf(v.Line, "%s: expected %s, got %s", key, want, kindName(v))
+	return false
+}
+
+// text accepts any scalar: free text such as a description may look like
+// a number or a boolean to YAML, and mode is checked by Validate.
+func (d *decoder) text(key string, v *yaml.Node, out *string) {
+	if d.scalar(key, v, "text") {
+		*out = v.Value
+	}
+}
+
+func (d *decoder) integer(key string, v *yaml.Node, out *int) {
+	if !d.scalar(key, v, "a whole number") {
+		return
+	}
+	if v.ShortTag() != "!!int" {
+		if strings.Trim(v.Value, "+-0123456789") == "" && v.Value != "" {
+			// All digits, yet YAML resolved it as a float: too large.
+			d.errorf(v.Line, "%s %q: too large (write a smaller number)", key, v.Value)
+			return
+		}
+		d.errorf(v.Line, "%s %q: not a whole number (write digits, such as %s: 100)", key, v.Value, key)
+		return
+	}
+	var n int
+	if err := v.Decode(&n); err != nil {
+		d.errorf(v.Line, "%s %q: not a whole number in range (write a smaller number)", key, v.Value)
+		return
+	}
+	*out = n
+}
+
+func (d *decoder) number(key string, v *yaml.Node, out *float64) {
+	if !d.scalar(key, v, "a number") {
+		return
+	}
+	if t := v.ShortTag(); t != "!!int" && t != "!!float" {
+		d.errorf(v.Line, "%s %q: not a number (write one such as %s: 1000 or %s: 2.5)", key, v.Value, key, key)
+		return
+	}
+	var f float64
+	if err := v.Decode(&f); err != nil {
+		d.errorf(v.Line, "%s %q: not a number (write one such as %s: 1000 or %s: 2.5)", key, v.Value, key, key)
+		return
+	}
+	*out = f
+}
+
+func (d *decoder) boolean(key string, v *yaml.Node, out *bool) {
+	if !d.scalar(key, v, "true or false") {
+		return
+	}
+	var b bool
+	if v.ShortTag() != "!!bool" || v.Decode(&b) != nil {
+		d.errorf(v.Line, "%s %q: not true or false", key, v.Value)
+		return
+	}
+	*out = b
+}
+
+// duration accepts Go duration strings (time.ParseDuration): 500ms, 5s,
+// 1m30s. A bare number other than 0 is rejected rather than guessed at:
+// "interval: 5" could mean seconds or milliseconds, and guessing wrong is a
+// thousandfold error. 0 needs no unit (time.ParseDuration accepts "0" too).
+func (d *decoder) duration(key string, v *yaml.Node, out *time.Duration) {
+	if !d.scalar(key, v, "a duration such as 5s") {
+		return
+	}
+	raw := strings.TrimSpace(v.Value)
+	if t := v.ShortTag(); t == "!!int" || t == "!!float" || isNumber(raw) {
+		if f, err := strconv.ParseFloat(raw, 64); err == nil && f == 0 {
+			*out = 0
+			return
+		}
+		d.errorf(v.Line, "%s %q: a duration needs a unit (write %ss or %sms)", key, v.Value, raw, raw)
+		return
+	}
+	dur, err := time.ParseDuration(raw)
+	if err != nil {
+		d.errorf(v.Line, "%s %q: not a duration (use Go durations such as 500ms, 5s, 1m)", key, v.Value)
+		return
+	}
+	*out = dur
+}
+
+// isNumber reports whether s is a plain decimal number, such as a quoted "5".
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil && s != "" && strings.Trim(s, "+-.0123456789") == ""
+}
+
+// list decodes a list of scalars and records each item's line so that
+// validation can point at the bad item.
+func (d *decoder) list(key string, v *yaml.Node, example string, out *[]string) {
+	if v.Kind != yaml.SequenceNode {
+		d.errorf(v.Line, "%s: expected a list such as %s, got %s", key, example, kindName(v))
+		return
+	}
+	list := make([]string, 0, len(v.Content))
+	lines := make([]int, 0, len(v.Content))
+	for _, item := range v.Content {
+		line := item.Line
+		item = resolve(item)
+		if item == nil || item.Kind != yaml.ScalarNode || item.ShortTag() == "!!null" {
+			what := "an empty item"
+			if item != nil && item.Kind != yaml.ScalarNode {
+				what = kindName(item)
+			}
+			d.errorf(line, "%s: each item must be text, got %s", key, what)
+			continue
+		}
+		list = append(list, item.Value)
+		lines = append(lines, line)
+	}
+	if len(list) == 0 {
+		list = nil // "thresholds: []" and an absent key mean the same
+	}
+	*out = list
+	d.items[key] = lines
+}

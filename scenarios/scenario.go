@@ -1,0 +1,207 @@
+// Package scenarios holds the load shapes sseload runs: YAML files embedded in
+// the binary (seed, steady) or read from a path, decoded strictly and
+// validated so that every mistake is reported with the file, the line, the key
+// and the fix.
+//
+// A scenario file is a single YAML mapping. Every key is optional; an absent
+// key takes the default listed on the Scenario field. The key names are the
+// user-facing contract and do not change; docs/scenarios.md documents them for
+// users.
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Modes a scenario may run in.
+const (
+	// ModeBroadcast: the origin publishes one event every Interval to every
+	// open stream (a hub), the way a live feed reaches many devices. Latency
+	// is comparable across streams because they all share one schedule.
+	ModeBroadcast = "broadcast"
+	// ModePerConnection: each stream gets its own schedule of Events events,
+	// Interval apart, starting when the request arrives, and then the origin
+	// ends the response. This reproduces request-scoped streams such as the
+	// founding bug report.
+	ModePerConnection = "per-connection"
+)
+
+// Defaults for absent keys. Events and Duration depend on the mode.
+const (
+	DefaultMode          = ModeBroadcast
+	DefaultInterval      = time.Second
+	DefaultEventsPerConn = 6 // per-connection; broadcast defaults to 0 (unlimited)
+	DefaultConnections   = 100
+	DefaultRamp          = 1000.0
+	DefaultDuration      = 60 * time.Second // broadcast; per-connection defaults to 0
+	DefaultMaxEventBytes = 1 << 20
+)
+
+// Scenario is one load shape: what the origin publishes, how many streams
+// the load generator opens against which targets, and for how long.
+//
+// The CLI applies flag overrides on top of a loaded Scenario and then calls
+// Validate again; for that logic a zero value means "not set" where a field
+// says so.
+type Scenario struct {
+	// Name is yaml key "name". It labels reports and output files. Default:
+	// the file's base name without extension ("seed" for seed.yaml).
+	Name string
+	// Description is yaml key "description": free text shown in reports,
+	// saying what the scenario reproduces and why.
+	Description string
+	// Mode is yaml key "mode": "broadcast" (one shared publish schedule for
+	// all streams, the default) or "per-connection" (each stream gets its
+	// own schedule of Events events, then the response ends).
+	Mode string
+	// Interval is yaml key "interval": time between publishes, as a Go
+	// duration such as 1s or 500ms. Must be > 0. Default 1s.
+	Interval time.Duration
+	// Events is yaml key "events": per-connection, the events per stream
+	// (>= 1, default 6); broadcast, the events published in total, 0 meaning
+	// unlimited until Duration ends (the default).
+	Events int
+	// Payload is yaml key "payload": bytes of padding added to each event's
+	// data (>= 0, default 0), to see where proxy buffers fill. It must be
+	// below MaxEventBytes.
+	Payload int
+	// XAccel is yaml key "x_accel": the origin sends "X-Accel-Buffering: no",
+	// which turns nginx's response buffering off for that response (the
+	// origin-side fix). Default false, so a stock proxy shows its buffering.
+	XAccel bool
+	// RetryMS is yaml key "retry_ms": the origin sends "retry: N" at the
+	// start of each stream, setting the client's reconnection delay in
+	// milliseconds. 0 (the default) sends no retry field.
+	RetryMS int
+	// Connections is yaml key "connections": streams opened per target
+	// (>= 1, default 100).
+	Connections int
+	// Ramp is yaml key "ramp": connections opened per second per target
+	// (> 0, default 1000). Connections/Ramp is how long the ramp takes.
+	Ramp float64
+	// Duration is yaml key "duration": how long all connections are held
+	// once the ramp is done, as a Go duration. 0 means "until the
+	// per-connection streams end" and is only valid for per-connection,
+	// because a broadcast stream never ends by itself. Default 60s for
+	// broadcast, 0 for per-connection.
+	Duration time.Duration
+	// Targets is yaml key "targets": which of KnownTargets to run against,
+	// at least one, no duplicates. Default: all of them.
+	Targets []string
+	// MaxEventBytes is yaml key "max_event_bytes": the largest event the
+	// client accepts before it fails the stream (default 1 MiB, >= 1). It
+	// bounds per-connection memory when a proxy misbehaves.
+	MaxEventBytes int
+	// Thresholds is yaml key "thresholds": pass/fail expressions such as
+	// "nginx-sse:latency.p99 < 50ms". They are kept as strings here and
+	// parsed by the reports package; this package only rejects empty ones.
+	Thresholds []string
+	// Source says where the scenario came from: "embedded:<name>" or the
+	// file path it was loaded from. It is not a yaml key.
+	Source string
+}
+
+// KnownTargets are the target names a scenario may list, in display order:
+// the origin itself, stock nginx (buffering, HTTP/1.0 upstream) and nginx
+// configured for SSE. Each call returns a fresh slice, so a caller may keep
+// or change it without affecting anyone else.
+func KnownTargets() []string { return []string{"direct", "nginx-stock", "nginx-sse"} }
+
+// problem is one validation failure. key is the yaml key at fault; index is
+// the item within a list key (targets, thresholds), or -1. Parse maps the key
+// and index back to a line in the file; Validate prints them without lines.
+type problem struct {
+	key   string
+	index int
+	msg   string
+}
+
+// String formats the problem without a line: the message quotes the bad
+// value, which identifies a list item well enough.
+func (p problem) String() string { return p.key + ": " + p.msg }
+
+// Validate checks ranges and cross-field rules. Parse calls it after applying
+// defaults and the CLI calls it again after flag overrides, so it does not
+// fill in defaults itself: a zero where a value is required is an error. Each
+// problem names the key and the fix; all problems are reported, one per line.
+func (s Scenario) Validate() error {
+	ps := s.problems()
+	if len(ps) == 0 {
+		return nil
+	}
+	errs := make([]error, len(ps))
+	for i, p := range ps {
+		errs[i] = errors.New(p.String())
+	}
+	return errors.Join(errs...)
+}
+
+func (s Scenario) problems() []problem {
+	var ps []problem
+	add := func(key, format string, args ...any) {
+		ps = append(ps, problem{key: key, index: -1, msg: fmt.Sprintf(format, args...)})
+	}
+	if strings.TrimSpace(s.Name) == "" {
+		add("name", "empty (set name: or give the file a name)")
+	}
+	perConn := s.Mode == ModePerConnection
+	if s.Mode != ModeBroadcast && !perConn {
+		add("mode", "%q is not a mode (valid: %s, %s)", s.Mode, ModeBroadcast, ModePerConnection)
+	}
+	if s.Interval <= 0 {
+		add("interval", "%s is not greater than 0 (use a duration such as 500ms or 1s)", s.Interval)
+	}
+	switch {
+	case s.Events < 0:
+		add("events", "%d is negative (use 0 for unlimited in broadcast, or a count)", s.Events)
+	case s.Events == 0 && perConn:
+		add("events", "0 is too few for per-connection: each stream needs at least 1 event (default %d)", DefaultEventsPerConn)
+	}
+	if s.Payload < 0 {
+		add("payload", "%d is negative (use 0 for no padding, or a size in bytes)", s.Payload)
+	}
+	if s.MaxEventBytes < 1 {
+		add("max_event_bytes", "%d is below 1 (use a size in bytes; default %d, 1 MiB)", s.MaxEventBytes, DefaultMaxEventBytes)
+	} else if s.Payload >= s.MaxEventBytes {
+		add("payload", "%d bytes does not fit in max_event_bytes %d (lower payload or raise max_event_bytes)", s.Payload, s.MaxEventBytes)
+	}
+	if s.RetryMS < 0 {
+		add("retry_ms", "%d is negative (use 0 to send no retry field, or milliseconds such as 3000)", s.RetryMS)
+	}
+	if s.Connections < 1 {
+		add("connections", "%d is below 1 (open at least 1 stream per target; default %d)", s.Connections, DefaultConnections)
+	}
+	if !(s.Ramp > 0) || math.IsInf(s.Ramp, 0) {
+		add("ramp", "%v is not a finite number greater than 0 (use connections opened per second, such as %v)", s.Ramp, DefaultRamp)
+	}
+	switch {
+	case s.Duration < 0:
+		add("duration", "%s is negative (use a duration such as 60s)", s.Duration)
+	case s.Duration == 0 && s.Mode == ModeBroadcast:
+		add("duration", "0 is only valid for mode per-connection; a broadcast stream never ends by itself (use a duration such as 60s)")
+	}
+	known := KnownTargets()
+	valid := strings.Join(known, ", ")
+	if len(s.Targets) == 0 {
+		add("targets", "empty: list at least one target (valid: %s)", valid)
+	}
+	for i, t := range s.Targets {
+		switch {
+		case !slices.Contains(known, t):
+			ps = append(ps, problem{"targets", i, fmt.Sprintf("unknown target %q (valid: %s)", t, valid)})
+		case slices.Index(s.Targets, t) < i:
+			ps = append(ps, problem{"targets", i, fmt.Sprintf("duplicate target %q (list each target once)", t)})
+		}
+	}
+	for i, th := range s.Thresholds {
+		if strings.TrimSpace(th) == "" {
+			ps = append(ps, problem{"thresholds", i, `empty expression (write one such as "nginx-sse:latency.p99 < 50ms", or remove it)`})
+		}
+	}
+	return ps
+}
