@@ -68,7 +68,7 @@ func (c *conn) Head(h *httpstream.Head) error {
 	c.state = stateStreaming
 	st := &c.w.stats[c.t.index]
 	st.established.Add(1)
-	c.w.hists.record(c.t.index, TimeToHeaders, (time.Since(c.w.e.epoch) - c.start).Microseconds())
+	c.w.record(c.t.index, TimeToHeaders, (time.Since(c.w.e.epoch) - c.start).Microseconds())
 	return nil
 }
 
@@ -85,7 +85,7 @@ func (c *conn) Event(ev *sse.Event) {
 	st.events.Add(1)
 	if !c.gotEvent {
 		c.gotEvent = true
-		c.w.hists.record(ti, TimeToFirstEvent, (now.Sub(c.w.e.epoch) - c.start).Microseconds())
+		c.w.record(ti, TimeToFirstEvent, (now.Sub(c.w.e.epoch) - c.start).Microseconds())
 	}
 	if !c.t.timed {
 		return
@@ -104,7 +104,7 @@ func (c *conn) Event(ev *sse.Event) {
 		return
 	}
 	st.timed.Add(1)
-	c.w.hists.record(ti, Latency, lat/int64(time.Microsecond))
+	c.w.record(ti, Latency, lat/int64(time.Microsecond))
 }
 
 // classify maps an error from the decoder, the parser or Head to its kind.

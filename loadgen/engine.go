@@ -11,6 +11,7 @@ package loadgen
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -66,6 +67,8 @@ type Config struct {
 	// OnInterval receives each target's merged interval histograms, in time
 	// order, from the collector goroutine. It must not retain them.
 	OnInterval func(IntervalReport)
+	// TLSConfig configures https targets (nil: the system's roots).
+	TLSConfig *tls.Config
 	// Warn receives rare messages about the generator itself (a machine
 	// limit was reached), once per kind per worker. Nil discards them.
 	Warn func(string)
@@ -133,6 +136,7 @@ type target struct {
 	index   int
 	addr    netip.AddrPort
 	request []byte // the GET request, identical for every connection
+	https   bool   // served by net/http on the stream worker
 	ts      jsonfield.Path
 	timed   bool
 }
@@ -172,11 +176,14 @@ func resolveTarget(ctx context.Context, t Target) (*target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("target %s: url %q: %w", t.Name, t.URL, err)
 	}
-	if u.Scheme != "http" {
-		return nil, fmt.Errorf("target %s: url %q: scheme %q is not supported yet (use http://)", t.Name, t.URL, u.Scheme)
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("target %s: url %q: scheme %q is not supported (use http:// or https://)", t.Name, t.URL, u.Scheme)
 	}
 	if u.Host == "" {
 		return nil, fmt.Errorf("target %s: url %q has no host (expected http://host:port/path)", t.Name, t.URL)
+	}
+	if u.Scheme == "https" {
+		return &target{Target: t, https: true}, nil
 	}
 	addr, err := resolve(ctx, u)
 	if err != nil {
@@ -208,6 +215,18 @@ func (e *Engine) Run(ctx context.Context) (*Result, error) {
 		e.workers = append(e.workers, w)
 	}
 
+	var streamWorker *worker
+	for _, t := range e.targets {
+		if t.https && streamWorker == nil {
+			streamWorker = newStreamWorker(e, len(e.workers))
+			e.workers = append(e.workers, streamWorker)
+		}
+	}
+	epollWorkers := e.workers
+	if streamWorker != nil {
+		epollWorkers = e.workers[:len(e.workers)-1]
+	}
+
 	lagCtx, stopLag := context.WithCancel(context.Background())
 	lag := newLagMonitor()
 	lagDone := make(chan struct{})
@@ -220,10 +239,14 @@ func (e *Engine) Run(ctx context.Context) (*Result, error) {
 	var wg sync.WaitGroup
 	for _, w := range e.workers {
 		wg.Add(1)
+		if w.streams != nil {
+			go func() { defer wg.Done(); w.runStreams() }()
+			continue
+		}
 		go func() { defer wg.Done(); w.run() }()
 	}
 
-	interrupted := e.rampAndHold(ctx)
+	interrupted := e.rampAndHold(ctx, epollWorkers, streamWorker)
 
 	stopAt := time.Now()
 	for _, w := range e.workers {
@@ -263,7 +286,7 @@ func (e *Engine) Run(ctx context.Context) (*Result, error) {
 // holds them. Connection i of every target is due at epoch + i/ramp, so the
 // ramp keeps its schedule even when opening falls behind. It reports whether
 // ctx ended the run early.
-func (e *Engine) rampAndHold(ctx context.Context) (interrupted bool) {
+func (e *Engine) rampAndHold(ctx context.Context, epoll []*worker, streams *worker) (interrupted bool) {
 	cfg := &e.cfg
 	var maxTimer <-chan time.Time
 	if cfg.MaxDuration > 0 {
@@ -291,7 +314,11 @@ func (e *Engine) rampAndHold(ctx context.Context) (interrupted bool) {
 		}
 		for ; next < due; next++ {
 			for _, t := range e.targets {
-				e.workers[rr%len(e.workers)].enqueue(t)
+				if t.https {
+					streams.enqueue(t)
+					continue
+				}
+				epoll[rr%len(epoll)].enqueue(t)
 				rr++
 			}
 		}

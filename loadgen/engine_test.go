@@ -271,3 +271,37 @@ func TestConfigErrorsNameTheInput(t *testing.T) {
 		}
 	}
 }
+
+func TestEngineHTTPSTargets(t *testing.T) {
+	const conns, events = 6, 3
+	tlsSrv := httptest.NewTLSServer(sseHandler(events))
+	defer tlsSrv.Close()
+	plain := httptest.NewServer(sseHandler(events))
+	defer plain.Close()
+	res := runEngine(t, context.Background(), Config{
+		Targets: []Target{
+			{Name: "tls", URL: tlsSrv.URL + "/events"},
+			{Name: "plain", URL: plain.URL + "/events"},
+		},
+		Connections: conns,
+		TLSConfig:   tlsSrv.Client().Transport.(*http.Transport).TLSClientConfig,
+	})
+	for _, tr := range res.Targets {
+		if tr.Established != conns || tr.EventsTimed != conns*events || tr.Hist[Latency].TotalCount() != conns*events {
+			t.Errorf("%s: established %d, timed %d, latency count %d (errors %v); want %d, %d",
+				tr.Name, tr.Established, tr.EventsTimed, tr.Hist[Latency].TotalCount(), tr.Errors, conns, conns*events)
+		}
+	}
+	if h := res.Targets[0].Head; h["status"] != "200" || !strings.HasPrefix(h["content-type"], "text/event-stream") {
+		t.Errorf("tls head %v", h)
+	}
+
+	// An untrusted certificate is a connection error, not a hang.
+	res = runEngine(t, context.Background(), Config{
+		Targets:     []Target{{Name: "tls", URL: tlsSrv.URL + "/events"}},
+		Connections: 2,
+	})
+	if tr := res.Targets[0]; tr.Failed != 2 || tr.Errors[ErrConnect] != 2 {
+		t.Errorf("untrusted certificate: failed %d errors %v, want 2 %s", tr.Failed, tr.Errors, ErrConnect)
+	}
+}

@@ -48,6 +48,11 @@ type worker struct {
 	spare chan histSet  // back from the collector
 	busy  time.Duration // working time in the current interval
 
+	// streams is set on the worker that serves https targets through
+	// net/http (tls.go); its streams record from many goroutines, under mu.
+	streams *streamSet
+	stopped chan struct{} // closed by stop
+
 	mu      sync.Mutex
 	queue   []*target // connections to open
 	stopAt  time.Time // set once; zero while running
@@ -92,6 +97,7 @@ func newWorker(e *Engine, id int) (*worker, error) {
 		limitSaid: map[string]bool{},
 		ticks:     make(chan tickMsg, 4),
 		spare:     make(chan histSet, 2),
+		stopped:   make(chan struct{}),
 	}
 	for i := range w.errors {
 		w.errors[i] = map[string]int64{}
@@ -100,6 +106,9 @@ func newWorker(e *Engine, id int) (*worker, error) {
 }
 
 func (w *worker) closeFDs() {
+	if w.epf == nil {
+		return
+	}
 	unix.Close(w.wakefd)
 	w.epf.Close()
 }
@@ -141,12 +150,26 @@ func (w *worker) wait(events []unix.EpollEvent, deadline time.Time) (int, error)
 
 // enqueue asks the worker to open one connection to t; wake delivers it.
 func (w *worker) enqueue(t *target) {
+	if w.streams != nil {
+		w.mu.Lock()
+		stopping := !w.stopAt.IsZero()
+		w.mu.Unlock()
+		if stopping {
+			w.e.notOpened(1)
+			return
+		}
+		w.openStream(t)
+		return
+	}
 	w.mu.Lock()
 	w.queue = append(w.queue, t)
 	w.mu.Unlock()
 }
 
 func (w *worker) wake() {
+	if w.wakefd < 0 {
+		return
+	}
 	var one = [8]byte{1}
 	_, _ = unix.Write(w.wakefd, one[:])
 }
@@ -156,6 +179,7 @@ func (w *worker) stop(at time.Time) {
 	w.mu.Lock()
 	w.stopAt = at
 	w.mu.Unlock()
+	close(w.stopped)
 	w.wake()
 }
 
@@ -230,6 +254,12 @@ func (w *worker) shutdown(stopAt, tickStart, tickEnd time.Time) {
 	w.queue = nil
 	w.mu.Unlock()
 	w.e.notOpened(int64(left))
+	w.shutdownTicks(stopAt, tickStart, tickEnd)
+}
+
+// shutdownTicks sends the intervals that ended before stopAt, then the last,
+// partial one, marked final. Every worker sends the same sequence.
+func (w *worker) shutdownTicks(stopAt, tickStart, tickEnd time.Time) {
 	iv := w.e.cfg.Interval
 	for !tickEnd.After(stopAt) {
 		w.sendTick(tickStart, tickEnd, false)
@@ -241,13 +271,21 @@ func (w *worker) shutdown(stopAt, tickStart, tickEnd time.Time) {
 func (w *worker) sendTick(start, end time.Time, final bool) {
 	busy := w.busy.Seconds() / end.Sub(start).Seconds()
 	w.busy = 0
-	w.ticks <- tickMsg{start: start, end: end, hists: w.hists, busy: busy, final: final}
+	var next histSet
 	select {
-	case h := <-w.spare:
-		w.hists = h
+	case next = <-w.spare:
 	default:
-		w.hists = newHistSet(len(w.e.targets))
+		next = newHistSet(len(w.e.targets))
 	}
+	if w.streams != nil {
+		w.mu.Lock()
+	}
+	full := w.hists
+	w.hists = next
+	if w.streams != nil {
+		w.mu.Unlock()
+	}
+	w.ticks <- tickMsg{start: start, end: end, hists: full, busy: busy, final: final}
 }
 
 func (w *worker) drainWake() {
@@ -449,12 +487,46 @@ func (w *worker) ended(c *conn) {
 // Machine limits (file descriptors, source ports) are said once, in words.
 func (w *worker) fail(c *conn, kind, msg string) {
 	w.stats[c.t.index].failed.Add(1)
-	w.errors[c.t.index][kind]++
-	if hint := limitHint(kind); hint != "" && !w.limitSaid[kind] {
-		w.limitSaid[kind] = true
+	w.countError(c.t.index, kind)
+	if hint := limitHint(kind); hint != "" && w.firstLimit(kind) {
 		w.e.warnf("%s after %d connections: %s (%s)", kind, w.e.Snapshot().Opened, hint, msg)
 	}
 	w.closeConn(c)
+}
+
+// record adds one measurement to the worker's current interval. Epoll
+// workers own their histograms outright; the https worker's streams run in
+// their own goroutines and take the worker's lock.
+func (w *worker) record(target int, m Metric, us int64) {
+	if w.streams != nil {
+		w.mu.Lock()
+		w.hists.record(target, m, us)
+		w.mu.Unlock()
+		return
+	}
+	w.hists.record(target, m, us)
+}
+
+// firstLimit reports whether this is the first time the worker hit the
+// machine limit kind.
+func (w *worker) firstLimit(kind string) bool {
+	if w.streams != nil {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+	}
+	if w.limitSaid[kind] {
+		return false
+	}
+	w.limitSaid[kind] = true
+	return true
+}
+
+func (w *worker) countError(target int, kind string) {
+	if w.streams != nil {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+	}
+	w.errors[target][kind]++
 }
 
 func (w *worker) closeConn(c *conn) {
@@ -462,7 +534,7 @@ func (w *worker) closeConn(c *conn) {
 		return
 	}
 	c.state = stateClosed
-	if c.fd >= 0 {
+	if c.fd >= 0 && w.streams == nil {
 		w.conns[c.fd] = nil
 		unix.Close(c.fd) // also removes it from the epoll set
 		c.fd = -1

@@ -13,22 +13,39 @@ import (
 // origin, not to a proxy.
 const DirectTarget = "direct"
 
-// Thresholds of the header-buffering rule. A proxy that buffers the response
-// holds its head until the stream ends or the first event fills a chunk, so
-// time to headers grows to at least one publish interval (seconds), while a
-// direct stream answers within a round trip or two.
+// Thresholds of the header-buffering rule. The origin sends its response
+// head together with the first event, so a direct stream's time to headers
+// is about one publish interval. A proxy that buffers holds the head until
+// the stream ends (or a buffer fills), so its time to headers is several
+// intervals: held back means at least twice direct's and at least
+// heldBackUS more. Without a direct target to compare with, a head that
+// took slowHeadersUS or more is held back.
 const (
-	slowHeadersUS   = 1_000_000 // proxied time_to_headers p50 at or above this is held back
-	directHeadersUS = 100_000   // direct time_to_headers p50 below this is normal
+	slowHeadersUS = 1_000_000
+	heldBackUS    = 500_000
 )
 
+// headersHeldBack applies the rule above to one proxied target.
+func headersHeldBack(t, direct *Target) bool {
+	h := t.TimeToHeadersUS
+	if h == nil {
+		return false
+	}
+	if direct == nil {
+		return h.P50 >= slowHeadersUS
+	}
+	d := direct.TimeToHeadersUS
+	return d != nil && h.P50 >= 2*d.P50 && h.P50-d.P50 >= heldBackUS
+}
+
 // Diagnose returns one line per target whose numbers show a known reverse
-// proxy symptom (the client-side rules of SSE-PROXIES.md), naming the cause
+// proxy symptom (the client-side rules in docs/proxies.md), naming the cause
 // and the fix; nil when none applies. The direct target (DirectTarget), if
 // present, is the baseline and is never diagnosed itself. The rules:
 //
-//   - time_to_headers p50 ≥ 1 s while direct's is < 100 ms (or there is no
-//     direct target): the proxy buffers the response and holds the head back.
+//   - time_to_headers p50 at least twice direct's and 500 ms more (or ≥ 1 s
+//     when there is no direct target): the proxy buffers the response and
+//     holds the head back.
 //   - no connection established, some requested, and no_response_headers
 //     among the errors, while the direct target (if any) did establish
 //     connections: buffering of a never-ending stream; it looks dead.
@@ -48,8 +65,7 @@ func Diagnose(s Summary) []string {
 		if t == direct {
 			continue
 		}
-		if h := t.TimeToHeadersUS; h != nil && h.P50 >= slowHeadersUS &&
-			(direct == nil || (direct.TimeToHeadersUS != nil && direct.TimeToHeadersUS.P50 < directHeadersUS)) {
+		if headersHeldBack(t, direct) {
 			out = append(out, t.Name+": response headers held back until the stream ends or the first event arrives — response buffering (proxy_buffering on); fix: proxy_buffering off or X-Accel-Buffering: no")
 		}
 		if n := t.Errors[loadgen.ErrNoResponseHeaders]; n > 0 && t.Connections.Established == 0 && t.Connections.Requested > 0 &&

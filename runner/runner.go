@@ -6,6 +6,7 @@ package runner
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -46,6 +47,8 @@ type Options struct {
 
 	TimestampField string // "" = "sched", the embedded origin's field
 	TimestampUnit  jsonfield.Unit
+	// InsecureTLS skips certificate verification for https targets.
+	InsecureTLS bool
 
 	Version string
 	Command []string
@@ -106,6 +109,7 @@ func Run(ctx context.Context, opts Options) (*Outcome, error) {
 		TimestampField: tsField,
 		TimestampUnit:  opts.TimestampUnit,
 		OnInterval:     hl.Add,
+		TLSConfig:      &tls.Config{InsecureSkipVerify: opts.InsecureTLS},
 		Warn:           opts.Warn,
 	}
 	eng, err := loadgen.New(ctx, cfg)

@@ -65,7 +65,7 @@ func StartLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 	l := &Local{procs: make(map[string]*nginxProc)}
 	var bin, version string
 	if proxied {
-		if bin, err = resolveNginx(cfg.NginxPath); err != nil {
+		if bin, err = FindNginx(cfg.NginxPath); err != nil {
 			return nil, err
 		}
 		if version, err = NginxVersion(bin); err != nil {

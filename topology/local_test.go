@@ -31,7 +31,7 @@ const installHint = "apt-get install nginx-light"
 // run these tests, not silently skip them.
 func requireNginx(t *testing.T) string {
 	t.Helper()
-	bin, err := resolveNginx("")
+	bin, err := FindNginx("")
 	if err == nil {
 		return bin
 	}

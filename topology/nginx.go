@@ -36,10 +36,10 @@ const (
 	logSnapshotMax = 1 << 20
 )
 
-// resolveNginx finds the nginx binary: path itself if given, else "nginx"
+// FindNginx finds the nginx binary: path itself if given, else "nginx"
 // in PATH, else /usr/sbin/nginx (Debian installs it there, and /usr/sbin is
 // often missing from an unprivileged PATH).
-func resolveNginx(path string) (string, error) {
+func FindNginx(path string) (string, error) {
 	if path != "" {
 		fi, err := os.Stat(path)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -66,7 +66,7 @@ func resolveNginx(path string) (string, error) {
 // NginxVersion runs `nginx -v` and returns "nginx/1.22.1". An empty path is
 // looked up like LocalConfig.NginxPath.
 func NginxVersion(path string) (string, error) {
-	bin, err := resolveNginx(path)
+	bin, err := FindNginx(path)
 	if err != nil {
 		return "", err
 	}

@@ -59,6 +59,7 @@ type runFlags struct {
 	tsField      string
 	tsUnit       string
 	nginx        string
+	insecure     bool
 	originListen string
 }
 
@@ -84,6 +85,7 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.BoolVar(&f.noProgress, "no-progress", false, "print plain progress lines instead of a live display")
 	fs.StringVar(&f.tsField, "timestamp-field", "", "JSON path of the publish time in event data, e.g. ts or meta.sent_ms (default sched, sseload's origin)")
 	fs.StringVar(&f.tsUnit, "timestamp-unit", "auto", "unit of --timestamp-field: auto (by magnitude), ns, us, ms or s")
+	fs.BoolVar(&f.insecure, "insecure", false, "https targets: do not verify the server's certificate (self-signed staging)")
 	fs.StringVar(&f.nginx, "nginx", "", "nginx binary for the local topology (default: nginx in PATH, then /usr/sbin/nginx)")
 	fs.StringVar(&f.originListen, "origin-listen", "127.0.0.1:0", "where the embedded origin listens")
 	return f
@@ -217,6 +219,7 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		OutDir:         f.out,
 		TimestampField: f.tsField,
 		TimestampUnit:  unit,
+		InsecureTLS:    f.insecure,
 		Version:        version,
 		Command:        os.Args,
 		Started:        prog.start,

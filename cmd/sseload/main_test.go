@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sseload/sseload/internal/testenv"
+	"github.com/sseload/sseload/reports"
+)
+
+// TestMain lets the test binary act as sseload itself when re-executed with
+// SSELOAD_TEST_MAIN=1, so process-level behaviour (signals, exit codes,
+// child processes) is tested on the real main.
+func TestMain(m *testing.M) {
+	if os.Getenv("SSELOAD_TEST_MAIN") == "1" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+func TestUsageErrorsExit2AndNameTheInput(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bogus"}, `unknown command "bogus"`},
+		{[]string{"run", "nosuch"}, "seed"},
+		{[]string{"run", "seed", "--connections", "-3"}, "connections"},
+		{[]string{"run", "seed", "--only", "nginx"}, "valid: direct, nginx-stock, nginx-sse"},
+		{[]string{"run", "--topology", "none"}, "--target NAME=URL"},
+		{[]string{"run", "--topology", "k8s"}, `--topology "k8s"`},
+		{[]string{"run", "--target", "x=http://127.0.0.1:1/"}, "--topology none"},
+		{[]string{"run", "--no-such-flag"}, "no-such-flag"},
+		{[]string{"run", "--timestamp-unit", "hours"}, "--timestamp-unit"},
+		{[]string{"run", "a", "b"}, "one scenario"},
+		{[]string{"origin", "--mode", "fanout"}, "mode"},
+	} {
+		var out, errOut bytes.Buffer
+		code := run(tc.args, &out, &errOut)
+		if code != exitUsage || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("sseload %s: exit %d, stderr %q; want exit %d naming %q", strings.Join(tc.args, " "), code, errOut.String(), exitUsage, tc.want)
+		}
+	}
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	var out bytes.Buffer
+	if code := run([]string{"version"}, &out, &out); code != exitOK || !strings.HasPrefix(out.String(), "sseload ") {
+		t.Errorf("version: exit %d, %q", code, out.String())
+	}
+	out.Reset()
+	if code := run([]string{"run", "--help"}, &out, &out); code != exitOK || !strings.Contains(out.String(), "Examples:") {
+		t.Errorf("run --help: exit %d, %q", code, out.String())
+	}
+}
+
+// TestInterruptWritesResults sends SIGINT to a running `sseload run` and
+// checks that the results directory is complete and marked interrupted, the
+// exit code is 130, and no nginx outlives it.
+func TestInterruptWritesResults(t *testing.T) {
+	testenv.RequireNginx(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "run", "steady", "--only", "direct,nginx-sse",
+		"--connections", "20", "--duration", "1h", "--no-progress", "--out", dir)
+	cmd.Env = append(os.Environ(), "SSELOAD_TEST_MAIN=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The first interval log appears (as a temporary file) once the first
+	// interval of measurements is in: the run is under way.
+	for {
+		if m, _ := filepath.Glob(filepath.Join(dir, ".nginx-sse.latency.hlog.tmp-*")); len(m) > 0 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("run never started measuring; stderr: %s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	nginxPIDs := childNginx(t, cmd.Process.Pid)
+	if len(nginxPIDs) == 0 {
+		t.Fatalf("no nginx child found under the run (pid %d)", cmd.Process.Pid)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit: %v, want code %d; stderr: %s", err, exitInterrupted, stderr.String())
+	}
+	s, err := reports.ReadSummary(filepath.Join(dir, reports.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Interrupted {
+		t.Error("summary.json: interrupted is false")
+	}
+	for _, tg := range s.Targets {
+		if tg.Connections.Established != 20 {
+			t.Errorf("%s: established %d, want 20", tg.Name, tg.Connections.Established)
+		}
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "*.hlog")); len(m) != 6 {
+		t.Errorf("interval logs %v, want 6", m)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, ".*tmp-*")); len(m) != 0 {
+		t.Errorf("temporary files left: %v", m)
+	}
+	for _, pid := range nginxPIDs {
+		if alive(pid) {
+			t.Errorf("nginx pid %d outlived sseload", pid)
+		}
+	}
+}
+
+// childNginx lists the nginx processes whose parent is pid.
+func childNginx(t *testing.T, pid int) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for _, e := range entries {
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		var p, ppid int
+		var comm, state string
+		if _, err := fmt.Sscan(string(stat), &p, &comm, &state, &ppid); err != nil {
+			continue
+		}
+		if ppid == pid && comm == "(nginx)" {
+			pids = append(pids, p)
+		}
+	}
+	return pids
+}
+
+// alive reports whether pid runs (a zombie counts as gone).
+func alive(pid int) bool {
+	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return false
+	}
+	var p, ppid int
+	var comm, state string
+	if _, err := fmt.Sscan(string(stat), &p, &comm, &state, &ppid); err != nil {
+		return false
+	}
+	return state != "Z"
+}

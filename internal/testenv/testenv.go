@@ -1,0 +1,27 @@
+// Package testenv holds the checks integration tests share: which real
+// programs they need and what to do when one is missing.
+package testenv
+
+import (
+	"os"
+	"testing"
+
+	"github.com/sseload/sseload/topology"
+)
+
+// RequireNginx returns the nginx binary for tests that run real nginx. When
+// it is missing the test fails under CI=true (CI must install it) and is
+// skipped elsewhere; both say what to install.
+func RequireNginx(t testing.TB) string {
+	t.Helper()
+	bin, err := topology.FindNginx("")
+	if err == nil {
+		return bin
+	}
+	msg := "this test runs real nginx: " + err.Error()
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}

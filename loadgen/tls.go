@@ -1,0 +1,186 @@
+package loadgen
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sseload/sseload/loadgen/httpstream"
+)
+
+// streamSet runs the https streams of one engine: one goroutine per stream
+// through net/http, feeding the same SSE parser and conn logic as the epoll
+// workers. It is correct, not cheap (tens of KiB per stream): TLS targets
+// are for checking a real deployment, not for 50,000 streams.
+type streamSet struct {
+	client *http.Client
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// newStreamWorker returns the worker that serves https targets. It has no
+// epoll set; its run loop only keeps the interval ticks.
+func newStreamWorker(e *Engine, id int) *worker {
+	tr := &http.Transport{
+		Proxy:               nil, // measure the target, not a forward proxy in between
+		DialContext:         (&net.Dialer{Timeout: e.cfg.ConnectTimeout}).DialContext,
+		TLSClientConfig:     e.cfg.TLSConfig,
+		TLSHandshakeTimeout: e.cfg.ConnectTimeout,
+		DisableCompression:  true,
+		// One TCP+TLS connection per stream, over HTTP/1.1, as one device
+		// per connection: an empty TLSNextProto map turns HTTP/2 off.
+		TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{},
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n := len(e.targets)
+	w := &worker{
+		e: e, id: id, epfd: -1, wakefd: -1,
+		hists:     newHistSet(n),
+		stats:     make([]counters, n),
+		errors:    make([]map[string]int64, n),
+		limitSaid: map[string]bool{},
+		ticks:     make(chan tickMsg, 4),
+		spare:     make(chan histSet, 2),
+		stopped:   make(chan struct{}),
+		streams: &streamSet{
+			// Redirects are followed as browsers follow them, at most 10:
+			// net/http's default policy.
+			client: &http.Client{Transport: tr},
+			ctx:    ctx, cancel: cancel,
+		},
+	}
+	for i := range w.errors {
+		w.errors[i] = map[string]int64{}
+	}
+	return w
+}
+
+// runStreams keeps the https worker's interval ticks until it is stopped,
+// then ends every stream and sends the remaining intervals.
+func (w *worker) runStreams() {
+	iv := w.e.cfg.Interval
+	tickStart := w.e.epoch
+	tickEnd := tickStart.Add(iv)
+	t := time.NewTimer(time.Until(tickEnd))
+	defer t.Stop()
+	for {
+		w.mu.Lock()
+		stopAt := w.stopAt
+		w.mu.Unlock()
+		if !stopAt.IsZero() {
+			w.streams.cancel()
+			w.streams.wg.Wait()
+			w.shutdownTicks(stopAt, tickStart, tickEnd)
+			return
+		}
+		select {
+		case <-t.C:
+		case <-w.stopped:
+		}
+		now := time.Now()
+		for !now.Before(tickEnd) {
+			w.sendTick(tickStart, tickEnd, false)
+			tickStart, tickEnd = tickEnd, tickEnd.Add(iv)
+		}
+		t.Reset(time.Until(tickEnd))
+	}
+}
+
+// openStream starts one https stream in its own goroutine.
+func (w *worker) openStream(t *target) {
+	s := w.streams
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		w.stream(s.ctx, t)
+	}()
+}
+
+// stream is one EventSource over net/http: request, head checks, then the
+// body through the SSE parser until it ends, fails or the run stops.
+func (w *worker) stream(ctx context.Context, t *target) {
+	c := &conn{w: w, t: t, fd: -1, start: time.Since(w.e.epoch)}
+	c.parser.MaxEventBytes = w.e.cfg.MaxEventBytes
+	w.stats[t.index].opened.Add(1)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL, nil)
+	if err != nil {
+		w.fail(c, ErrRequest, err.Error())
+		return
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Cache-Control", "no-cache")
+	req.Header.Set("User-Agent", "sseload")
+	resp, err := w.streams.client.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			w.fail(c, ErrNoResponseHeaders, "no response head before the run ended")
+			return
+		}
+		w.fail(c, errnoKind(err, ErrConnect), err.Error())
+		return
+	}
+	defer resp.Body.Close()
+	if err := c.Head(headOf(resp)); err != nil {
+		kind, msg := classify(err)
+		w.fail(c, kind, msg)
+		return
+	}
+	buf := make([]byte, 4096)
+	for {
+		n, rerr := resp.Body.Read(buf)
+		if n > 0 {
+			if err := c.parser.Feed(buf[:n], c); err != nil {
+				kind, msg := classify(err)
+				w.fail(c, kind, msg)
+				return
+			}
+		}
+		switch {
+		case rerr == nil:
+		case errors.Is(rerr, io.EOF):
+			w.ended(c)
+			return
+		case ctx.Err() != nil:
+			w.closeConn(c)
+			return
+		default:
+			kind := errnoKind(rerr, ErrEOFMidResponse)
+			if kind == ErrEOFMidResponse && !errors.Is(rerr, io.ErrUnexpectedEOF) {
+				kind = ErrRead
+			}
+			w.fail(c, kind, rerr.Error())
+			return
+		}
+	}
+}
+
+// headOf describes a net/http response as the raw decoder would.
+func headOf(resp *http.Response) *httpstream.Head {
+	h := &httpstream.Head{
+		Proto:            resp.Proto,
+		Status:           resp.StatusCode,
+		Reason:           strings.TrimSpace(strings.TrimPrefix(resp.Status, resp.Status[:3])),
+		ContentType:      resp.Header.Get("Content-Type"),
+		TransferEncoding: strings.Join(resp.TransferEncoding, ", "),
+		ContentEncoding:  resp.Header.Get("Content-Encoding"),
+		Connection:       resp.Header.Get("Connection"),
+		Location:         resp.Header.Get("Location"),
+		ContentLength:    resp.ContentLength,
+	}
+	for name, vs := range resp.Header {
+		for _, v := range vs {
+			h.Fields = append(h.Fields, [2]string{strings.ToLower(name), v})
+		}
+	}
+	if h.TransferEncoding != "" {
+		h.Fields = append(h.Fields, [2]string{"transfer-encoding", h.TransferEncoding})
+	}
+	return h
+}

@@ -1,0 +1,141 @@
+package runner
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sseload/sseload/internal/testenv"
+	"github.com/sseload/sseload/loadgen"
+	"github.com/sseload/sseload/origin"
+	"github.com/sseload/sseload/reports"
+	"github.com/sseload/sseload/scenarios"
+)
+
+// TestRunSeedReproducesTheBug runs the seed scenario, shortened, through the
+// real local topology: the embedded origin, stock nginx and SSE-tuned nginx.
+func TestRunSeedReproducesTheBug(t *testing.T) {
+	testenv.RequireNginx(t)
+	sc, err := scenarios.Load("seed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const conns, events = 5, 4
+	const interval = 100 * time.Millisecond
+	sc.Interval, sc.Events, sc.Connections = interval, events, conns
+	dir := t.TempDir()
+	out, err := Run(context.Background(), Options{Scenario: sc, Topology: TopologyLocal, OutDir: dir, Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]reports.Target{}
+	for _, tg := range out.Summary.Targets {
+		got[tg.Name] = tg
+		if tg.Connections.Established != conns || tg.Events.Received != conns*events {
+			t.Errorf("%s: established %d, events %d; want %d and %d (errors %v)",
+				tg.Name, tg.Connections.Established, tg.Events.Received, conns, conns*events, tg.Errors)
+		}
+		if tg.LatencyUS == nil || tg.LatencyUS.Count != conns*events {
+			t.Errorf("%s: latency %+v, want %d timed events", tg.Name, tg.LatencyUS, conns*events)
+		}
+	}
+	stock, direct, fixed := got["nginx-stock"], got["direct"], got["nginx-sse"]
+	if stock.TimeToHeadersUS == nil || direct.TimeToHeadersUS == nil || fixed.TimeToHeadersUS == nil {
+		t.Fatalf("time to headers missing: %+v", got)
+	}
+	// Stock nginx buffers a close-delimited upstream response: its head
+	// cannot arrive before the origin wrote the last event, events×interval
+	// after the request. That is the bug, not a performance figure.
+	streamEnd := (events * interval).Microseconds()
+	if stock.TimeToHeadersUS.P50 < streamEnd {
+		t.Errorf("nginx-stock time to headers p50 %d µs, want >= %d µs (held until the stream ends)", stock.TimeToHeadersUS.P50, streamEnd)
+	}
+	if fixed.TimeToHeadersUS.P50 >= streamEnd || direct.TimeToHeadersUS.P50 >= streamEnd {
+		t.Errorf("direct/nginx-sse time to headers p50 %d/%d µs: want the head with the first event, before the stream ends (%d µs)",
+			direct.TimeToHeadersUS.P50, fixed.TimeToHeadersUS.P50, streamEnd)
+	}
+	if stock.LatencyUS.P90 <= fixed.LatencyUS.P90 {
+		t.Errorf("nginx-stock latency p90 %d µs not above nginx-sse's %d µs: events were not held back", stock.LatencyUS.P90, fixed.LatencyUS.P90)
+	}
+	if stock.Proxy == "" || stock.ConfigSHA256 == "" {
+		t.Errorf("nginx-stock proxy %q sha256 %q: want both recorded", stock.Proxy, stock.ConfigSHA256)
+	}
+
+	s, err := reports.ReadSummary(filepath.Join(dir, reports.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Scenario != "seed" || s.Topology != TopologyLocal || len(s.Targets) != 3 {
+		t.Errorf("summary.json: scenario %q topology %q targets %d", s.Scenario, s.Topology, len(s.Targets))
+	}
+	for _, name := range []string{"direct", "nginx-stock", "nginx-sse"} {
+		for _, m := range loadgen.Metrics {
+			if _, err := os.Stat(filepath.Join(dir, reports.HlogName(name, m))); err != nil {
+				t.Errorf("missing interval log: %v", err)
+			}
+		}
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*tmp-*"))
+	if len(leftovers) > 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+}
+
+// TestRunExternalTarget measures an endpoint the run did not start.
+func TestRunExternalTarget(t *testing.T) {
+	srv, err := origin.New(origin.Config{Mode: origin.PerConnection, Interval: 10 * time.Millisecond, Events: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+	defer func() { cancel(); <-served }()
+
+	sc, err := scenarios.Load("seed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Connections, sc.Events = 4, 3
+	tg, err := ParseTarget("app=http://" + ln.Addr().String() + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Run(context.Background(), Options{Scenario: sc, Topology: TopologyNone, External: []loadgen.Target{tg}, OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Summary.Targets) != 1 {
+		t.Fatalf("targets %+v, want only app", out.Summary.Targets)
+	}
+	app := out.Summary.Targets[0]
+	if app.Name != "app" || app.Events.Received != 12 || app.LatencyUS == nil || app.LatencyUS.Count != 12 {
+		t.Errorf("app: %+v, want 12 timed events", app)
+	}
+	if out.Summary.Config.Mode != "" {
+		t.Errorf("config mode %q: an external origin's mode is unknown", out.Summary.Config.Mode)
+	}
+}
+
+func TestParseTargetAndOnly(t *testing.T) {
+	for _, bad := range []string{"app", "=http://x/", "app=", "app=ftp://x/"} {
+		if _, err := ParseTarget(bad); err == nil || !strings.Contains(err.Error(), "--target") {
+			t.Errorf("ParseTarget(%q) = %v, want an error naming --target", bad, err)
+		}
+	}
+	got, err := OnlyTargets([]string{"nginx-sse", "direct"})
+	if err != nil || strings.Join(got, ",") != "direct,nginx-sse" {
+		t.Errorf("OnlyTargets = %v, %v; want direct,nginx-sse in display order", got, err)
+	}
+	if _, err := OnlyTargets([]string{"nginx"}); err == nil || !strings.Contains(err.Error(), "valid: direct, nginx-stock, nginx-sse") {
+		t.Errorf("OnlyTargets(nginx) = %v, want the valid names", err)
+	}
+}
