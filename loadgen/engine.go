@@ -278,7 +278,7 @@ func (e *Engine) Run(ctx context.Context) (*Result, error) {
 		}
 		res.Targets = append(res.Targets, tr)
 	}
-	res.Harness = verdict(lag.hist, col.busyMax, res.Targets)
+	res.Harness = verdict(lag.hist, col.busyMax, col.cpuMax, res.Targets)
 	return res, nil
 }
 
@@ -409,6 +409,8 @@ type collector struct {
 	cum     histSet // cumulative, per target
 	iv      histSet // the interval being merged, reused
 	busyMax float64
+	cpu     cpuSampler
+	cpuMax  float64 // the machine's busiest interval, 0..1
 }
 
 func newCollector(e *Engine) *collector {
@@ -418,6 +420,7 @@ func newCollector(e *Engine) *collector {
 // run receives interval k from every worker (each worker sends the same
 // sequence of intervals, ending with a final partial one), merges, reports.
 func (c *collector) run() {
+	c.cpu.sample()
 	for {
 		c.iv.reset()
 		var start, end time.Time
@@ -454,6 +457,11 @@ func (c *collector) run() {
 		}
 		if all.TotalCount() > 0 {
 			c.e.liveP99.Store(all.ValueAtQuantile(99))
+		}
+		// A final interval shorter than a tenth of a second says little
+		// about how busy the machine was.
+		if share, ok := c.cpu.sample(); ok && (!final || end.Sub(start) >= c.e.cfg.Interval/10) && share > c.cpuMax {
+			c.cpuMax = share
 		}
 		if final {
 			return
@@ -505,15 +513,19 @@ func (l *lagMonitor) run(ctx context.Context) {
 const (
 	maxLagP99US = 10_000 // 10 ms of scheduling lag at p99
 	maxBusy     = 0.90   // a worker busy 90 % of an interval cannot keep up
+	// maxMachineCPU: a machine with less than 5 % idle CPU in a second
+	// queues every process on it, the generator included.
+	maxMachineCPU = 0.95
 )
 
 // verdict decides whether the run's numbers can be trusted, and says why not.
-func verdict(lag *hdrhistogram.Histogram, busyMax float64, targets []*TargetResult) Harness {
+func verdict(lag *hdrhistogram.Histogram, busyMax, cpuMax float64, targets []*TargetResult) Harness {
 	h := Harness{
-		LagP99US: lag.ValueAtQuantile(99),
-		LagMaxUS: lag.Max(),
-		BusyMax:  busyMax,
-		Reliable: true,
+		LagP99US:      lag.ValueAtQuantile(99),
+		LagMaxUS:      lag.Max(),
+		BusyMax:       busyMax,
+		MachineCPUMax: cpuMax,
+		Reliable:      true,
 	}
 	var notes []string
 	if h.LagP99US > maxLagP99US {
@@ -523,6 +535,10 @@ func verdict(lag *hdrhistogram.Histogram, busyMax float64, targets []*TargetResu
 	if busyMax > maxBusy {
 		notes = append(notes, fmt.Sprintf("an engine worker was busy %.0f%% of an interval (limit %.0f%%): the generator was saturated, add --procs or cores",
 			busyMax*100, maxBusy*100))
+	}
+	if cpuMax > maxMachineCPU {
+		notes = append(notes, fmt.Sprintf("the machine was %.0f%% busy in its busiest second (limit %.0f%%): the origin, the proxies and the generator queued for CPU, so latencies include that wait and describe the machine more than the proxy",
+			cpuMax*100, maxMachineCPU*100))
 	}
 	for _, t := range targets {
 		if t.ClockSkewed > 0 {

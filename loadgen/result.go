@@ -105,7 +105,10 @@ type Harness struct {
 	LagMaxUS int64
 	// BusyMax is the largest share (0..1) of one second that any engine
 	// worker spent working rather than waiting for sockets.
-	BusyMax  float64
-	Reliable bool
-	Note     string
+	BusyMax float64
+	// MachineCPUMax is the busiest one-second share (0..1) of the whole
+	// machine's CPU time (all processes), from /proc/stat.
+	MachineCPUMax float64
+	Reliable      bool
+	Note          string
 }

@@ -10,11 +10,13 @@ import (
 //
 // Publish k is a pure function of (epoch, interval, k), so nothing is
 // queued per subscriber: the hub only advances the latest published seq at
-// each scheduled time and wakes the subscribers, and each subscriber's
-// handler goroutine writes every seq from its own next one up to latest,
-// building each event itself. A slow subscriber therefore never delays the
-// others (it falls behind and catches up, or is dropped by its write
-// deadline), and memory does not grow with how far behind it is.
+// each scheduled time and wakes its waiters, which write every seq from
+// their subscribers' next one up to latest, building the events
+// themselves. The waiters are the fan-out's shard goroutines and catch-up
+// goroutines (fanout.go), and the handler goroutines of streams that could
+// not be hijacked. A slow subscriber therefore never delays the others (it
+// falls behind and catches up, or is dropped by its write deadline), and
+// memory does not grow with how far behind it is.
 //
 // Wake-ups use a close-and-replace channel: the current tick holds the
 // latest seq and a channel that is closed when a later tick replaces it.

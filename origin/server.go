@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -37,9 +38,15 @@ type Server struct {
 	hub   *hub   // broadcast mode only
 	retry []byte // "retry: N\n\n", or nil
 
-	subs atomic.Int64 // open /events streams
+	subs atomic.Int64 // open /events streams, hijacked ones included
 
-	writeTimeout time.Duration // defaultWriteTimeout; shortened by tests
+	// shards fan broadcast publishes out to the hijacked streams
+	// (fanout.go); GOMAXPROCS of them, picked round robin.
+	shards    []*shard
+	nextShard atomic.Uint64
+
+	writeTimeout  time.Duration // defaultWriteTimeout; shortened by tests
+	shutdownGrace time.Duration // shutdownGrace; shortened by tests
 
 	// bufs holds event buffers (*[]byte). A handler takes one only while it
 	// writes, so thousands of idle subscribers with a large Payload share a
@@ -57,9 +64,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Epoch.IsZero() {
 		cfg.Epoch = time.Now()
 	}
-	s := &Server{cfg: cfg, writeTimeout: defaultWriteTimeout}
+	s := &Server{cfg: cfg, writeTimeout: defaultWriteTimeout, shutdownGrace: shutdownGrace}
 	if cfg.Mode == Broadcast {
 		s.hub = newHub(cfg.Epoch, cfg.Interval, int64(cfg.Events))
+		for range runtime.GOMAXPROCS(0) {
+			s.shards = append(s.shards, newShard(s))
+		}
 	}
 	if cfg.RetryMS > 0 {
 		s.retry = append(strconv.AppendInt([]byte("retry: "), int64(cfg.RetryMS), 10), "\n\n"...)
@@ -72,7 +82,10 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Subscribers returns the number of /events streams open now.
+// Subscribers returns the number of /events streams open now. A broadcast
+// stream whose client has gone is counted until the origin's next write to
+// it fails (nothing reads a hijacked connection; see fanout.go), so with a
+// long Interval the count lags a disconnect by up to two publishes.
 func (s *Server) Subscribers() int { return int(s.subs.Load()) }
 
 // ServeHTTP serves GET /events, GET or HEAD /healthz ("ok"), 405 for other
@@ -113,14 +126,28 @@ type stream struct {
 
 func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	s.subs.Add(1)
-	defer s.subs.Add(-1)
-
 	st := stream{s: s, w: w, rc: http.NewResponseController(w)}
 	if s.hub == nil {
+		defer s.subs.Add(-1)
 		st.perConnection(r.Context())
 		return
 	}
-	st.broadcast(r.Context())
+	h := s.hub
+	next := h.join()
+	if h.last > 0 && next > h.last {
+		// The bounded broadcast is over: 204 is the one response that tells
+		// an EventSource to stop reconnecting (WHATWG HTML §9.2).
+		h.leave()
+		s.subs.Add(-1)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if s.hijack(w, r, next) {
+		return // the fan-out owns the stream (and its counts) now
+	}
+	defer s.subs.Add(-1)
+	defer h.leave()
+	st.broadcast(r.Context(), next)
 }
 
 // start sets the response head. Nothing is written here: net/http sends the
@@ -194,19 +221,13 @@ func (st stream) perConnection(ctx context.Context) {
 	}
 }
 
-// broadcast writes every publish scheduled after the request joined, as the
-// hub publishes it, until ctx ends, a write fails or, for a bounded
-// broadcast, the final publish has been written.
-func (st stream) broadcast(ctx context.Context) {
+// broadcast serves a broadcast stream whose connection cannot be hijacked
+// (HTTP/2, a ResponseRecorder) from its handler goroutine: it writes every
+// publish from next on, as the hub publishes it, until ctx ends, a write
+// fails or, for a bounded broadcast, the final publish has been written.
+// Streams over HTTP/1.x go to the fan-out instead (fanout.go).
+func (st stream) broadcast(ctx context.Context, next int64) {
 	h := st.s.hub
-	next := h.join()
-	defer h.leave()
-	if h.last > 0 && next > h.last {
-		// The bounded broadcast is over: 204 is the one response that tells
-		// an EventSource to stop reconnecting (WHATWG HTML §9.2).
-		st.w.WriteHeader(http.StatusNoContent)
-		return
-	}
 	if st.start() != nil {
 		return
 	}
@@ -237,11 +258,14 @@ func (st stream) broadcast(ctx context.Context) {
 // closes ln.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// Every request's context derives from this one, so cancelling it ends
-	// every stream: the handlers return and net/http finishes the responses.
+	// every per-connection stream: the handlers return and net/http
+	// finishes the responses. Hijacked broadcast streams are ended through
+	// set, below.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
 	var g gate
+	var set streamSet // the hijacked broadcast streams
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if !g.enter() {
@@ -252,7 +276,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			defer g.exit()
 			s.ServeHTTP(w, r)
 		}),
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		BaseContext: func(net.Listener) context.Context {
+			return context.WithValue(ctx, streamSetKey{}, &set)
+		},
 		ReadHeaderTimeout: readHeaderTimeout,
 	}
 	errc := make(chan error, 1)
@@ -264,7 +290,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case err = <-errc:
 	}
 	cancel()
-	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), s.shutdownGrace)
 	if srv.Shutdown(sctx) != nil {
 		_ = srv.Close() // cut the streams whose writes are blocked
 	}
@@ -272,9 +298,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err == nil {
 		err = <-errc
 	}
-	// Shutdown does not wait for handlers whose connection it closed; wait
-	// here so that every stream has ended (and Subscribers is 0) on return.
+	// net/http knows nothing of the hijacked streams: end them (a handler
+	// still hijacking one finds the set closed and ends it at once), and
+	// wait for them. Shutdown does not wait for handlers whose connection it
+	// closed either; wait here so that every stream has ended (and
+	// Subscribers is 0) on return.
+	set.endAll(s.shutdownGrace, s.shards)
 	g.closeAndWait()
+	set.wait()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("origin serve on %s: %w", ln.Addr(), err)
 	}
