@@ -16,3 +16,13 @@ import "embed"
 //
 //go:embed nginx/*.conf
 var NginxConfigs embed.FS
+
+// ComposeFiles holds the compose topology as it sits in this directory:
+// compose.yaml, nginx/*.conf (the same files as NginxConfigs) and
+// nginx/compose/*.conf (the compose topology's upstream and listen files).
+// Written out with its paths unchanged, compose.yaml's relative bind mounts
+// resolve, so an installed binary runs the topology without a checkout.
+// Read-only, like NginxConfigs.
+//
+//go:embed compose.yaml nginx/*.conf nginx/compose/*.conf
+var ComposeFiles embed.FS

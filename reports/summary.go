@@ -70,6 +70,10 @@ type Summary struct {
 	Config      RunConfig `json:"config"`
 	Targets     []Target  `json:"targets"`
 	Harness     Harness   `json:"harness"`
+	// Thresholds holds one result per threshold and target (ThresholdResult);
+	// always an array, [] when the run had no thresholds. Added within
+	// schema_version 1: summaries written before it read back with none.
+	Thresholds []ThresholdResult `json:"thresholds"`
 }
 
 // Target is one target's entry in summary.json.
@@ -143,8 +147,10 @@ type Harness struct {
 	LagP99US int64   `json:"lag_p99_us"`
 	LagMaxUS int64   `json:"lag_max_us"`
 	BusyMax  float64 `json:"busy_max"`
-	Reliable bool    `json:"reliable"`
-	Note     string  `json:"note"`
+	// MachineCPUMax is the whole machine's busiest second (0..1).
+	MachineCPUMax float64 `json:"machine_cpu_max"`
+	Reliable      bool    `json:"reliable"`
+	Note          string  `json:"note"`
 }
 
 // Summarize builds the summary of res. It copies what it keeps, so res may be
@@ -161,12 +167,14 @@ func Summarize(res *loadgen.Result, meta Meta) Summary {
 		Interrupted:    res.Interrupted,
 		Config:         meta.Config,
 		Targets:        make([]Target, 0, len(res.Targets)),
+		Thresholds:     []ThresholdResult{},
 		Harness: Harness{
-			LagP99US: res.Harness.LagP99US,
-			LagMaxUS: res.Harness.LagMaxUS,
-			BusyMax:  res.Harness.BusyMax,
-			Reliable: res.Harness.Reliable,
-			Note:     res.Harness.Note,
+			LagP99US:      res.Harness.LagP99US,
+			LagMaxUS:      res.Harness.LagMaxUS,
+			BusyMax:       res.Harness.BusyMax,
+			MachineCPUMax: res.Harness.MachineCPUMax,
+			Reliable:      res.Harness.Reliable,
+			Note:          res.Harness.Note,
 		},
 	}
 	// Duration from the engine's own clock readings (monotonic when present),
@@ -247,6 +255,9 @@ func ReadSummary(path string) (Summary, error) {
 		if s.Targets[i].Errors == nil {
 			s.Targets[i].Errors = map[string]int64{}
 		}
+	}
+	if s.Thresholds == nil {
+		s.Thresholds = []ThresholdResult{}
 	}
 	return s, nil
 }

@@ -181,7 +181,7 @@ func TestSummaryJSONShape(t *testing.T) {
 		}
 	}
 	harness := doc["harness"].(map[string]any)
-	for _, k := range []string{"lag_p99_us", "lag_max_us", "busy_max", "reliable", "note"} {
+	for _, k := range []string{"lag_p99_us", "lag_max_us", "busy_max", "machine_cpu_max", "reliable", "note"} {
 		if _, ok := harness[k]; !ok {
 			t.Errorf("missing harness.%q", k)
 		}

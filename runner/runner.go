@@ -9,7 +9,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/sseload/sseload/loadgen"
 	"github.com/sseload/sseload/loadgen/jsonfield"
-	"github.com/sseload/sseload/origin"
 	"github.com/sseload/sseload/reports"
 	"github.com/sseload/sseload/scenarios"
 	"github.com/sseload/sseload/topology"
@@ -42,8 +40,13 @@ type Options struct {
 	External []loadgen.Target
 	// OriginListen is where the embedded origin listens (default 127.0.0.1:0).
 	OriginListen string
-	NginxPath    string
-	OutDir       string // "" = results/<scenario>-<UTC timestamp>
+	// OriginExec, when set, is the sseload binary to run the origin with, as
+	// a child process (`sseload origin`), instead of inside this process.
+	// Apart, the origin's fan-out bursts and the engine's receipt timestamps
+	// do not queue for the same Go scheduler's Ps.
+	OriginExec string
+	NginxPath  string
+	OutDir     string // "" = results/<scenario>-<UTC timestamp>
 
 	TimestampField string // "" = "sched", the embedded origin's field
 	TimestampUnit  jsonfield.Unit
@@ -58,6 +61,15 @@ type Options struct {
 	Started func(e *loadgen.Engine, planned time.Duration)
 	// Warn receives messages about the topology and the generator.
 	Warn func(string)
+
+	// Thresholds are checked on the summary; the results go into
+	// summary.json and the reports.
+	Thresholds []reports.Threshold
+
+	// SelfBinary is this sseload's executable. The compose topology puts
+	// it in its image when it is statically linked, and otherwise builds a
+	// static one from the source tree.
+	SelfBinary string
 }
 
 // Outcome is what a run produced.
@@ -82,6 +94,9 @@ func Run(ctx context.Context, opts Options) (*Outcome, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("results directory %s: %w", dir, err)
 	}
+	if opts.Topology == TopologyCompose {
+		return runCompose(ctx, opts, dir)
+	}
 
 	targets, meta, stop, err := startTopology(ctx, opts)
 	if err != nil {
@@ -94,6 +109,11 @@ func Run(ctx context.Context, opts Options) (*Outcome, error) {
 		return nil, err
 	}
 	defer hl.Abort()
+	tl, err := reports.NewTimeline(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer tl.Abort()
 
 	tsField := opts.TimestampField
 	if tsField == "" {
@@ -108,9 +128,12 @@ func Run(ctx context.Context, opts Options) (*Outcome, error) {
 		MaxEventBytes:  sc.MaxEventBytes,
 		TimestampField: tsField,
 		TimestampUnit:  opts.TimestampUnit,
-		OnInterval:     hl.Add,
-		TLSConfig:      &tls.Config{InsecureSkipVerify: opts.InsecureTLS},
-		Warn:           opts.Warn,
+		OnInterval: func(r loadgen.IntervalReport) {
+			hl.Add(r)
+			tl.Add(r)
+		},
+		TLSConfig: &tls.Config{InsecureSkipVerify: opts.InsecureTLS},
+		Warn:      opts.Warn,
 	}
 	eng, err := loadgen.New(ctx, cfg)
 	if err != nil {
@@ -142,8 +165,18 @@ func Run(ctx context.Context, opts Options) (*Outcome, error) {
 		meta.Config.Mode, meta.Config.IntervalMS, meta.Config.Events, meta.Config.Payload, meta.Config.XAccel = "", 0, 0, 0, false
 	}
 	sum := reports.Summarize(res, meta)
+	sum.Thresholds = reports.EvaluateThresholds(sum, opts.Thresholds)
 	if err := hl.Commit(); err != nil {
 		return nil, err
+	}
+	if err := tl.Commit(); err != nil {
+		return nil, err
+	}
+	// The reports read the committed .hlog files and timeline; summary.json
+	// still comes last. A report that cannot be written costs a warning,
+	// not the run's measurements.
+	if err := reports.WriteReports(dir, sum); err != nil && opts.Warn != nil {
+		opts.Warn(err.Error())
 	}
 	if err := reports.WriteSummary(dir, sum); err != nil {
 		return nil, err
@@ -163,42 +196,19 @@ func startTopology(ctx context.Context, opts Options) ([]loadgen.Target, reports
 		return opts.External, meta, func() {}, nil
 	case TopologyLocal, "":
 	default:
-		return nil, meta, nil, fmt.Errorf("topology %q: unknown (valid: %s, %s)", opts.Topology, TopologyLocal, TopologyNone)
+		return nil, meta, nil, fmt.Errorf("topology %q: unknown (valid: %s, %s, %s)", opts.Topology, TopologyLocal, TopologyCompose, TopologyNone)
 	}
 	if len(opts.External) > 0 {
 		return nil, meta, nil, errors.New("--target measures external endpoints and needs --topology none")
 	}
-	sc := opts.Scenario
-	srv, err := origin.New(origin.Config{
-		Mode:     origin.Mode(sc.Mode),
-		Interval: sc.Interval,
-		Events:   sc.Events,
-		Payload:  sc.Payload,
-		XAccel:   sc.XAccel,
-		RetryMS:  sc.RetryMS,
-	})
+	originAddr, stopOrigin, err := startOrigin(ctx, opts)
 	if err != nil {
 		return nil, meta, nil, err
 	}
-	listen := opts.OriginListen
-	if listen == "" {
-		listen = "127.0.0.1:0"
-	}
-	ln, err := net.Listen("tcp", listen)
-	if err != nil {
-		return nil, meta, nil, fmt.Errorf("origin listen %s: %w", listen, err)
-	}
-	octx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(octx, ln) }()
-	stopOrigin := func() {
-		cancel()
-		<-served
-	}
 
 	local, err := topology.StartLocal(ctx, topology.LocalConfig{
-		OriginAddr: ln.Addr().String(),
-		Names:      sc.Targets,
+		OriginAddr: originAddr,
+		Names:      opts.Scenario.Targets,
 		NginxPath:  opts.NginxPath,
 	})
 	if err != nil {

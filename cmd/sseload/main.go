@@ -16,7 +16,7 @@ var version = "dev"
 // Exit codes, documented in README.md and in --help.
 const (
 	exitOK          = 0
-	exitThreshold   = 1 // a threshold failed (reports issue)
+	exitThreshold   = 1 // a threshold failed, or compare found a regression
 	exitUsage       = 2 // bad flags, arguments or input files
 	exitNotComplete = 3 // the run could not be completed (topology, targets)
 	exitInterrupted = 130
@@ -37,15 +37,19 @@ const mainUsage = `sseload: load and latency harness for Server-Sent Events behi
 Usage:
   sseload run [SCENARIO] [flags]   measure EventSource streams (default topology: local)
   sseload origin [flags]           run the measurement SSE origin on its own
+  sseload images                   build the compose topology's images, offline
+  sseload compare BASE CUR [flags] compare two results directories; exit 1 on a regression
+  sseload report DIR               regenerate report.md, report.html, junit.xml in DIR
   sseload version                  print the version
 
 Run 'sseload COMMAND --help' for a command's flags and examples.
 
 Exit codes:
-  0    run completed (and every threshold held)
-  1    a threshold failed
-  2    usage or input error (the message names the flag or file)
-  3    the run could not be completed (topology failed to start, target unusable)
+  0    run completed and every threshold held (compare: no regression)
+  1    a threshold failed (compare: a metric regressed beyond --max-regression)
+  2    usage or input error (the message names the flag, threshold or file)
+  3    the run could not be completed (topology failed to start, target unusable,
+       or the harness was unreliable and --require-reliable is set)
   130  interrupted (results measured so far are written)
 `
 
@@ -65,12 +69,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code, err = runCmd(args[1:], stdout, stderr)
 	case "origin":
 		err = originCmd(args[1:], stdout, stderr)
+	case "images":
+		err = imagesCmd(args[1:], stdout, stderr)
+	case "probe":
+		err = probeCmd(args[1:], stderr)
+	case "compare":
+		code, err = compareCmd(args[1:], stdout, stderr)
+	case "report":
+		code, err = reportCmd(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "sseload %s\n", version)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, mainUsage)
 	default:
-		err = usagef("unknown command %q (valid: run, origin, version)", args[0])
+		err = usagef("unknown command %q (valid: run, origin, images, compare, report, version)", args[0])
 	}
 	if err == nil {
 		return code

@@ -25,6 +25,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv("SSELOAD_TEST_MAIN") == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
+	// `sseload run` starts its origin by re-executing its own binary, which
+	// in tests is this test binary: make every such child act as sseload.
+	os.Setenv("SSELOAD_TEST_MAIN", "1")
 	os.Exit(m.Run())
 }
 

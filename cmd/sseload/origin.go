@@ -57,6 +57,9 @@ func originCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	// The first line is read by `sseload run` when it starts the origin as
+	// a child process (runner.startOriginProcess): keep its prefix.
+	fmt.Fprintf(stdout, "sseload origin: listening on %s\n", ln.Addr())
 	fmt.Fprintf(stdout, "sseload origin: %s mode, every %s, on http://%s/events\n", cfg.Mode, cfg.Interval, ln.Addr())
 	return srv.Serve(ctx, ln)
 }

@@ -28,6 +28,7 @@ Examples:
   sseload run steady --connections 1000 --duration 60s
   sseload run steady --only direct,nginx-sse         # a subset of the local targets
   sseload run --topology none --target app=http://127.0.0.1:8080/events --connections 200 --duration 30s
+  sseload run seed --topology compose                # the same targets as containers (sseload images first)
   sseload run ./my-scenario.yaml --out results/today
 
 Scenarios: %s (embedded), or a path to a .yaml file. Flags override its values.
@@ -61,6 +62,9 @@ type runFlags struct {
 	nginx        string
 	insecure     bool
 	originListen string
+
+	thresholds      []string
+	requireReliable bool
 }
 
 func newRunFlags(stderr io.Writer) *runFlags {
@@ -79,7 +83,7 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.IntVar(&f.retry, "retry", 0, "origin: send retry: MS at stream start")
 	fs.IntVar(&f.maxEventBytes, "max-event-bytes", 0, "largest line or event accepted; larger ends the stream with an error (default 1 MiB)")
 	fs.StringSliceVar(&f.only, "only", nil, "measure only these local targets (direct, nginx-stock, nginx-sse)")
-	fs.StringVar(&f.topology, "topology", runner.TopologyLocal, "local (embedded origin + nginx processes) or none (external --target only)")
+	fs.StringVar(&f.topology, "topology", runner.TopologyLocal, "local (embedded origin + nginx processes), compose (the same as containers, docker/compose.yaml) or none (external --target only)")
 	fs.StringArrayVar(&f.targets, "target", nil, "external target NAME=URL (repeatable; with --topology none)")
 	fs.StringVarP(&f.out, "out", "o", "", "results directory (default results/<scenario>-<UTC time>)")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "print plain progress lines instead of a live display")
@@ -88,6 +92,8 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.BoolVar(&f.insecure, "insecure", false, "https targets: do not verify the server's certificate (self-signed staging)")
 	fs.StringVar(&f.nginx, "nginx", "", "nginx binary for the local topology (default: nginx in PATH, then /usr/sbin/nginx)")
 	fs.StringVar(&f.originListen, "origin-listen", "127.0.0.1:0", "where the embedded origin listens")
+	fs.StringArrayVar(&f.thresholds, "threshold", nil, "pass/fail rule [TARGET:]METRIC OP VALUE, e.g. 'nginx-sse:latency.p99 < 50ms' (repeatable; added to the scenario's)")
+	fs.BoolVar(&f.requireReliable, "require-reliable", false, "exit 3 when the harness judged its own measurements unreliable")
 	return f
 }
 
@@ -181,14 +187,18 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		}
 		external = append(external, tg)
 	}
-	if f.topology != runner.TopologyLocal && f.topology != runner.TopologyNone {
-		return exitUsage, usagef("--topology %q: unknown (valid: %s, %s)", f.topology, runner.TopologyLocal, runner.TopologyNone)
+	if f.topology != runner.TopologyLocal && f.topology != runner.TopologyNone && f.topology != runner.TopologyCompose {
+		return exitUsage, usagef("--topology %q: unknown (valid: %s, %s, %s)", f.topology, runner.TopologyLocal, runner.TopologyCompose, runner.TopologyNone)
 	}
 	if f.topology == runner.TopologyNone && len(external) == 0 {
 		return exitUsage, usagef("--topology none measures external endpoints: name at least one with --target NAME=URL")
 	}
-	if f.topology == runner.TopologyLocal && len(external) > 0 {
+	if f.topology != runner.TopologyNone && len(external) > 0 {
 		return exitUsage, usagef("--target measures external endpoints: add --topology none")
+	}
+	ths, err := f.parseThresholds(sc, external)
+	if err != nil {
+		return exitUsage, err
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -220,10 +230,13 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		TimestampField: f.tsField,
 		TimestampUnit:  unit,
 		InsecureTLS:    f.insecure,
+		OriginExec:     originExec(),
 		Version:        version,
 		Command:        os.Args,
+		SelfBinary:     selfBinary(),
 		Started:        prog.start,
 		Warn:           prog.warn,
+		Thresholds:     ths,
 	}
 	out, err := runner.Run(ctx, opts)
 	prog.stop()
@@ -236,9 +249,15 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	if err := reports.WriteText(stdout, out.Summary); err != nil {
 		return exitNotComplete, fmt.Errorf("print summary: %w", err)
 	}
-	fmt.Fprintf(stdout, "\nresults: %s\n", out.Dir)
-	if out.Summary.Interrupted {
-		return exitInterrupted, nil
+	return finishRun(out, f.requireReliable, stdout, stderr)
+}
+
+// originExec is this binary, which runs the local topology's origin as a
+// child process; "" (origin in-process) if it cannot be found.
+func originExec() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
 	}
-	return exitOK, nil
+	return exe
 }

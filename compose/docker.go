@@ -1,0 +1,125 @@
+// Package compose runs the compose topology: it builds the two images the
+// topology needs without a registry (images.go), and starts, drives and
+// always tears down one docker-compose project per run (project.go). The
+// topology itself is docker/compose.yaml, the file a user can also run by
+// hand.
+//
+// It drives the docker and compose command-line tools rather than the Engine
+// API: they are what a user has and debugs with, they read the same
+// compose.yaml, and every step can be repeated by hand.
+package compose
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+	"time"
+)
+
+// ErrNoEngine is returned (wrapped) when no Docker engine answers.
+var ErrNoEngine = errors.New("no Docker engine answers: start it (systemctl start docker) or run without containers with --topology local")
+
+// Docker is a working docker CLI with a Docker engine behind it and a compose
+// implementation: `docker compose` (v2, the CLI plugin) when present, else
+// `docker-compose` (v1, e.g. Debian's docker-compose package).
+type Docker struct {
+	docker  string   // path of the docker CLI
+	compose []string // argv prefix of the compose command
+}
+
+// detectTimeout bounds each question Detect asks the engine.
+const detectTimeout = 15 * time.Second
+
+// Detect finds the docker CLI and a compose command and checks that an
+// engine answers. Its errors say what is missing and how to go on.
+func Detect(ctx context.Context) (*Docker, error) {
+	bin, err := exec.LookPath("docker")
+	if err != nil {
+		return nil, fmt.Errorf("docker CLI not found in PATH (install docker.io or Docker Engine): %w", ErrNoEngine)
+	}
+	d := &Docker{docker: bin}
+	cctx, cancel := context.WithTimeout(ctx, detectTimeout)
+	defer cancel()
+	out, err := d.output(cctx, bin, "version", "--format", "{{.Server.Version}}")
+	if err != nil {
+		return nil, fmt.Errorf("%w (docker version: %s)", ErrNoEngine, oneLine(out, err))
+	}
+	if _, err := d.output(cctx, bin, "compose", "version"); err == nil {
+		d.compose = []string{bin, "compose"}
+		return d, nil
+	}
+	if v1, err := exec.LookPath("docker-compose"); err == nil {
+		d.compose = []string{v1}
+		return d, nil
+	}
+	return nil, errors.New("neither `docker compose` (v2) nor `docker-compose` (v1) is installed: install one (apt-get install docker-compose), or use --topology local")
+}
+
+// ComposeCommand is the compose command in use, e.g. "docker compose" or
+// "/usr/bin/docker-compose".
+func (d *Docker) ComposeCommand() string { return strings.Join(d.compose, " ") }
+
+// output runs a command and returns its combined output.
+func (d *Docker) output(ctx context.Context, name string, args ...string) ([]byte, error) {
+	var buf bytes.Buffer
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Stdout = &buf
+	cmd.Stderr = &buf
+	cmd.WaitDelay = 5 * time.Second
+	err := cmd.Run()
+	return buf.Bytes(), err
+}
+
+// dockerCmd runs `docker args...` and returns its combined output; the error
+// carries the command and the output's last line.
+func (d *Docker) dockerCmd(ctx context.Context, args ...string) ([]byte, error) {
+	out, err := d.output(ctx, d.docker, args...)
+	if err != nil {
+		return out, fmt.Errorf("docker %s: %s", strings.Join(args, " "), oneLine(out, err))
+	}
+	return out, nil
+}
+
+// imageExists says whether the engine has image ref locally.
+func (d *Docker) imageExists(ctx context.Context, ref string) bool {
+	_, err := d.output(ctx, d.docker, "image", "inspect", "--format", "{{.Id}}", ref)
+	return err == nil
+}
+
+// importImage runs `docker import` with the given Dockerfile-style changes,
+// reading the root file system as a tar stream from r, and tags it ref.
+func (d *Docker) importImage(ctx context.Context, r io.Reader, ref string, changes []string) error {
+	args := []string{"import"}
+	for _, c := range changes {
+		args = append(args, "--change", c)
+	}
+	args = append(args, "-", ref)
+	var buf bytes.Buffer
+	cmd := exec.CommandContext(ctx, d.docker, args...)
+	cmd.Stdin = r
+	cmd.Stdout = &buf
+	cmd.Stderr = &buf
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("docker import %s: %s", ref, oneLine(buf.Bytes(), err))
+	}
+	return nil
+}
+
+// oneLine condenses a failed command's output to its last non-empty line,
+// or the error when there is no output.
+func oneLine(out []byte, err error) string {
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	last := strings.TrimSpace(lines[len(lines)-1])
+	if last == "" {
+		if err == nil {
+			return "(no output)"
+		}
+		return err.Error()
+	}
+	return last
+}

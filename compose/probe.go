@@ -1,0 +1,64 @@
+package compose
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// Probe waits until GET on every URL answers 200, polling each with short
+// backoff (5 ms doubling to 250 ms), or until ctx ends. It is the readiness
+// check of the compose topology, run inside the compose network by `sseload
+// probe`: nginx has no other way to say "listening and able to reach the
+// origin", and /healthz through a proxy says exactly that. The error names
+// the first URL that was not ready and its last answer.
+func Probe(ctx context.Context, urls []string) error {
+	client := &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	defer client.CloseIdleConnections()
+	for _, u := range urls {
+		backoff := 5 * time.Millisecond
+		var last error
+		for {
+			err := get(ctx, client, u)
+			if err == nil {
+				break
+			}
+			// A probe cut short by ctx says nothing new; keep the previous
+			// answer, which explains the failure.
+			if last == nil || ctx.Err() == nil {
+				last = err
+			}
+			t := time.NewTimer(backoff)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return fmt.Errorf("%s not ready (%w); last attempt: %w", u, ctx.Err(), last)
+			case <-t.C:
+			}
+			backoff = min(2*backoff, 250*time.Millisecond)
+		}
+	}
+	return nil
+}
+
+// get makes one GET and wants 200.
+func get(ctx context.Context, client *http.Client, url string) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return nil
+}

@@ -1,0 +1,276 @@
+package reports
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sseload/sseload/loadgen"
+)
+
+// writeTestRun writes a results directory the way a run does: the
+// intervals streamed through HlogSet and Timeline, then the reports and
+// summary.json.
+func writeTestRun(t *testing.T, dir string) Summary {
+	t.Helper()
+	res := testResult(t)
+	hl, err := NewHlogSet(dir, []string{"direct", "nginx-stock"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl, err := NewTimeline(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range res.Targets {
+		for _, iv := range tr.Intervals {
+			hl.Add(loadgen.IntervalReport{Target: tr.Name, Interval: iv})
+			tl.Add(loadgen.IntervalReport{Target: tr.Name, Interval: iv})
+		}
+	}
+	if err := hl.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tl.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	s := Summarize(res, testMeta())
+	ths, err := ParseThresholds([]string{"latency.p99 < 50ms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Thresholds = EvaluateThresholds(s, ths)
+	if err := WriteReports(dir, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteSummary(dir, s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestTimelineRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	writeTestRun(t, dir)
+	f, err := os.Open(filepath.Join(dir, TimelineFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pts, err := ReadTimeline(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pts) != 3 {
+		t.Fatalf("%d rows, want 3 (direct's intervals)", len(pts))
+	}
+	// Interval i holds latencies i*100+1 .. i*100+50.
+	for i, p := range pts {
+		if p.Target != "direct" || p.Start != time.Duration(i)*time.Second || p.Length != time.Second ||
+			p.Established != 20 || p.EventsTimed != 50 || p.LatencyP50 != int64(i*100+25) || p.LatencyP99 != int64(i*100+50) {
+			t.Errorf("row %d = %+v", i, p)
+		}
+	}
+}
+
+func TestTimelineAbortAndEmpty(t *testing.T) {
+	dir := t.TempDir()
+	tl, err := NewTimeline(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iv := loadgen.Interval{Start: testStart, End: testStart.Add(time.Second)}
+	tl.Add(loadgen.IntervalReport{Target: "x", Interval: iv})
+	tl.Abort()
+	if names := dirNames(t, dir); len(names) != 0 {
+		t.Errorf("after Abort: %v, want no files", names)
+	}
+	tl, _ = NewTimeline(dir)
+	if err := tl.Commit(); err != nil {
+		t.Errorf("commit without intervals: %v", err)
+	}
+	if names := dirNames(t, dir); len(names) != 0 {
+		t.Errorf("no intervals: %v, want no file", names)
+	}
+	if err := tl.Commit(); err == nil {
+		t.Error("second Commit: no error")
+	}
+}
+
+// TestLoadRunCounts: the .hlog files read back (hdrhistogram-go's log
+// reader) hold the counts the run recorded in its intervals.
+func TestLoadRunCounts(t *testing.T) {
+	dir := t.TempDir()
+	s := writeTestRun(t, dir)
+	d, err := LoadRun(dir, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := d.Hists["direct"][loadgen.Latency]; h == nil || h.TotalCount() != 150 || h.Max() != 250 {
+		t.Errorf("direct latency from .hlog: %v", h)
+	}
+	if iv := d.Latency["direct"]; len(iv) != 3 || iv[2].Count != 50 || iv[2].Start != 2*time.Second {
+		t.Errorf("direct latency intervals: %+v", iv)
+	}
+	if h := d.Hists["nginx-stock"][loadgen.Latency]; h != nil {
+		t.Errorf("nginx-stock had no intervals, so no .hlog file: %v", h)
+	}
+}
+
+var seriesPath = regexp.MustCompile(`<path class="series" data-series="[^"]+" d="M[0-9.]+ [0-9.]+[LHV][^"]+"`)
+
+func TestWriteReportsHTML(t *testing.T) {
+	dir := t.TempDir()
+	writeTestRun(t, dir)
+	for _, f := range []string{SummaryFile, MarkdownFile, HTMLFile, JUnitFile, TimelineFile, "direct.latency.hlog"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, HTMLFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	if n := strings.Count(page, "<svg"); n < 4 {
+		t.Errorf("%d <svg> charts, want at least 4", n)
+	}
+	if n := len(seriesPath.FindAllString(page, -1)); n < 3 {
+		t.Errorf("%d data paths, want at least 3 (percentiles, over time, established)", n)
+	}
+	// Self-contained: nothing to fetch, nothing to run.
+	for _, bad := range []string{"<script", "<link", "src=", "href=", "url(", "@import", "@font-face"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("report.html contains %q: it must be self-contained", bad)
+		}
+	}
+	for _, want := range []string{"FAIL: 1 of 2 thresholds failed", "reset_by_peer", "Harness", "Latency by percentile", "99.99%", "Connections established over time"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+
+	// sseload report DIR writes the same files again from summary.json.
+	before := page
+	if err := os.Remove(filepath.Join(dir, HTMLFile)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RegenerateReports(dir); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.ReadFile(filepath.Join(dir, HTMLFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(after) != before {
+		t.Error("regenerated report.html differs from the run's")
+	}
+	if names := dirNames(t, dir); slices.ContainsFunc(names, func(n string) bool { return strings.Contains(n, ".tmp-") }) {
+		t.Errorf("temporary files left: %v", names)
+	}
+}
+
+func TestHTMLUnreliableAndEmpty(t *testing.T) {
+	s := Summary{Scenario: "x", Targets: []Target{{Name: "a<b", Errors: map[string]int64{}}},
+		Harness: Harness{Reliable: false, Note: "scheduling lag p99 25 ms > 10 ms"}}
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, &RunData{Summary: s}); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	for _, want := range []string{"Harness NOT RELIABLE", "short of CPU", "no samples: no event carried a readable publish time", "no timeline.csv", "a&lt;b"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "a<b") {
+		t.Error("target name not escaped")
+	}
+}
+
+// findChromium returns a headless-capable Chromium, failing under CI=true
+// when there is none (CI must install it) and skipping elsewhere.
+func findChromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	msg := "this test renders report.html in headless Chromium, which is missing: apt-get install -y chromium (scripts/install-deps installs it)"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// TestHTMLRendersInChromium renders report.html in real headless Chromium
+// and checks the screenshot: a PNG of the window's size whose pixels show
+// the chart lines in the first two targets' colours.
+func TestHTMLRendersInChromium(t *testing.T) {
+	bin := findChromium(t)
+	dir := t.TempDir()
+	writeTestRun(t, dir)
+	shot := filepath.Join(dir, "report.png")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+		"--user-data-dir="+filepath.Join(dir, "profile"), "--screenshot="+shot, "--window-size=1280,2200",
+		"file://"+filepath.Join(dir, HTMLFile))
+	cmd.Env = append(os.Environ(), "HOME="+dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("chromium: %v\n%s", err, out)
+	}
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatalf("no screenshot: %v", err)
+	}
+	defer f.Close()
+	fi, _ := f.Stat()
+	if fi.Size() < 20_000 {
+		t.Errorf("screenshot is %d bytes: too small for a page of tables and charts", fi.Size())
+	}
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() != 1280 || b.Dy() != 2200 {
+		t.Errorf("screenshot %v, want 1280x2200", b)
+	}
+	// Count pixels close to each of the first two series colours.
+	want := [][3]int{{0x1f, 0x77, 0xb4}, {0xd6, 0x27, 0x28}}
+	counts := make([]int, len(want))
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			for i, c := range want {
+				if absDiff(int(r>>8), c[0]) < 24 && absDiff(int(g>>8), c[1]) < 24 && absDiff(int(bl>>8), c[2]) < 24 {
+					counts[i]++
+				}
+			}
+		}
+	}
+	// direct has lines in the percentile, over-time and established charts;
+	// nginx-stock only its swatch, legend entries and one time-to-headers
+	// point (no latency samples, one connection timed).
+	if counts[0] < 500 || counts[1] < 30 {
+		t.Errorf("series pixels: direct %d, nginx-stock %d; the charts did not render", counts[0], counts[1])
+	}
+}
+
+func absDiff(a, b int) int {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}

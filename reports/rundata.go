@@ -1,0 +1,157 @@
+package reports
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/sseload/sseload/loadgen"
+)
+
+// Report file names inside a results directory.
+const (
+	MarkdownFile = "report.md"
+	HTMLFile     = "report.html"
+	JUnitFile    = "junit.xml"
+)
+
+// RunData is everything the reports draw from a results directory: the
+// summary, each target's full distributions (the .hlog intervals merged),
+// its latency per interval, and the timeline (connections over time).
+// Reports are functions of RunData alone, so `sseload report DIR` years
+// later draws what the run drew.
+type RunData struct {
+	Summary Summary
+	// Hists holds, by target name, the merged histogram of each metric
+	// (indexed by loadgen.Metric); nil where the .hlog file is missing.
+	Hists map[string][len(loadgen.Metrics)]*hdrhistogram.Histogram
+	// Latency holds, by target name, the latency of each .hlog interval.
+	Latency map[string][]IntervalStat
+	// Timeline is timeline.csv; nil when the directory has none.
+	Timeline []TimelinePoint
+}
+
+// IntervalStat is one interval of a .hlog file.
+type IntervalStat struct {
+	Start    time.Duration // after the run's start (summary "started")
+	End      time.Duration
+	Count    int64
+	P50, P99 int64 // µs; meaningless when Count is 0
+}
+
+// LoadRun reads the .hlog files and timeline.csv of dir for the targets of
+// s (normally dir's summary.json). Missing files are not an error (the
+// charts say what is missing); unreadable ones are.
+func LoadRun(dir string, s Summary) (*RunData, error) {
+	d := &RunData{
+		Summary: s,
+		Hists:   map[string][len(loadgen.Metrics)]*hdrhistogram.Histogram{},
+		Latency: map[string][]IntervalStat{},
+	}
+	for _, t := range s.Targets {
+		var hs [len(loadgen.Metrics)]*hdrhistogram.Histogram
+		for _, m := range loadgen.Metrics {
+			total, ivs, err := readHlogFile(filepath.Join(dir, HlogName(t.Name, m)), s.Started)
+			if err != nil {
+				return nil, err
+			}
+			hs[m] = total
+			if m == loadgen.Latency {
+				d.Latency[t.Name] = ivs
+			}
+		}
+		d.Hists[t.Name] = hs
+	}
+	f, err := os.Open(filepath.Join(dir, TimelineFile))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, err
+	default:
+		defer f.Close()
+		tl, err := ReadTimeline(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
+		d.Timeline = tl
+	}
+	return d, nil
+}
+
+// readHlogFile merges a .hlog file's intervals and lists each one's
+// percentiles; (nil, nil, nil) when the file does not exist.
+func readHlogFile(path string, started time.Time) (*hdrhistogram.Histogram, []IntervalStat, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	return readHlogIntervals(f, path, started)
+}
+
+func readHlogIntervals(r io.Reader, name string, started time.Time) (*hdrhistogram.Histogram, []IntervalStat, error) {
+	lr := hdrhistogram.NewHistogramLogReader(r)
+	total := loadgen.NewHistogram()
+	var ivs []IntervalStat
+	base := started.UnixMilli()
+	for {
+		h, err := lr.NextIntervalHistogram()
+		if err != nil {
+			return nil, nil, fmt.Errorf("read %s: %w", name, err)
+		}
+		if h == nil {
+			return total, ivs, nil
+		}
+		total.Merge(h)
+		st := IntervalStat{
+			Start: time.Duration(h.StartTimeMs()-base) * time.Millisecond,
+			End:   time.Duration(h.EndTimeMs()-base) * time.Millisecond,
+			Count: h.TotalCount(),
+		}
+		if st.Count > 0 {
+			st.P50, st.P99 = h.ValueAtQuantile(50), h.ValueAtQuantile(99)
+		}
+		ivs = append(ivs, st)
+	}
+}
+
+// WriteReports writes report.md, report.html and junit.xml into dir from
+// s and the .hlog files and timeline.csv already in dir, each atomically.
+func WriteReports(dir string, s Summary) error {
+	d, err := LoadRun(dir, s)
+	if err != nil {
+		return fmt.Errorf("reports: %w", err)
+	}
+	for _, f := range []struct {
+		name  string
+		write func(io.Writer) error
+	}{
+		{MarkdownFile, func(w io.Writer) error { return WriteMarkdown(w, s) }},
+		{HTMLFile, func(w io.Writer) error { return WriteHTML(w, d) }},
+		{JUnitFile, func(w io.Writer) error { return WriteJUnit(w, s) }},
+	} {
+		if err := writeFileAtomic(dir, f.name, f.write); err != nil {
+			return err
+		}
+	}
+	return syncDir(dir)
+}
+
+// RegenerateReports rewrites a results directory's reports from its
+// summary.json, .hlog files and timeline.csv (`sseload report DIR`).
+func RegenerateReports(dir string) (Summary, error) {
+	s, err := ReadSummary(filepath.Join(dir, SummaryFile))
+	if err != nil {
+		return Summary{}, err
+	}
+	return s, WriteReports(dir, s)
+}
