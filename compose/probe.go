@@ -3,9 +3,10 @@ package compose
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
+
+	"github.com/sseload/sseload/topology"
 )
 
 // Probe waits until GET on every URL answers 200, polling each with short
@@ -21,7 +22,7 @@ func Probe(ctx context.Context, urls []string) error {
 		backoff := 5 * time.Millisecond
 		var last error
 		for {
-			err := get(ctx, client, u)
+			err := topology.Get200(ctx, client, u)
 			if err == nil {
 				break
 			}
@@ -39,26 +40,6 @@ func Probe(ctx context.Context, urls []string) error {
 			}
 			backoff = min(2*backoff, 250*time.Millisecond)
 		}
-	}
-	return nil
-}
-
-// get makes one GET and wants 200.
-func get(ctx context.Context, client *http.Client, url string) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
 	return nil
 }

@@ -30,31 +30,15 @@ func BenchmarkEngineReceive(b *testing.B) {
 	}
 	framed := append([]byte(strconv.FormatInt(int64(len(chunk)), 16)+"\r\n"), chunk...)
 	framed = append(framed, "\r\n"...)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					line, err := br.ReadString('\n')
-					if err != nil || line == "\r\n" {
-						break
-					}
-				}
-				w := bufio.NewWriterSize(c, 64<<10)
-				w.WriteString("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
-				for sent := 0; sent < perStream; sent += 64 {
-					w.Write(framed)
-				}
-				w.WriteString("0\r\n\r\n")
-				w.Flush()
-			}()
+	go serveRaw(ln, func(c net.Conn) {
+		w := bufio.NewWriterSize(c, 64<<10)
+		w.WriteString("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+		for sent := 0; sent < perStream; sent += 64 {
+			w.Write(framed)
 		}
-	}()
+		w.WriteString("0\r\n\r\n")
+		w.Flush()
+	})
 	e, err := New(context.Background(), Config{
 		Targets:        []Target{{Name: "bench", URL: "http://" + ln.Addr().String() + "/events"}},
 		Connections:    streams,

@@ -27,6 +27,28 @@ func sseHandler(n int) http.HandlerFunc {
 	}
 }
 
+// serveRaw accepts connections on ln until it closes; for each it reads
+// the request head and calls respond, then closes the connection.
+func serveRaw(ln net.Listener, respond func(c net.Conn)) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			br := bufio.NewReader(c)
+			for {
+				line, err := br.ReadString('\n')
+				if err != nil || line == "\r\n" {
+					break
+				}
+			}
+			respond(c)
+		}()
+	}
+}
+
 func runEngine(t *testing.T, ctx context.Context, cfg Config) *Result {
 	t.Helper()
 	if cfg.Ramp == 0 {
@@ -57,28 +79,12 @@ func TestEngineCountsAndTimesEveryEvent(t *testing.T) {
 		{"close-delimited", func(ln net.Listener, events int) {
 			// An HTTP/1.0-style response, as nginx's stock upstream gets it:
 			// no length, no chunking, the body ends when the connection does.
-			go func() {
-				for {
-					c, err := ln.Accept()
-					if err != nil {
-						return
-					}
-					go func() {
-						defer c.Close()
-						br := bufio.NewReader(c)
-						for {
-							line, err := br.ReadString('\n')
-							if err != nil || line == "\r\n" {
-								break
-							}
-						}
-						fmt.Fprint(c, "HTTP/1.0 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n\r\n")
-						for i := 1; i <= events; i++ {
-							fmt.Fprintf(c, "data: {\"sched\":%d}\n\n", time.Now().UnixNano())
-						}
-					}()
+			go serveRaw(ln, func(c net.Conn) {
+				fmt.Fprint(c, "HTTP/1.0 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n\r\n")
+				for i := 1; i <= events; i++ {
+					fmt.Fprintf(c, "data: {\"sched\":%d}\n\n", time.Now().UnixNano())
 				}
-			}()
+			})
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

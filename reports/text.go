@@ -31,23 +31,9 @@ func WriteText(w io.Writer, s Summary) error {
 	}
 	bw.WriteString(head + "\n\n")
 
-	rows := [][]string{{"target", "conns ok/req", "failed", "events", "headers p50", "1st event p50", "latency p50", "p90", "p99", "p99.9", "max"}}
+	rows := [][]string{tableHeader}
 	for i := range s.Targets {
-		t := &s.Targets[i]
-		lat := t.LatencyUS
-		rows = append(rows, []string{
-			t.Name,
-			strconv.FormatInt(t.Connections.Established, 10) + "/" + strconv.FormatInt(t.Connections.Requested, 10),
-			strconv.FormatInt(t.Connections.Failed, 10),
-			strconv.FormatInt(t.Events.Received, 10),
-			histField(t.TimeToHeadersUS, func(h *Hist) int64 { return h.P50 }),
-			histField(t.TimeToFirstEventUS, func(h *Hist) int64 { return h.P50 }),
-			histField(lat, func(h *Hist) int64 { return h.P50 }),
-			histField(lat, func(h *Hist) int64 { return h.P90 }),
-			histField(lat, func(h *Hist) int64 { return h.P99 }),
-			histField(lat, func(h *Hist) int64 { return h.P999 }),
-			histField(lat, func(h *Hist) int64 { return h.Max }),
-		})
+		rows = append(rows, tableRow(&s.Targets[i]))
 	}
 	writeColumns(bw, rows)
 	bw.WriteString("\n")

@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/sseload/sseload/compose"
 	"github.com/sseload/sseload/docker"
@@ -71,7 +70,7 @@ func runCompose(ctx context.Context, opts Options, dir string) (*Outcome, error)
 	p, err := compose.Up(ctx, d, compose.Config{
 		Images:     imgs,
 		Services:   services,
-		OriginArgs: composeOriginArgs(sc),
+		OriginArgs: originFlags(originConfig(sc)),
 		ResultsDir: dir,
 		Nofile:     composeNofile(sc),
 		Log:        logw,
@@ -124,7 +123,7 @@ func runCompose(ctx context.Context, opts Options, dir string) (*Outcome, error)
 	sum.Topology = TopologyCompose
 	sum.SSELoadVersion = opts.Version
 	sum.Command = opts.Command
-	sum.Config = composeRunConfig(sc)
+	sum.Config = runConfig(sc)
 	for i := range sum.Targets {
 		if m, ok := meta.Targets[sum.Targets[i].Name]; ok {
 			sum.Targets[i].Proxy = m.Proxy
@@ -139,33 +138,6 @@ func runCompose(ctx context.Context, opts Options, dir string) (*Outcome, error)
 		return nil, err
 	}
 	return &Outcome{Dir: dir, Summary: sum}, nil
-}
-
-// composeRunConfig is summary.json's "config" for sc: the same figures Run
-// records for the local topology.
-func composeRunConfig(sc scenarios.Scenario) reports.RunConfig {
-	return reports.RunConfig{
-		Mode:        sc.Mode,
-		IntervalMS:  float64(sc.Interval) / float64(time.Millisecond),
-		Events:      sc.Events,
-		Payload:     sc.Payload,
-		XAccel:      sc.XAccel,
-		Connections: sc.Connections,
-		Ramp:        sc.Ramp,
-		DurationS:   sc.Duration.Seconds(),
-	}
-}
-
-// composeOriginArgs are the origin service's flags for sc.
-func composeOriginArgs(sc scenarios.Scenario) []string {
-	return []string{
-		"--mode=" + sc.Mode,
-		"--interval=" + sc.Interval.String(),
-		"--events=" + strconv.Itoa(sc.Events),
-		"--payload=" + strconv.Itoa(sc.Payload),
-		"--x-accel=" + strconv.FormatBool(sc.XAccel),
-		"--retry=" + strconv.Itoa(sc.RetryMS),
-	}
 }
 
 // composeLoadgenArgs is the generator's command line: the scenario's

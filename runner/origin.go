@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sseload/sseload/scenarios"
 	"net"
 	"os"
 	"os/exec"
@@ -20,15 +21,7 @@ import (
 // process or as a child (opts.OriginExec), and returns its address and a
 // function that stops it.
 func startOrigin(ctx context.Context, opts Options) (addr string, stop func(), err error) {
-	sc := opts.Scenario
-	cfg := origin.Config{
-		Mode:     origin.Mode(sc.Mode),
-		Interval: sc.Interval,
-		Events:   sc.Events,
-		Payload:  sc.Payload,
-		XAccel:   sc.XAccel,
-		RetryMS:  sc.RetryMS,
-	}
+	cfg := originConfig(opts.Scenario)
 	if err := cfg.Validate(); err != nil {
 		return "", nil, err
 	}
@@ -53,18 +46,38 @@ func startOrigin(ctx context.Context, opts Options) (addr string, stop func(), e
 	return ln.Addr().String(), func() { cancel(); <-served }, nil
 }
 
+// originConfig is the measurement origin a scenario asks for.
+func originConfig(sc scenarios.Scenario) origin.Config {
+	return origin.Config{
+		Mode:     origin.Mode(sc.Mode),
+		Interval: sc.Interval,
+		Events:   sc.Events,
+		Payload:  sc.Payload,
+		XAccel:   sc.XAccel,
+		RetryMS:  sc.RetryMS,
+	}
+}
+
+// originFlags are the `sseload origin` flags for cfg, for a child process
+// or the compose topology's origin service.
+func originFlags(cfg origin.Config) []string {
+	return []string{
+		"--mode=" + string(cfg.Mode),
+		"--interval=" + cfg.Interval.String(),
+		"--events=" + strconv.Itoa(cfg.Events),
+		"--payload=" + strconv.Itoa(cfg.Payload),
+		"--x-accel=" + strconv.FormatBool(cfg.XAccel),
+		"--retry=" + strconv.Itoa(cfg.RetryMS),
+	}
+}
+
 // originReadyPrefix starts the line `sseload origin` prints once it listens.
 const originReadyPrefix = "sseload origin: listening on "
 
 // startOriginProcess runs `sseload origin` as a child that dies with us
 // (Pdeathsig) and waits for the line saying where it listens.
 func startOriginProcess(ctx context.Context, bin, listen string, cfg origin.Config) (string, func(), error) {
-	args := []string{"origin", "--listen", listen, "--mode", string(cfg.Mode),
-		"--interval", cfg.Interval.String(), "--events", strconv.Itoa(cfg.Events),
-		"--payload", strconv.Itoa(cfg.Payload), "--retry", strconv.Itoa(cfg.RetryMS)}
-	if cfg.XAccel {
-		args = append(args, "--x-accel")
-	}
+	args := append([]string{"origin", "--listen", listen}, originFlags(cfg)...)
 	cmd := exec.Command(bin, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd.Stderr = os.Stderr

@@ -150,16 +150,7 @@ func Run(ctx context.Context, opts Options) (*Outcome, error) {
 	meta.Topology = opts.Topology
 	meta.Version = opts.Version
 	meta.Command = opts.Command
-	meta.Config = reports.RunConfig{
-		Mode:        sc.Mode,
-		IntervalMS:  float64(sc.Interval) / float64(time.Millisecond),
-		Events:      sc.Events,
-		Payload:     sc.Payload,
-		XAccel:      sc.XAccel,
-		Connections: sc.Connections,
-		Ramp:        sc.Ramp,
-		DurationS:   sc.Duration.Seconds(),
-	}
+	meta.Config = runConfig(sc)
 	if opts.Topology == TopologyNone {
 		// The origin is not ours: its mode and schedule are unknown.
 		meta.Config.Mode, meta.Config.IntervalMS, meta.Config.Events, meta.Config.Payload, meta.Config.XAccel = "", 0, 0, 0, false
@@ -287,4 +278,18 @@ func OnlyTargets(only []string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// runConfig is summary.json's "config" for sc.
+func runConfig(sc scenarios.Scenario) reports.RunConfig {
+	return reports.RunConfig{
+		Mode:        sc.Mode,
+		IntervalMS:  float64(sc.Interval) / float64(time.Millisecond),
+		Events:      sc.Events,
+		Payload:     sc.Payload,
+		XAccel:      sc.XAccel,
+		Connections: sc.Connections,
+		Ramp:        sc.Ramp,
+		DurationS:   sc.Duration.Seconds(),
+	}
 }

@@ -297,7 +297,7 @@ func (p *nginxProc) waitReady(ctx context.Context) error {
 	backoff := 5 * time.Millisecond
 	var last error
 	for {
-		err := probe(ctx, client, url)
+		err := Get200(ctx, client, url)
 		if err == nil {
 			return nil
 		}
@@ -320,8 +320,9 @@ func (p *nginxProc) waitReady(ctx context.Context) error {
 	}
 }
 
-// probe makes one GET and wants 200.
-func probe(ctx context.Context, client *http.Client, url string) error {
+// Get200 makes one GET of url (bounded to 2 s) and wants status 200: the
+// readiness probe of the local and compose topologies.
+func Get200(ctx context.Context, client *http.Client, url string) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
