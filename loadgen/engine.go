@@ -62,7 +62,10 @@ type Config struct {
 	// Interval is the reporting interval (default 1 s).
 	Interval time.Duration
 	// SourceAddrs, when set, are the local addresses connections are bound
-	// to, in turn (more addresses, more source ports).
+	// to, in turn (more addresses, more source ports). When empty, streams
+	// to a loopback IPv4 target spread over 127.0.0.1, 127.0.0.2, … as
+	// needed: one source address reaches only about 28,000 streams to one
+	// server address:port (the ephemeral port range).
 	SourceAddrs []netip.Addr
 	// OnInterval receives each target's merged interval histograms, in time
 	// order, from the collector goroutine. It must not retain them.
@@ -135,8 +138,9 @@ type target struct {
 	Target
 	index   int
 	addr    netip.AddrPort
-	request []byte // the GET request, identical for every connection
-	https   bool   // served by net/http on the stream worker
+	request []byte       // the GET request, identical for every connection
+	sources []netip.Addr // local addresses to bind, in turn; empty = any
+	https   bool         // served by net/http on the stream worker
 	ts      jsonfield.Path
 	timed   bool
 }
@@ -163,11 +167,38 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		}
 		rt.index = i
 		rt.ts = ts
+		rt.sources = sourceAddrs(cfg.SourceAddrs, rt.addr, cfg.Connections)
 		rt.timed = cfg.TimestampField != ""
 		e.targets = append(e.targets, rt)
 	}
 	e.heads = make([]atomic.Pointer[map[string]string], len(e.targets))
 	return e, nil
+}
+
+// streamsPerSource is how many streams sseload puts on one source address
+// to one server address:port: below the ~28,000 ephemeral ports
+// (32768–60999) so that the kernel never runs out mid-ramp.
+const streamsPerSource = 25_000
+
+// sourceAddrs picks the local addresses for conns streams to dst: the
+// user's list if given, else for a loopback IPv4 destination as many of
+// 127.0.0.1, 127.0.0.2, … as the count needs, else none (the kernel picks).
+func sourceAddrs(given []netip.Addr, dst netip.AddrPort, conns int) []netip.Addr {
+	if len(given) > 0 {
+		return given
+	}
+	a := dst.Addr()
+	if !a.IsValid() || !a.Is4() || !a.IsLoopback() || conns <= streamsPerSource {
+		return nil
+	}
+	n := (conns + streamsPerSource - 1) / streamsPerSource
+	out := make([]netip.Addr, 0, n)
+	src := netip.AddrFrom4([4]byte{127, 0, 0, 1})
+	for len(out) < n {
+		out = append(out, src)
+		src = src.Next()
+	}
+	return out
 }
 
 // resolveTarget parses the URL and resolves its host once, before the run.

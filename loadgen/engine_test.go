@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -309,5 +310,31 @@ func TestEngineHTTPSTargets(t *testing.T) {
 	})
 	if tr := res.Targets[0]; tr.Failed != 2 || tr.Errors[ErrConnect] != 2 {
 		t.Errorf("untrusted certificate: failed %d errors %v, want 2 %s", tr.Failed, tr.Errors, ErrConnect)
+	}
+}
+
+func TestEngineBindsSourceAddresses(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		mu.Lock()
+		seen[host]++
+		mu.Unlock()
+		sseHandler(1)(w, r)
+	}))
+	defer srv.Close()
+	res := runEngine(t, context.Background(), Config{
+		Targets:     []Target{{Name: "a", URL: srv.URL + "/events"}},
+		Connections: 10,
+		SourceAddrs: []netip.Addr{netip.MustParseAddr("127.0.0.2"), netip.MustParseAddr("127.0.0.3")},
+	})
+	if tr := res.Targets[0]; tr.Established != 10 {
+		t.Fatalf("established %d (errors %v), want 10", tr.Established, tr.Errors)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if seen["127.0.0.2"] == 0 || seen["127.0.0.3"] == 0 || seen["127.0.0.2"]+seen["127.0.0.3"] != 10 {
+		t.Errorf("connections by source %v, want all 10 from 127.0.0.2 and 127.0.0.3", seen)
 	}
 }

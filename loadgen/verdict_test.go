@@ -1,6 +1,8 @@
 package loadgen
 
 import (
+	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -43,5 +45,24 @@ func TestVerdictSaysWhyNumbersAreNotToBeTrusted(t *testing.T) {
 				t.Errorf("lag p99 %d busy %v, want ~%d and %v", h.LagP99US, h.BusyMax, tc.lagUS, tc.busy)
 			}
 		})
+	}
+}
+
+func TestSourceAddrsSpreadLoopbackStreams(t *testing.T) {
+	lo := netip.MustParseAddrPort("127.0.0.1:8080")
+	if got := sourceAddrs(nil, lo, streamsPerSource); got != nil {
+		t.Errorf("%d streams: sources %v, want none (one address suffices)", streamsPerSource, got)
+	}
+	got := sourceAddrs(nil, lo, 2*streamsPerSource+1)
+	want := []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("127.0.0.2"), netip.MustParseAddr("127.0.0.3")}
+	if !slices.Equal(got, want) {
+		t.Errorf("sources %v, want %v", got, want)
+	}
+	if got := sourceAddrs(nil, netip.MustParseAddrPort("10.0.0.1:80"), 100_000); got != nil {
+		t.Errorf("remote target: sources %v, want none", got)
+	}
+	given := []netip.Addr{netip.MustParseAddr("127.0.0.9")}
+	if got := sourceAddrs(given, lo, 1); !slices.Equal(got, given) {
+		t.Errorf("given sources %v, got %v", given, got)
 	}
 }

@@ -341,7 +341,7 @@ func (w *worker) dial(t *target) (int, error) {
 		return -1, fmt.Errorf("socket: %w", err)
 	}
 	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-	if src := w.e.cfg.SourceAddrs; len(src) > 0 {
+	if src := t.sources; len(src) > 0 {
 		a := src[w.srcNext%len(src)]
 		w.srcNext++
 		// Choose the source port at connect time, per destination, so one

@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -52,6 +53,9 @@ type Options struct {
 	TimestampUnit  jsonfield.Unit
 	// InsecureTLS skips certificate verification for https targets.
 	InsecureTLS bool
+	// SourceAddrs are the local addresses streams are opened from (see
+	// loadgen.Config.SourceAddrs).
+	SourceAddrs []netip.Addr
 
 	Version string
 	Command []string
@@ -132,8 +136,9 @@ func Run(ctx context.Context, opts Options) (*Outcome, error) {
 			hl.Add(r)
 			tl.Add(r)
 		},
-		TLSConfig: &tls.Config{InsecureSkipVerify: opts.InsecureTLS},
-		Warn:      opts.Warn,
+		SourceAddrs: opts.SourceAddrs,
+		TLSConfig:   &tls.Config{InsecureSkipVerify: opts.InsecureTLS},
+		Warn:        opts.Warn,
 	}
 	eng, err := loadgen.New(ctx, cfg)
 	if err != nil {

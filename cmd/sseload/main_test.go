@@ -46,6 +46,7 @@ func TestUsageErrorsExit2AndNameTheInput(t *testing.T) {
 		{[]string{"run", "--no-such-flag"}, "no-such-flag"},
 		{[]string{"run", "--timestamp-unit", "hours"}, "--timestamp-unit"},
 		{[]string{"run", "a", "b"}, "one scenario"},
+		{[]string{"run", "--source-addrs", "nope"}, "--source-addrs"},
 		{[]string{"origin", "--mode", "fanout"}, "mode"},
 	} {
 		var out, errOut bytes.Buffer

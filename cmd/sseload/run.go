@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/signal"
 	"syscall"
@@ -61,6 +62,7 @@ type runFlags struct {
 	tsUnit       string
 	nginx        string
 	insecure     bool
+	sourceAddrs  []string
 	originListen string
 
 	thresholds      []string
@@ -89,6 +91,7 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.BoolVar(&f.noProgress, "no-progress", false, "print plain progress lines instead of a live display")
 	fs.StringVar(&f.tsField, "timestamp-field", "", "JSON path of the publish time in event data, e.g. ts or meta.sent_ms (default sched, sseload's origin)")
 	fs.StringVar(&f.tsUnit, "timestamp-unit", "auto", "unit of --timestamp-field: auto (by magnitude), ns, us, ms or s")
+	fs.StringSliceVar(&f.sourceAddrs, "source-addrs", nil, "local addresses to open connections from, in turn (default: 127.0.0.1, .2, … as needed for loopback targets past 25,000 streams)")
 	fs.BoolVar(&f.insecure, "insecure", false, "https targets: do not verify the server's certificate (self-signed staging)")
 	fs.StringVar(&f.nginx, "nginx", "", "nginx binary for the local topology (default: nginx in PATH, then /usr/sbin/nginx)")
 	fs.StringVar(&f.originListen, "origin-listen", "127.0.0.1:0", "where the embedded origin listens")
@@ -179,6 +182,14 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 			return exitUsage, usagef("--timestamp-field: %v", err)
 		}
 	}
+	var sources []netip.Addr
+	for _, a := range f.sourceAddrs {
+		addr, err := netip.ParseAddr(a)
+		if err != nil {
+			return exitUsage, usagef("--source-addrs %q: not an IP address (e.g. 127.0.0.2)", a)
+		}
+		sources = append(sources, addr)
+	}
 	var external []loadgen.Target
 	for _, t := range f.targets {
 		tg, err := runner.ParseTarget(t)
@@ -230,6 +241,7 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		TimestampField: f.tsField,
 		TimestampUnit:  unit,
 		InsecureTLS:    f.insecure,
+		SourceAddrs:    sources,
 		OriginExec:     originExec(),
 		Version:        version,
 		Command:        os.Args,
