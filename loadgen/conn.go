@@ -40,6 +40,7 @@ type conn struct {
 	out      []byte        // request bytes still to write (aliases t.request)
 	dec      httpstream.Decoder
 	parser   sse.Parser
+	seq      seqTrack // delivery accounting: O(1), see accounting.go
 }
 
 var (
@@ -69,6 +70,9 @@ func (c *conn) Head(h *httpstream.Head) error {
 	st := &c.w.stats[c.t.index]
 	st.established.Add(1)
 	c.w.record(c.t.index, TimeToHeaders, (time.Since(c.w.e.epoch) - c.start).Microseconds())
+	if c.t.sequenced && c.w.e.cfg.EventsPerStream == 0 {
+		c.subscribe(&st.seq)
+	}
 	return nil
 }
 
@@ -86,6 +90,13 @@ func (c *conn) Event(ev *sse.Event) {
 	if !c.gotEvent {
 		c.gotEvent = true
 		c.w.record(ti, TimeToFirstEvent, (now.Sub(c.w.e.epoch) - c.start).Microseconds())
+	}
+	if c.t.sequenced {
+		if raw, ok := c.t.seq.Lookup(ev.Data); ok {
+			if v, ok := jsonfield.Int(raw); ok {
+				c.account(&st.seq, v)
+			}
+		}
 	}
 	if !c.t.timed {
 		return

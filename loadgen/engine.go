@@ -55,6 +55,16 @@ type Config struct {
 	// timed.
 	TimestampField string
 	TimestampUnit  jsonfield.Unit
+	// SequenceField is the JSON path of the event's sequence number ("seq"
+	// for sseload's origin). When set, every target gets delivery
+	// accounting (TargetResult.Delivery); when empty, events are counted
+	// only.
+	SequenceField string
+	// EventsPerStream is the number of events the origin schedules for each
+	// stream (a per-connection origin); it is each stream's expected count.
+	// Zero means a broadcast origin or an unknown one: expected is then
+	// derived from the sequence numbers seen (accounting.go).
+	EventsPerStream int
 	// ConnectTimeout bounds TCP connect (default 10 s).
 	ConnectTimeout time.Duration
 	// Workers is the number of epoll workers (default GOMAXPROCS).
@@ -129,8 +139,11 @@ type Engine struct {
 	allFinished chan struct{}
 	finishOnce  sync.Once
 
-	liveP99 atomic.Int64 // latency p99 of the last interval, all targets, µs
-	heads   []atomic.Pointer[map[string]string]
+	// limitSaid holds the machine-limit error kinds already reported: each
+	// is said once per run, in words, not once per failed connection.
+	limitSaid sync.Map
+	liveP99   atomic.Int64 // latency p99 of the last interval, all targets, µs
+	heads     []atomic.Pointer[map[string]string]
 }
 
 // target is a resolved Target, shared read-only by the workers.
@@ -143,6 +156,9 @@ type target struct {
 	https   bool         // served by net/http on the stream worker
 	ts      jsonfield.Path
 	timed   bool
+	seq     jsonfield.Path // Config.SequenceField
+	// sequenced is true when events are accounted by sequence number.
+	sequenced bool
 }
 
 // New validates cfg and resolves the targets. It does not connect.
@@ -160,6 +176,14 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		}
 		ts = p
 	}
+	var seq jsonfield.Path
+	if cfg.SequenceField != "" {
+		p, err := jsonfield.ParsePath(cfg.SequenceField)
+		if err != nil {
+			return nil, fmt.Errorf("sequence field: %w", err)
+		}
+		seq = p
+	}
 	for i, t := range cfg.Targets {
 		rt, err := resolveTarget(ctx, t)
 		if err != nil {
@@ -169,6 +193,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		rt.ts = ts
 		rt.sources = sourceAddrs(cfg.SourceAddrs, rt.addr, cfg.Connections)
 		rt.timed = cfg.TimestampField != ""
+		rt.seq, rt.sequenced = seq, cfg.SequenceField != ""
 		e.targets = append(e.targets, rt)
 	}
 	e.heads = make([]atomic.Pointer[map[string]string], len(e.targets))
@@ -232,6 +257,7 @@ func resolveTarget(ctx context.Context, t Target) (*target, error) {
 // returns the partial result with Interrupted set: results are never lost.
 func (e *Engine) Run(ctx context.Context) (*Result, error) {
 	cfg := &e.cfg
+	e.checkFileLimit()
 	e.remaining.Store(int64(cfg.Connections * len(e.targets)))
 	e.epoch = time.Now()
 
@@ -293,6 +319,7 @@ func (e *Engine) Run(ctx context.Context) (*Result, error) {
 		tr := col.result(i)
 		tr.Name, tr.URL = t.Name, t.URL
 		tr.Requested = int64(cfg.Connections)
+		var ds deliverySum
 		for _, w := range e.workers {
 			c := &w.stats[i]
 			tr.Established += c.established.Load()
@@ -300,9 +327,13 @@ func (e *Engine) Run(ctx context.Context) (*Result, error) {
 			tr.EventsReceived += c.events.Load()
 			tr.EventsTimed += c.timed.Load()
 			tr.ClockSkewed += c.skewed.Load()
+			ds.add(&c.seq)
 			for k, n := range w.errors[i] {
 				tr.Errors[k] += n
 			}
+		}
+		if t.sequenced {
+			tr.Delivery = ds.delivery(int64(cfg.EventsPerStream), tr.Established)
 		}
 		if h := e.heads[i].Load(); h != nil {
 			tr.Head = *h

@@ -144,11 +144,44 @@ func TestEngineFailsBadResponsesByKind(t *testing.T) {
 	refusedURL := "http://" + refused.Addr().String() + "/events"
 	refused.Close()
 
+	// resetMidChunk answers with a chunked head and half a chunk, then
+	// closes with SO_LINGER 0: the kernel sends RST instead of FIN.
+	resetMidChunk, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resetMidChunk.Close()
+	go serveRaw(resetMidChunk, func(c net.Conn) {
+		fmt.Fprint(c, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+		fmt.Fprint(c, "100\r\ndata: {\"seq\":1}\n\ndata: half")
+		c.(*net.TCPConn).SetLinger(0)
+	})
+	// neverHead accepts and reads the request, then says nothing until the
+	// test ends: the run must end on time and count it.
+	release := make(chan struct{})
+	defer close(release)
+	neverHead := func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}
+
 	for _, tc := range []struct {
 		name    string
 		handler http.HandlerFunc
 		url     string
 		kind    string
+		// alt is another kind the case may end as (a reset races the data
+		// before it: reset_by_peer, or eof_mid_response when the FIN-less
+		// close is seen as the end of input).
+		alt string
+		// hold keeps streams open for this long after the ramp; zero ends
+		// the run when every stream has ended.
+		hold time.Duration
+		// afterHead: the stream fails after a 200 text/event-stream head,
+		// so it also counts as established.
+		afterHead bool
 	}{
 		{name: "wrong content type", kind: ErrContentType, handler: func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html")
@@ -157,7 +190,7 @@ func TestEngineFailsBadResponsesByKind(t *testing.T) {
 		{name: "not found", kind: ErrHTTPStatus, handler: func(w http.ResponseWriter, r *http.Request) {
 			http.NotFound(w, r)
 		}},
-		{name: "event too large", kind: ErrEventTooLarge, handler: func(w http.ResponseWriter, r *http.Request) {
+		{name: "event too large", kind: ErrEventTooLarge, afterHead: true, handler: func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/event-stream")
 			fmt.Fprint(w, "data: "+strings.Repeat("x", 4096)+"\n\n")
 		}},
@@ -168,6 +201,25 @@ func TestEngineFailsBadResponsesByKind(t *testing.T) {
 			}
 		}},
 		{name: "connection refused", kind: ErrConnectRefused, url: refusedURL},
+		{name: "never sends headers", kind: ErrNoResponseHeaders, handler: neverHead, hold: 100 * time.Millisecond},
+		{name: "endless line", kind: ErrEventTooLarge, afterHead: true, handler: func(w http.ResponseWriter, r *http.Request) {
+			// One line that never ends: the parser must give up at
+			// MaxEventBytes rather than buffer it.
+			w.Header().Set("Content-Type", "text/event-stream")
+			junk := []byte(strings.Repeat("x", 4096))
+			w.Write([]byte("data: "))
+			for {
+				if _, err := w.Write(junk); err != nil {
+					return
+				}
+				w.(http.Flusher).Flush()
+			}
+		}},
+		{name: "reset mid-chunk", kind: ErrReset, alt: ErrEOFMidResponse, afterHead: true, url: "http://" + resetMidChunk.Addr().String() + "/events"},
+		{name: "no content", kind: ErrHTTPStatus, handler: func(w http.ResponseWriter, r *http.Request) {
+			// 204 tells an EventSource to stop: it fails the connection.
+			w.WriteHeader(http.StatusNoContent)
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			url := tc.url
@@ -181,10 +233,18 @@ func TestEngineFailsBadResponsesByKind(t *testing.T) {
 				Targets:       []Target{{Name: "a", URL: url}},
 				Connections:   conns,
 				MaxEventBytes: 1024,
+				Hold:          tc.hold,
 			})
 			tr := res.Targets[0]
-			if tr.Failed != conns || tr.Errors[tc.kind] != conns || tr.Established > conns {
+			kinds := tr.Errors[tc.kind]
+			if tc.alt != "" {
+				kinds += tr.Errors[tc.alt]
+			}
+			if tr.Failed != conns || kinds != conns {
 				t.Fatalf("failed %d, errors %v; want %d of kind %s", tr.Failed, tr.Errors, conns, tc.kind)
+			}
+			if want := map[bool]int64{true: conns}[tc.afterHead]; tr.Established != want {
+				t.Errorf("established %d, want %d", tr.Established, want)
 			}
 		})
 	}
@@ -233,30 +293,6 @@ func TestEngineInterruptKeepsWhatItMeasured(t *testing.T) {
 	}
 	if tr.Failed != 0 {
 		t.Errorf("failed %d (%v): open streams closed at the end are not failures", tr.Failed, tr.Errors)
-	}
-}
-
-func TestEngineNoHeadByTheEndIsCounted(t *testing.T) {
-	// A proxy that buffers a never-ending stream sends no head at all; the
-	// run must end on time and count it, not hang.
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	defer srv.Close()
-	defer close(release)
-	const conns = 4
-	res := runEngine(t, context.Background(), Config{
-		Targets:     []Target{{Name: "a", URL: srv.URL + "/events"}},
-		Connections: conns,
-		Hold:        100 * time.Millisecond,
-	})
-	tr := res.Targets[0]
-	if tr.Errors[ErrNoResponseHeaders] != conns || tr.Established != 0 {
-		t.Fatalf("errors %v established %d; want %d %s", tr.Errors, tr.Established, conns, ErrNoResponseHeaders)
 	}
 }
 

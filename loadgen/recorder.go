@@ -51,6 +51,7 @@ type counters struct {
 	events      atomic.Int64
 	timed       atomic.Int64
 	skewed      atomic.Int64
+	seq         seqCounters // delivery accounting (accounting.go)
 }
 
 // tickMsg carries one worker's histograms for one interval to the collector.

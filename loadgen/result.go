@@ -78,6 +78,10 @@ type TargetResult struct {
 	// ClockSkewed counts events that arrived before their publish time
 	// (by more than 1 ms): the origin's clock and ours disagree.
 	ClockSkewed int64
+	// Delivery is the accounting from the events' sequence numbers:
+	// expected, lost, duplicated, out of order (accounting.go). Zero, with
+	// Accounted false, when the run had no sequence field.
+	Delivery Delivery
 
 	Hist      [numMetrics]*hdrhistogram.Histogram // cumulative over the run
 	Intervals []Interval                          // in time order
@@ -86,6 +90,29 @@ type TargetResult struct {
 	// Head is the first response head seen (status, selected headers), for
 	// diagnosis: differences between direct and proxied heads point at a layer.
 	Head map[string]string
+}
+
+// Delivery is one target's delivery accounting, from the sequence number in
+// each event's data (Config.SequenceField). How each figure is derived, and
+// where O(1) state per stream limits it, is in accounting.go.
+type Delivery struct {
+	// Accounted is true when the run read sequence numbers at all.
+	Accounted bool
+	// Expected is what the origin scheduled for the streams' lifetimes:
+	// per-connection, Config.EventsPerStream per stream with a response
+	// head; broadcast, every publish from each stream's first sequence
+	// number up to the highest any stream of the target received.
+	Expected int64
+	// Sequenced counts events whose sequence number could be read.
+	Sequenced int64
+	// Lost is Expected minus the distinct events received (never negative).
+	Lost       int64
+	Duplicated int64
+	OutOfOrder int64
+	// Replayed counts events received after a reconnect that were published
+	// while the stream was disconnected. The engine does not reconnect yet,
+	// so it is always 0.
+	Replayed int64
 }
 
 // Result is the outcome of one run of the engine.

@@ -42,13 +42,12 @@ func newStreamWorker(e *Engine, id int) *worker {
 	n := len(e.targets)
 	w := &worker{
 		e: e, id: id, epfd: -1, wakefd: -1,
-		hists:     newHistSet(n),
-		stats:     make([]counters, n),
-		errors:    make([]map[string]int64, n),
-		limitSaid: map[string]bool{},
-		ticks:     make(chan tickMsg, 4),
-		spare:     make(chan histSet, 2),
-		stopped:   make(chan struct{}),
+		hists:   newHistSet(n),
+		stats:   make([]counters, n),
+		errors:  make([]map[string]int64, n),
+		ticks:   make(chan tickMsg, 4),
+		spare:   make(chan histSet, 2),
+		stopped: make(chan struct{}),
 		streams: &streamSet{
 			// Redirects are followed as browsers follow them, at most 10:
 			// net/http's default policy.

@@ -41,8 +41,6 @@ type worker struct {
 	hists  histSet
 	stats  []counters         // per target
 	errors []map[string]int64 // per target, written only by this worker
-	// limitSaid remembers which machine-limit errors were already reported.
-	limitSaid map[string]bool
 
 	ticks chan tickMsg  // to the collector
 	spare chan histSet  // back from the collector
@@ -90,14 +88,13 @@ func newWorker(e *Engine, id int) (*worker, error) {
 	n := len(e.targets)
 	w := &worker{
 		e: e, id: id, epfd: epfd, epf: epf, epRaw: raw, wakefd: wfd,
-		buf:       make([]byte, readBufSize),
-		hists:     newHistSet(n),
-		stats:     make([]counters, n),
-		errors:    make([]map[string]int64, n),
-		limitSaid: map[string]bool{},
-		ticks:     make(chan tickMsg, 4),
-		spare:     make(chan histSet, 2),
-		stopped:   make(chan struct{}),
+		buf:     make([]byte, readBufSize),
+		hists:   newHistSet(n),
+		stats:   make([]counters, n),
+		errors:  make([]map[string]int64, n),
+		ticks:   make(chan tickMsg, 4),
+		spare:   make(chan histSet, 2),
+		stopped: make(chan struct{}),
 	}
 	for i := range w.errors {
 		w.errors[i] = map[string]int64{}
@@ -507,18 +504,11 @@ func (w *worker) record(target int, m Metric, us int64) {
 	w.hists.record(target, m, us)
 }
 
-// firstLimit reports whether this is the first time the worker hit the
-// machine limit kind.
+// firstLimit reports whether this is the first time the run hit the
+// machine limit kind (any worker).
 func (w *worker) firstLimit(kind string) bool {
-	if w.streams != nil {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-	}
-	if w.limitSaid[kind] {
-		return false
-	}
-	w.limitSaid[kind] = true
-	return true
+	_, said := w.e.limitSaid.LoadOrStore(kind, true)
+	return !said
 }
 
 func (w *worker) countError(target int, kind string) {

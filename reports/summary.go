@@ -74,6 +74,9 @@ type Summary struct {
 	// always an array, [] when the run had no thresholds. Added within
 	// schema_version 1: summaries written before it read back with none.
 	Thresholds []ThresholdResult `json:"thresholds"`
+	// Capacity is the result of `sseload capacity` (reports/capacity.go);
+	// absent from the summaries of plain runs. Added within schema_version 1.
+	Capacity *Capacity `json:"capacity,omitempty"`
 }
 
 // Target is one target's entry in summary.json.
@@ -121,11 +124,23 @@ type Connections struct {
 
 // Events counts dispatched events: all of them, those whose publish time
 // could be read (the latency sample count), and those that arrived before
-// their publish time by more than 1 ms.
+// their publish time by more than 1 ms. The delivery fields (Accounted
+// onwards, added within schema_version 1) come from the events' sequence
+// numbers (loadgen.Delivery); they are zero, with Accounted false, when the
+// run read none.
 type Events struct {
 	Received    int64 `json:"received"`
 	Timed       int64 `json:"timed"`
 	ClockSkewed int64 `json:"clock_skewed"`
+
+	Accounted  bool  `json:"accounted"`
+	Sequenced  int64 `json:"sequenced"`
+	Expected   int64 `json:"expected"`
+	Lost       int64 `json:"lost"`
+	Duplicated int64 `json:"duplicated"`
+	OutOfOrder int64 `json:"out_of_order"`
+	// Replayed stays 0 until the engine reconnects streams.
+	Replayed int64 `json:"replayed"`
 }
 
 // Hist summarises one HdrHistogram. Values are microseconds; the percentiles
@@ -199,6 +214,13 @@ func Summarize(res *loadgen.Result, meta Meta) Summary {
 				Received:    tr.EventsReceived,
 				Timed:       tr.EventsTimed,
 				ClockSkewed: tr.ClockSkewed,
+				Accounted:   tr.Delivery.Accounted,
+				Sequenced:   tr.Delivery.Sequenced,
+				Expected:    tr.Delivery.Expected,
+				Lost:        tr.Delivery.Lost,
+				Duplicated:  tr.Delivery.Duplicated,
+				OutOfOrder:  tr.Delivery.OutOfOrder,
+				Replayed:    tr.Delivery.Replayed,
 			},
 			LatencyUS:          summarizeHist(tr.Hist[loadgen.Latency]),
 			TimeToHeadersUS:    summarizeHist(tr.Hist[loadgen.TimeToHeaders]),

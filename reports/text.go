@@ -35,7 +35,7 @@ func WriteText(w io.Writer, s Summary) error {
 	for i := range s.Targets {
 		rows = append(rows, tableRow(&s.Targets[i]))
 	}
-	writeColumns(bw, rows)
+	writeColumns(bw, withLostColumn(rows, s.Targets))
 	bw.WriteString("\n")
 
 	for i := range s.Targets {
@@ -94,6 +94,31 @@ func writeColumns(w *bufio.Writer, rows [][]string) {
 		b.WriteByte('\n')
 		w.WriteString(b.String())
 	}
+}
+
+// lostAfter is the index of the table's "events" column: the lost column
+// follows it.
+const lostAfter = 3
+
+// withLostColumn adds a "lost" column after "events" when any target lost
+// events (loadgen.Delivery), and returns rows unchanged otherwise: a column
+// of zeros would only crowd the table. A target without accounting shows —.
+func withLostColumn(rows [][]string, targets []Target) [][]string {
+	if !slices.ContainsFunc(targets, func(t Target) bool { return t.Events.Lost > 0 }) {
+		return rows
+	}
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		cell := "lost"
+		if i > 0 {
+			cell = absent
+			if t := targets[i-1]; t.Events.Accounted {
+				cell = strconv.FormatInt(t.Events.Lost, 10)
+			}
+		}
+		out[i] = slices.Insert(slices.Clone(r), lostAfter+1, cell)
+	}
+	return out
 }
 
 // errorLine lists a target's error counts, most frequent first, or returns

@@ -19,7 +19,8 @@ import (
 // (<histogram>.<field>, histograms latency, time_to_headers and
 // time_to_first_event; fields count, min, mean, p50, p90, p99, p999, max) or
 // a counter (connections.requested|established|failed,
-// events.received|timed|clock_skewed). OP is one of < <= > >= == !=. VALUE
+// events.received|timed|clock_skewed|expected|lost|duplicated|out_of_order;
+// the last four need delivery accounting, else they are not measured). OP is one of < <= > >= == !=. VALUE
 // is a duration with a unit (µs or us, ms, s, m; "1.5s", "250ms") for a time
 // figure and a plain number for a count. Without TARGET the rule applies to
 // every target of the run, each checked on its own.
@@ -57,6 +58,7 @@ var (
 	thresholdCounts = []string{
 		"connections.requested", "connections.established", "connections.failed",
 		"events.received", "events.timed", "events.clock_skewed",
+		"events.expected", "events.lost", "events.duplicated", "events.out_of_order",
 	}
 	thresholdOps = []string{"<=", ">=", "==", "!=", "<", ">"} // two-character ops first
 )
@@ -80,7 +82,7 @@ func validMetricsText() string {
 	for _, h := range thresholdHists {
 		parts = append(parts, h+"."+fields)
 	}
-	return strings.Join(parts, ", ") + ", connections.{requested,established,failed}, events.{received,timed,clock_skewed}"
+	return strings.Join(parts, ", ") + ", connections.{requested,established,failed}, events.{received,timed,clock_skewed,expected,lost,duplicated,out_of_order}"
 }
 
 // isTimeMetric reports whether a canonical metric is a duration (µs).
@@ -230,6 +232,19 @@ func measure(t *Target, metric string) (v float64, ok bool, why string) {
 		return float64(t.Events.Timed), true, ""
 	case "events.clock_skewed":
 		return float64(t.Events.ClockSkewed), true, ""
+	case "events.expected", "events.lost", "events.duplicated", "events.out_of_order":
+		if !t.Events.Accounted {
+			return 0, false, "no delivery accounting: the run read no sequence numbers (give --sequence-field for an external origin)"
+		}
+		switch metric {
+		case "events.expected":
+			return float64(t.Events.Expected), true, ""
+		case "events.lost":
+			return float64(t.Events.Lost), true, ""
+		case "events.duplicated":
+			return float64(t.Events.Duplicated), true, ""
+		}
+		return float64(t.Events.OutOfOrder), true, ""
 	}
 	hname, field, _ := strings.Cut(metric, ".")
 	var h *Hist

@@ -51,7 +51,7 @@ func TestParseThresholdGolden(t *testing.T) {
 		"latency.p99 = 50ms",
 		"latency.p99 => 50ms",
 		"latency.p95 < 50ms",
-		"events.lost == 0",
+		"events.dropped == 0",
 		"latency.p99 < 50",
 		"connections.failed < 5ms",
 		"latency.p99 < fast",
@@ -75,7 +75,7 @@ func TestParseThresholdGolden(t *testing.T) {
 func TestParseThresholdErrorsNameTheToken(t *testing.T) {
 	for expr, want := range map[string][]string{
 		"latency.p95 < 50ms":       {`"latency.p95"`, "latency.{count,min,mean,p50,p90,p99,p999,max}", "connections.{requested,established,failed}"},
-		"events.lost == 0":         {`"events.lost"`, "events.{received,timed,clock_skewed}"},
+		"events.dropped == 0":      {`"events.dropped"`, "events.{received,timed,clock_skewed,"},
 		"latency.p99 < 50":         {`"50"`, "unit"},
 		"latency.p99 ~ 50ms":       {"no comparison operator"},
 		"connections.failed < 1s":  {`"1s"`, "plain number"},
@@ -97,8 +97,8 @@ func TestParseThresholdErrorsNameTheToken(t *testing.T) {
 
 func TestThresholdMetricsAllParse(t *testing.T) {
 	ms := ThresholdMetrics()
-	if len(ms) != 3*8+6 {
-		t.Fatalf("%d metrics, want 30", len(ms))
+	if len(ms) != 3*8+10 {
+		t.Fatalf("%d metrics, want 34", len(ms))
 	}
 	for _, m := range ms {
 		v := "0"

@@ -165,6 +165,13 @@ func composeLoadgenArgs(sc scenarios.Scenario, opts Options) []string {
 	if opts.TimestampField != "" {
 		args = append(args, "--timestamp-field="+opts.TimestampField, "--timestamp-unit="+opts.TimestampUnit.String())
 	}
+	// The origin service is sseload's: its events carry "seq", so the
+	// generator accounts for lost, duplicated and reordered events.
+	seq := opts.SequenceField
+	if seq == "" {
+		seq = defaultSequenceField
+	}
+	args = append(args, "--sequence-field="+seq)
 	return args
 }
 

@@ -33,6 +33,10 @@ const (
 // event's scheduled publish time in Unix nanoseconds.
 const defaultTimestampField = "sched"
 
+// defaultSequenceField is the field of sseload's origin that holds each
+// event's sequence number, read for delivery accounting.
+const defaultSequenceField = "seq"
+
 // Options is one run, after the scenario and the flags were merged.
 type Options struct {
 	Scenario scenarios.Scenario
@@ -51,6 +55,10 @@ type Options struct {
 
 	TimestampField string // "" = "sched", the embedded origin's field
 	TimestampUnit  jsonfield.Unit
+	// SequenceField is the JSON path of each event's sequence number, for
+	// delivery accounting. "" = "seq" with sseload's own origin; external
+	// targets (TopologyNone) are then counted only.
+	SequenceField string
 	// InsecureTLS skips certificate verification for https targets.
 	InsecureTLS bool
 	// SourceAddrs are the local addresses streams are opened from (see
@@ -65,6 +73,10 @@ type Options struct {
 	Started func(e *loadgen.Engine, planned time.Duration)
 	// Warn receives messages about the topology and the generator.
 	Warn func(string)
+	// ProxyLogs, when set, receives each local nginx target's error log
+	// once the topology has stopped, before Run returns (`sseload capacity`
+	// looks for "worker_connections are not enough").
+	ProxyLogs func(target, log string)
 
 	// Thresholds are checked on the summary; the results go into
 	// summary.json and the reports.
@@ -132,6 +144,7 @@ func Run(ctx context.Context, opts Options) (*Outcome, error) {
 		MaxEventBytes:  sc.MaxEventBytes,
 		TimestampField: tsField,
 		TimestampUnit:  opts.TimestampUnit,
+		SequenceField:  opts.SequenceField,
 		OnInterval: func(r loadgen.IntervalReport) {
 			hl.Add(r)
 			tl.Add(r)
@@ -139,6 +152,16 @@ func Run(ctx context.Context, opts Options) (*Outcome, error) {
 		SourceAddrs: opts.SourceAddrs,
 		TLSConfig:   &tls.Config{InsecureSkipVerify: opts.InsecureTLS},
 		Warn:        opts.Warn,
+	}
+	if opts.Topology != TopologyNone {
+		// sseload's own origin: every event carries "seq", and a
+		// per-connection stream is scheduled exactly sc.Events events.
+		if cfg.SequenceField == "" {
+			cfg.SequenceField = defaultSequenceField
+		}
+		if sc.Mode == scenarios.ModePerConnection {
+			cfg.EventsPerStream = sc.Events
+		}
 	}
 	eng, err := loadgen.New(ctx, cfg)
 	if err != nil {
@@ -219,6 +242,13 @@ func startTopology(ctx context.Context, opts Options) ([]loadgen.Target, reports
 	stop := func() {
 		if err := local.Stop(); err != nil && opts.Warn != nil {
 			opts.Warn("stopping nginx: " + err.Error())
+		}
+		if opts.ProxyLogs != nil {
+			for _, t := range local.Targets() {
+				if log, err := local.ErrorLog(t.Name); err == nil {
+					opts.ProxyLogs(t.Name, log)
+				}
+			}
 		}
 		stopOrigin()
 	}

@@ -36,6 +36,8 @@ const mainUsage = `sseload: load and latency harness for Server-Sent Events behi
 
 Usage:
   sseload run [SCENARIO] [flags]   measure EventSource streams (default topology: local)
+  sseload capacity [SCENARIO] --target NAME [flags]
+                                   find the most streams a target carries within SLOs
   sseload origin [flags]           run the measurement SSE origin on its own
   sseload images                   build the compose topology's images, offline
   sseload compare BASE CUR [flags] compare two results directories; exit 1 on a regression
@@ -67,6 +69,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		code, err = runCmd(args[1:], stdout, stderr)
+	case "capacity":
+		code, err = capacityCmd(args[1:], stdout, stderr)
 	case "origin":
 		err = originCmd(args[1:], stdout, stderr)
 	case "images":
@@ -82,7 +86,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, mainUsage)
 	default:
-		err = usagef("unknown command %q (valid: run, origin, images, compare, report, version)", args[0])
+		err = usagef("unknown command %q (valid: run, capacity, origin, images, compare, report, version)", args[0])
 	}
 	if err == nil {
 		return code

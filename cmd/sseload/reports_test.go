@@ -20,7 +20,7 @@ func TestThresholdUsageErrors(t *testing.T) {
 		want []string
 	}{
 		{[]string{"--threshold", "latency.p95 < 50ms"}, []string{`metric "latency.p95": unknown`, "latency.{count,min,mean,p50,p90,p99,p999,max}"}},
-		{[]string{"--threshold", "events.lost == 0"}, []string{`"events.lost"`, "events.{received,timed,clock_skewed}"}},
+		{[]string{"--threshold", "events.dropped == 0"}, []string{`"events.dropped"`, "events.{received,timed,clock_skewed,"}},
 		{[]string{"--threshold", "latency.p99 < 50"}, []string{`value "50"`, "unit"}},
 		{[]string{"--only", "direct", "--threshold", "nginx-sse:latency.p99 < 1s"}, []string{`target "nginx-sse" is not in this run (targets: direct)`}},
 	} {

@@ -59,6 +59,7 @@ type runFlags struct {
 	out          string
 	noProgress   bool
 	tsField      string
+	seqField     string
 	tsUnit       string
 	nginx        string
 	insecure     bool
@@ -90,6 +91,7 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.StringVarP(&f.out, "out", "o", "", "results directory (default results/<scenario>-<UTC time>)")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "print plain progress lines instead of a live display")
 	fs.StringVar(&f.tsField, "timestamp-field", "", "JSON path of the publish time in event data, e.g. ts or meta.sent_ms (default sched, sseload's origin)")
+	fs.StringVar(&f.seqField, "sequence-field", "", "JSON path of the event's sequence number, for lost/duplicated/out-of-order counts (default seq with sseload's origin; external targets: counted only unless given)")
 	fs.StringVar(&f.tsUnit, "timestamp-unit", "auto", "unit of --timestamp-field: auto (by magnitude), ns, us, ms or s")
 	fs.StringSliceVar(&f.sourceAddrs, "source-addrs", nil, "local addresses to open connections from, in turn (default: 127.0.0.1, .2, … as needed for loopback targets past 25,000 streams)")
 	fs.BoolVar(&f.insecure, "insecure", false, "https targets: do not verify the server's certificate (self-signed staging)")
@@ -182,6 +184,11 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 			return exitUsage, usagef("--timestamp-field: %v", err)
 		}
 	}
+	if f.seqField != "" {
+		if _, err := jsonfield.ParsePath(f.seqField); err != nil {
+			return exitUsage, usagef("--sequence-field: %v", err)
+		}
+	}
 	var sources []netip.Addr
 	for _, a := range f.sourceAddrs {
 		addr, err := netip.ParseAddr(a)
@@ -239,6 +246,7 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		NginxPath:      f.nginx,
 		OutDir:         f.out,
 		TimestampField: f.tsField,
+		SequenceField:  f.seqField,
 		TimestampUnit:  unit,
 		InsecureTLS:    f.insecure,
 		SourceAddrs:    sources,
