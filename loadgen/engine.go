@@ -479,17 +479,34 @@ func newCollector(e *Engine) *collector {
 	return &collector{e: e, cum: newHistSet(len(e.targets)), iv: newHistSet(len(e.targets))}
 }
 
-// run receives interval k from every worker (each worker sends the same
-// sequence of intervals, ending with a final partial one), merges, reports.
+// run merges interval k of every worker, for k = 0, 1, … Each worker sends
+// its intervals in order without gaps and ends with one marked final. A
+// worker that learned of the stop late may have sent one interval more than
+// another, so a round takes a message only from workers not yet finished,
+// and the run's merging ends when every worker has sent its final one.
 func (c *collector) run() {
 	c.cpu.sample()
-	for {
+	workers := c.e.workers
+	finished := make([]bool, len(workers))
+	left := len(workers)
+	for left > 0 {
 		c.iv.reset()
 		var start, end time.Time
-		final := false
-		for _, w := range c.e.workers {
+		for i, w := range workers {
+			if finished[i] {
+				continue
+			}
 			msg := <-w.ticks
-			start, end, final = msg.start, msg.end, msg.final
+			if start.IsZero() || msg.start.Before(start) {
+				start = msg.start
+			}
+			if msg.end.After(end) {
+				end = msg.end
+			}
+			if msg.final {
+				finished[i] = true
+				left--
+			}
 			if msg.busy > c.busyMax {
 				c.busyMax = msg.busy
 			}
@@ -498,9 +515,17 @@ func (c *collector) run() {
 					c.iv[t][m].Merge(msg.hists[t][m])
 				}
 			}
+			// Hand the set back for reuse; when the worker already has
+			// spares (it allocated while the collector lagged, or it has
+			// sent its final interval and exited), let the GC have it.
+			// Blocking here would deadlock against a finished worker.
 			msg.hists.reset()
-			w.spare <- msg.hists
+			select {
+			case w.spare <- msg.hists:
+			default:
+			}
 		}
+		final := left == 0
 		all := NewHistogram()
 		for t, tg := range c.e.targets {
 			for m := range c.iv[t] {

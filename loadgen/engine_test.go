@@ -374,3 +374,30 @@ func TestEngineBindsSourceAddresses(t *testing.T) {
 		t.Errorf("connections by source %v, want all 10 from 127.0.0.2 and 127.0.0.3", seen)
 	}
 }
+
+// TestEngineShortIntervalsNeverDeadlock runs many short intervals, so
+// workers at times outrun the collector (and allocate extra histogram sets)
+// and learn of the stop at different moments (and send different numbers of
+// intervals); neither may leave the collector waiting for ever.
+func TestEngineShortIntervalsNeverDeadlock(t *testing.T) {
+	srv := httptest.NewServer(sseHandler(1))
+	defer srv.Close()
+	done := make(chan *Result, 1)
+	go func() {
+		done <- runEngine(t, context.Background(), Config{
+			Targets:     []Target{{Name: "a", URL: srv.URL + "/events"}, {Name: "b", URL: srv.URL + "/events"}},
+			Connections: 4,
+			Hold:        300 * time.Millisecond,
+			Interval:    10 * time.Millisecond,
+			Workers:     2,
+		})
+	}()
+	select {
+	case res := <-done:
+		if res.Targets[0].EventsReceived != 4 {
+			t.Errorf("events %d, want 4 (established %d, errors %v)", res.Targets[0].EventsReceived, res.Targets[0].Established, res.Targets[0].Errors)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("run did not end: the collector and a worker deadlocked")
+	}
+}

@@ -45,7 +45,7 @@ func newStreamWorker(e *Engine, id int) *worker {
 		hists:   newHistSet(n),
 		stats:   make([]counters, n),
 		errors:  make([]map[string]int64, n),
-		ticks:   make(chan tickMsg, 4),
+		ticks:   make(chan tickMsg, 16), // room for a collector held up by slow disk writes
 		spare:   make(chan histSet, 2),
 		stopped: make(chan struct{}),
 		streams: &streamSet{

@@ -92,7 +92,7 @@ func newWorker(e *Engine, id int) (*worker, error) {
 		hists:   newHistSet(n),
 		stats:   make([]counters, n),
 		errors:  make([]map[string]int64, n),
-		ticks:   make(chan tickMsg, 4),
+		ticks:   make(chan tickMsg, 16), // room for a collector held up by slow disk writes
 		spare:   make(chan histSet, 2),
 		stopped: make(chan struct{}),
 	}
@@ -262,7 +262,13 @@ func (w *worker) shutdownTicks(stopAt, tickStart, tickEnd time.Time) {
 		w.sendTick(tickStart, tickEnd, false)
 		tickStart, tickEnd = tickEnd, tickEnd.Add(iv)
 	}
-	w.sendTick(tickStart, stopAt, true)
+	// A worker that learned of the stop late has already sent intervals
+	// past stopAt: its final one is then empty and ends where it starts.
+	end := stopAt
+	if end.Before(tickStart) {
+		end = tickStart
+	}
+	w.sendTick(tickStart, end, true)
 }
 
 func (w *worker) sendTick(start, end time.Time, final bool) {
