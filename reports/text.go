@@ -2,7 +2,6 @@ package reports
 
 import (
 	"bufio"
-	"cmp"
 	"fmt"
 	"io"
 	"math"
@@ -124,30 +123,11 @@ func withLostColumn(rows [][]string, targets []Target) [][]string {
 // errorLine lists a target's error counts, most frequent first, or returns
 // "" when there were none.
 func errorLine(t *Target) string {
-	type kc struct {
-		kind string
-		n    int64
-	}
-	var kinds []kc
-	for k, n := range t.Errors {
-		if n > 0 {
-			kinds = append(kinds, kc{k, n})
-		}
-	}
-	if len(kinds) == 0 {
+	b := ErrorBreakdown(t.Errors)
+	if b == "" {
 		return ""
 	}
-	slices.SortFunc(kinds, func(a, b kc) int {
-		if c := cmp.Compare(b.n, a.n); c != 0 {
-			return c
-		}
-		return strings.Compare(a.kind, b.kind)
-	})
-	parts := make([]string, len(kinds))
-	for i, k := range kinds {
-		parts[i] = strconv.FormatInt(k.n, 10) + " " + k.kind
-	}
-	return "errors: " + t.Name + ": " + strings.Join(parts, ", ")
+	return "errors: " + t.Name + ": " + b
 }
 
 func histField(h *Hist, f func(*Hist) int64) string {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"os/signal"
 	"slices"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/sseload/sseload/capacity"
 	"github.com/sseload/sseload/loadgen"
-	"github.com/sseload/sseload/loadgen/jsonfield"
 	"github.com/sseload/sseload/reports"
 	"github.com/sseload/sseload/runner"
 	"github.com/sseload/sseload/scenarios"
@@ -143,22 +141,9 @@ func capacityCmd(args []string, stdout, stderr io.Writer) (int, error) {
 			return exitUsage, usagef("--slo: %v", err)
 		}
 	}
-	unit, err := jsonfield.ParseUnit(f.tsUnit)
+	unit, sources, err := f.measureFlags()
 	if err != nil {
-		return exitUsage, usagef("--timestamp-unit: %v", err)
-	}
-	if f.tsField != "" {
-		if _, err := jsonfield.ParsePath(f.tsField); err != nil {
-			return exitUsage, usagef("--timestamp-field: %v", err)
-		}
-	}
-	var sources []netip.Addr
-	for _, a := range f.sourceAddrs {
-		addr, err := netip.ParseAddr(a)
-		if err != nil {
-			return exitUsage, usagef("--source-addrs %q: not an IP address (e.g. 127.0.0.2)", a)
-		}
-		sources = append(sources, addr)
+		return exitUsage, err
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -152,6 +152,32 @@ func (f *runFlags) scenario(ref string) (scenarios.Scenario, error) {
 	return sc, nil
 }
 
+// measureFlags checks the flags that say how events are read and where
+// streams come from, shared by run and capacity.
+func (f *runFlags) measureFlags() (jsonfield.Unit, []netip.Addr, error) {
+	unit, err := jsonfield.ParseUnit(f.tsUnit)
+	if err != nil {
+		return unit, nil, usagef("--timestamp-unit: %v", err)
+	}
+	for _, p := range [][2]string{{"--timestamp-field", f.tsField}, {"--sequence-field", f.seqField}} {
+		if p[1] == "" {
+			continue
+		}
+		if _, err := jsonfield.ParsePath(p[1]); err != nil {
+			return unit, nil, usagef("%s: %v", p[0], err)
+		}
+	}
+	var sources []netip.Addr
+	for _, a := range f.sourceAddrs {
+		addr, err := netip.ParseAddr(a)
+		if err != nil {
+			return unit, nil, usagef("--source-addrs %q: not an IP address (e.g. 127.0.0.2)", a)
+		}
+		sources = append(sources, addr)
+	}
+	return unit, sources, nil
+}
+
 func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	f := newRunFlags(stderr)
 	f.fs.Usage = func() {
@@ -175,27 +201,9 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
-	unit, err := jsonfield.ParseUnit(f.tsUnit)
+	unit, sources, err := f.measureFlags()
 	if err != nil {
-		return exitUsage, usagef("--timestamp-unit: %v", err)
-	}
-	if f.tsField != "" {
-		if _, err := jsonfield.ParsePath(f.tsField); err != nil {
-			return exitUsage, usagef("--timestamp-field: %v", err)
-		}
-	}
-	if f.seqField != "" {
-		if _, err := jsonfield.ParsePath(f.seqField); err != nil {
-			return exitUsage, usagef("--sequence-field: %v", err)
-		}
-	}
-	var sources []netip.Addr
-	for _, a := range f.sourceAddrs {
-		addr, err := netip.ParseAddr(a)
-		if err != nil {
-			return exitUsage, usagef("--source-addrs %q: not an IP address (e.g. 127.0.0.2)", a)
-		}
-		sources = append(sources, addr)
+		return exitUsage, err
 	}
 	var external []loadgen.Target
 	for _, t := range f.targets {
