@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"slices"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/pflag"
 
@@ -146,21 +144,8 @@ func capacityCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitUsage, err
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		if _, ok := <-sigs; !ok {
-			return
-		}
-		fmt.Fprintln(stderr, "sseload: interrupted: stopping the step and writing the steps measured so far (interrupt again to quit at once)")
-		cancel()
-		if _, ok := <-sigs; ok {
-			os.Exit(exitInterrupted)
-		}
-	}()
+	ctx, stop := interruptible(stderr, "stopping the step and writing the steps measured so far")
+	defer stop()
 
 	warn := func(msg string) { fmt.Fprintf(stderr, "sseload: %s\n", msg) }
 	nstep := 0

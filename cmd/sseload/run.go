@@ -152,6 +152,31 @@ func (f *runFlags) scenario(ref string) (scenarios.Scenario, error) {
 	return sc, nil
 }
 
+// interruptible returns a context cancelled by the first SIGINT or SIGTERM
+// (saying what happens now); a second one exits at once. Results are
+// written by rename, so quitting then leaves either complete files or none,
+// and child processes die with sseload. stop releases the signals.
+func interruptible(stderr io.Writer, what string) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		if _, ok := <-sigs; !ok {
+			return
+		}
+		fmt.Fprintf(stderr, "sseload: interrupted: %s (interrupt again to quit at once)\n", what)
+		cancel()
+		if _, ok := <-sigs; ok {
+			os.Exit(exitInterrupted)
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(sigs)
+		cancel()
+	}
+}
+
 // measureFlags checks the flags that say how events are read and where
 // streams come from, shared by run and capacity.
 func (f *runFlags) measureFlags() (jsonfield.Unit, []netip.Addr, error) {
@@ -227,23 +252,8 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitUsage, err
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		if _, ok := <-sigs; !ok {
-			return
-		}
-		fmt.Fprintln(stderr, "sseload: interrupted: closing streams and writing results (interrupt again to quit at once)")
-		cancel()
-		if _, ok := <-sigs; ok {
-			// Results are written by rename, so quitting now leaves either
-			// the complete files or none; child processes die with us.
-			os.Exit(exitInterrupted)
-		}
-	}()
+	ctx, stop := interruptible(stderr, "closing streams and writing results")
+	defer stop()
 
 	prog := newProgress(stderr, f.noProgress)
 	opts := runner.Options{
