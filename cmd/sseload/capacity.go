@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -149,22 +148,10 @@ func capacityCmd(args []string, stdout, stderr io.Writer) (int, error) {
 
 	warn := func(msg string) { fmt.Fprintf(stderr, "sseload: %s\n", msg) }
 	nstep := 0
+	base := f.runOptions(sc, external, unit, sources)
+	base.Warn = warn
 	opts := capacity.Options{
-		Base: runner.Options{
-			Scenario:       sc,
-			Topology:       f.topology,
-			External:       external,
-			OriginListen:   f.originListen,
-			NginxPath:      f.nginx,
-			TimestampField: f.tsField,
-			TimestampUnit:  unit,
-			InsecureTLS:    f.insecure,
-			SourceAddrs:    sources,
-			OriginExec:     originExec(),
-			Version:        version,
-			Command:        os.Args,
-			Warn:           warn,
-		},
+		Base:    base,
 		Target:  target,
 		SLOs:    ths,
 		Plan:    plan,

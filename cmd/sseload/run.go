@@ -177,6 +177,26 @@ func interruptible(stderr io.Writer, what string) (ctx context.Context, stop fun
 	}
 }
 
+// runOptions are the runner options the flags set, shared by run and
+// capacity (which adds its own output, progress and SLOs).
+func (f *runFlags) runOptions(sc scenarios.Scenario, external []loadgen.Target, unit jsonfield.Unit, sources []netip.Addr) runner.Options {
+	return runner.Options{
+		Scenario:       sc,
+		Topology:       f.topology,
+		External:       external,
+		OriginListen:   f.originListen,
+		NginxPath:      f.nginx,
+		TimestampField: f.tsField,
+		SequenceField:  f.seqField,
+		TimestampUnit:  unit,
+		InsecureTLS:    f.insecure,
+		SourceAddrs:    sources,
+		OriginExec:     originExec(),
+		Version:        version,
+		Command:        os.Args,
+	}
+}
+
 // measureFlags checks the flags that say how events are read and where
 // streams come from, shared by run and capacity.
 func (f *runFlags) measureFlags() (jsonfield.Unit, []netip.Addr, error) {
@@ -256,26 +276,12 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	defer stop()
 
 	prog := newProgress(stderr, f.noProgress)
-	opts := runner.Options{
-		Scenario:       sc,
-		Topology:       f.topology,
-		External:       external,
-		OriginListen:   f.originListen,
-		NginxPath:      f.nginx,
-		OutDir:         f.out,
-		TimestampField: f.tsField,
-		SequenceField:  f.seqField,
-		TimestampUnit:  unit,
-		InsecureTLS:    f.insecure,
-		SourceAddrs:    sources,
-		OriginExec:     originExec(),
-		Version:        version,
-		Command:        os.Args,
-		SelfBinary:     selfBinary(),
-		Started:        prog.start,
-		Warn:           prog.warn,
-		Thresholds:     ths,
-	}
+	opts := f.runOptions(sc, external, unit, sources)
+	opts.OutDir = f.out
+	opts.SelfBinary = selfBinary()
+	opts.Started = prog.start
+	opts.Warn = prog.warn
+	opts.Thresholds = ths
 	out, err := runner.Run(ctx, opts)
 	prog.stop()
 	if err != nil {
