@@ -165,7 +165,7 @@ func TestEngineAccountsDelivery(t *testing.T) {
 
 func TestSequenceFieldErrorNamesTheInput(t *testing.T) {
 	_, err := New(context.Background(), Config{
-		Targets: []Target{{"a", "http://127.0.0.1:1/"}}, Connections: 1, Ramp: 1, SequenceField: "a..b",
+		Targets: []Target{{Name: "a", URL: "http://127.0.0.1:1/"}}, Connections: 1, Ramp: 1, SequenceField: "a..b",
 	})
 	if err == nil || !strings.Contains(err.Error(), "sequence field") {
 		t.Errorf("New with sequence field a..b: %v, want an error naming the sequence field", err)

@@ -40,7 +40,9 @@ type conn struct {
 	out      []byte        // request bytes still to write (aliases t.request)
 	dec      httpstream.Decoder
 	parser   sse.Parser
-	seq      seqTrack // delivery accounting: O(1), see accounting.go
+	seq      seqTrack  // delivery accounting: O(1), see accounting.go
+	born     time.Time // when the stream was first opened (faults.go)
+	faultGen uint32    // the latest fault this stream has received after
 }
 
 var (

@@ -32,6 +32,13 @@ import (
 type Target struct {
 	Name string
 	URL  string
+	// Connections, when not zero, replaces Config.Connections for this
+	// target (a share of slow consumers beside the normal streams).
+	Connections int `json:",omitempty"`
+	// ReadBytesPerSec, when not zero, limits how fast each of the target's
+	// streams reads: a slow consumer (a device on a poor link). Its socket
+	// receive buffer is kept small so the backpressure reaches the server.
+	ReadBytesPerSec int `json:",omitempty"`
 }
 
 // Config describes one run of the engine.
@@ -79,12 +86,48 @@ type Config struct {
 	SourceAddrs []netip.Addr
 	// OnInterval receives each target's merged interval histograms, in time
 	// order, from the collector goroutine. It must not retain them.
-	OnInterval func(IntervalReport)
+	OnInterval func(IntervalReport) `json:"-"`
 	// TLSConfig configures https targets (nil: the system's roots).
-	TLSConfig *tls.Config
+	TLSConfig *tls.Config `json:"-"`
 	// Warn receives rare messages about the generator itself (a machine
 	// limit was reached), once per kind per worker. Nil discards them.
-	Warn func(string)
+	Warn func(string) `json:"-"`
+	// Reconnect is what a stream does after it ends or drops
+	// (ReconnectNever, the default, ReconnectSpec or ReconnectPersistent).
+	Reconnect ReconnectPolicy `json:",omitempty"`
+	// Retry is the reconnection time until the server sets one with a
+	// retry: field (EventSource's default is implementation-defined; 3 s
+	// here, as in browsers).
+	Retry time.Duration `json:",omitempty"`
+}
+
+// ReconnectPolicy says when a stream that ended or dropped is reopened.
+type ReconnectPolicy string
+
+const (
+	// ReconnectNever: every stream is one connection; its end is final.
+	ReconnectNever ReconnectPolicy = "never"
+	// ReconnectSpec: as WHATWG EventSource. After a stream ends or its
+	// connection fails, reconnect after the reconnection time with
+	// Last-Event-ID; a response other than 200 text/event-stream (204
+	// included) ends the stream for good.
+	ReconnectSpec ReconnectPolicy = "spec"
+	// ReconnectPersistent: as production clients that wrap EventSource:
+	// also retry after HTTP errors and refused connections, with
+	// full-jitter exponential backoff from the reconnection time, capped at
+	// 30 s.
+	ReconnectPersistent ReconnectPolicy = "persistent"
+)
+
+// ParseReconnectPolicy checks a --reconnect value.
+func ParseReconnectPolicy(s string) (ReconnectPolicy, error) {
+	switch p := ReconnectPolicy(s); p {
+	case ReconnectNever, ReconnectSpec, ReconnectPersistent:
+		return p, nil
+	case "":
+		return ReconnectNever, nil
+	}
+	return "", fmt.Errorf("reconnect policy %q: unknown (valid: never, spec, persistent)", s)
 }
 
 func (c *Config) setDefaults() {
@@ -143,6 +186,7 @@ type Engine struct {
 	// is said once per run, in words, not once per failed connection.
 	limitSaid sync.Map
 	liveP99   atomic.Int64 // latency p99 of the last interval, all targets, µs
+	faults    faultLog
 	heads     []atomic.Pointer[map[string]string]
 }
 
@@ -324,6 +368,7 @@ func (e *Engine) Run(ctx context.Context) (*Result, error) {
 			c := &w.stats[i]
 			tr.Established += c.established.Load()
 			tr.Failed += c.failed.Load()
+			tr.Reconnects += c.reconnects.Load()
 			tr.EventsReceived += c.events.Load()
 			tr.EventsTimed += c.timed.Load()
 			tr.ClockSkewed += c.skewed.Load()
@@ -340,6 +385,7 @@ func (e *Engine) Run(ctx context.Context) (*Result, error) {
 		}
 		res.Targets = append(res.Targets, tr)
 	}
+	res.Faults = e.faults.results(e.targets)
 	res.Harness = verdict(lag.hist, col.busyMax, col.cpuMax, res.Targets)
 	return res, nil
 }
@@ -422,6 +468,15 @@ func (e *Engine) notOpened(n int64) {
 	}
 }
 
+// MarkFault records that a fault named name (an origin restart, a proxy
+// reload) happens now. From here on the engine measures, per target, how
+// long until every live stream receives again, and the reconnections and
+// skipped events until the next fault; Result.Faults reports them. Safe to
+// call from any goroutine while Run runs.
+func (e *Engine) MarkFault(name string) {
+	e.faults.mark(e, name, time.Now())
+}
+
 // saveHead keeps the first response head seen per target for diagnosis.
 func (e *Engine) saveHead(t int, head map[string]string) {
 	e.heads[t].CompareAndSwap(nil, &head)
@@ -441,6 +496,7 @@ type Snapshot struct {
 	Established  int64
 	Failed       int64
 	Ended        int64
+	Reconnects   int64
 	Events       int64
 	LatencyP99US int64 // last interval, all targets; 0 before the first
 }
@@ -459,6 +515,7 @@ func (e *Engine) Snapshot() Snapshot {
 			s.Established += c.established.Load()
 			s.Failed += c.failed.Load()
 			s.Ended += c.ended.Load()
+			s.Reconnects += c.reconnects.Load()
 			s.Events += c.events.Load()
 		}
 	}

@@ -302,11 +302,11 @@ func TestConfigErrorsNameTheInput(t *testing.T) {
 		want string
 	}{
 		{Config{Connections: 1, Ramp: 1}, "no targets"},
-		{Config{Targets: []Target{{"a", "http://127.0.0.1:1/"}}, Ramp: 1}, "connections 0"},
-		{Config{Targets: []Target{{"a", "http://127.0.0.1:1/"}}, Connections: 1}, "ramp 0"},
-		{Config{Targets: []Target{{"a", "ftp://x/"}}, Connections: 1, Ramp: 1}, `scheme "ftp"`},
-		{Config{Targets: []Target{{"a", "http://127.0.0.1:1/"}, {"a", "http://127.0.0.1:2/"}}, Connections: 1, Ramp: 1}, `"a" named twice`},
-		{Config{Targets: []Target{{"a", "http://127.0.0.1:1/"}}, Connections: 1, Ramp: 1, TimestampField: "a..b"}, "timestamp field"},
+		{Config{Targets: []Target{{Name: "a", URL: "http://127.0.0.1:1/"}}, Ramp: 1}, "connections 0"},
+		{Config{Targets: []Target{{Name: "a", URL: "http://127.0.0.1:1/"}}, Connections: 1}, "ramp 0"},
+		{Config{Targets: []Target{{Name: "a", URL: "ftp://x/"}}, Connections: 1, Ramp: 1}, `scheme "ftp"`},
+		{Config{Targets: []Target{{Name: "a", URL: "http://127.0.0.1:1/"}, {Name: "a", URL: "http://127.0.0.1:2/"}}, Connections: 1, Ramp: 1}, `"a" named twice`},
+		{Config{Targets: []Target{{Name: "a", URL: "http://127.0.0.1:1/"}}, Connections: 1, Ramp: 1, TimestampField: "a..b"}, "timestamp field"},
 	} {
 		_, err := New(context.Background(), tc.cfg)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -48,6 +48,8 @@ type counters struct {
 	established atomic.Int64
 	failed      atomic.Int64
 	ended       atomic.Int64 // responses that ended cleanly (per-connection streams)
+	reconnects  atomic.Int64 // connections opened again for a stream that dropped
+	gone        atomic.Int64 // streams that ended for good (no reconnect follows)
 	events      atomic.Int64
 	timed       atomic.Int64
 	skewed      atomic.Int64

@@ -33,11 +33,15 @@ const (
 	// TimeToFirstEvent is from the connection's start until the first event
 	// is dispatched.
 	TimeToFirstEvent
+	// Disconnected is, for a stream that reconnected, the time from the drop
+	// (the end or failure of its previous connection) to the first byte of
+	// the next response: what a device spends without a stream.
+	Disconnected
 	numMetrics
 )
 
 // Metrics lists every metric in a stable order.
-var Metrics = [numMetrics]Metric{Latency, TimeToHeaders, TimeToFirstEvent}
+var Metrics = [numMetrics]Metric{Latency, TimeToHeaders, TimeToFirstEvent, Disconnected}
 
 // String returns the metric's file and key name.
 func (m Metric) String() string {
@@ -48,6 +52,8 @@ func (m Metric) String() string {
 		return "time_to_headers"
 	case TimeToFirstEvent:
 		return "time_to_first_event"
+	case Disconnected:
+		return "disconnected"
 	}
 	return "unknown"
 }
@@ -69,7 +75,10 @@ type TargetResult struct {
 
 	Requested   int64 // connections the plan asked for
 	Established int64 // connections that received a 200 text/event-stream head
-	Failed      int64 // connections that ended with an error before or after the head
+	Failed      int64 // streams that ended for good with an error (no reconnect followed)
+	// Reconnects counts new connections opened for streams that had
+	// dropped or ended (Config.Reconnect); zero with ReconnectNever.
+	Reconnects int64
 
 	EventsReceived int64 // dispatched events (any event type)
 	// EventsTimed counts events whose publish time could be read; latency is
@@ -110,9 +119,15 @@ type Delivery struct {
 	Duplicated int64
 	OutOfOrder int64
 	// Replayed counts events received after a reconnect that were published
-	// while the stream was disconnected. The engine does not reconnect yet,
-	// so it is always 0.
+	// while the stream was disconnected (read from their publish time, so
+	// only counted when events are timed).
 	Replayed int64
+	// Streams and MaxSeq are the raw figures Expected is derived from for a
+	// broadcast origin (the streams with a first sequence number, and the
+	// highest number received), kept so that results of several generator
+	// processes can be merged exactly.
+	Streams int64
+	MaxSeq  int64
 }
 
 // Result is the outcome of one run of the engine.
@@ -122,6 +137,38 @@ type Result struct {
 	Targets     []*TargetResult
 	Harness     Harness
 	Interrupted bool
+	// Faults are the faults marked during the run (Engine.MarkFault), in
+	// time order, with what each cost every target.
+	Faults []Fault
+}
+
+// Fault is one fault injected during a run (an origin restart, a proxy
+// reload) and its cost per target.
+type Fault struct {
+	Name    string
+	At      time.Time
+	Targets []FaultTarget // in target order
+}
+
+// FaultTarget is what one fault cost one target.
+type FaultTarget struct {
+	Name string
+	// Streams is the number of the target's streams alive (open, or
+	// waiting to reconnect) when the fault was marked.
+	Streams int64
+	// Recovered is how many of them received an event after the fault.
+	Recovered int64
+	// RecoveryUS is the time from the fault until the last of Streams
+	// received an event, in µs; -1 when not all of them did (before the next
+	// fault or the end of the run).
+	RecoveryUS int64
+	// Reconnects counts the reconnections between this fault and the next
+	// one (or the end of the run).
+	Reconnects int64
+	// Lost counts the sequence numbers skipped across those reconnections:
+	// events the streams never received because they were disconnected and
+	// the origin (or proxy) did not replay them.
+	Lost int64
 }
 
 // Harness is the generator's verdict on its own measurements.

@@ -49,6 +49,9 @@ func startOrigin(ctx context.Context, opts Options) (addr string, stop func(), e
 // originConfig is the measurement origin a scenario asks for.
 func originConfig(sc scenarios.Scenario) origin.Config {
 	return origin.Config{
+		// One schedule for the whole run: an origin restarted mid-run (a
+		// fault) or several origin shards publish the same events.
+		Epoch:    time.Now(),
 		Mode:     origin.Mode(sc.Mode),
 		Interval: sc.Interval,
 		Events:   sc.Events,
@@ -68,6 +71,7 @@ func originFlags(cfg origin.Config) []string {
 		"--payload=" + strconv.Itoa(cfg.Payload),
 		"--x-accel=" + strconv.FormatBool(cfg.XAccel),
 		"--retry=" + strconv.Itoa(cfg.RetryMS),
+		"--epoch=" + strconv.FormatInt(cfg.Epoch.UnixNano(), 10),
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -31,6 +32,7 @@ func originCmd(args []string, stdout, stderr io.Writer) error {
 	payload := fs.Int("payload", 0, "bytes of padding in each event")
 	xaccel := fs.Bool("x-accel", false, "send X-Accel-Buffering: no (the origin-side fix for nginx buffering)")
 	retry := fs.Int("retry", 0, "send retry: MS at the start of each stream (0 = none)")
+	epoch := fs.Int64("epoch", 0, "broadcast schedule origin, Unix nanoseconds: publish k is due at epoch + k×interval (0 = now). Origins given the same epoch publish the same events; a restarted one resumes the schedule")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: sseload origin [flags]\n\nServes GET /events (text/event-stream) and GET /healthz.\n\nFlags:\n%s%s", fs.FlagUsages(), originExamples)
 	}
@@ -44,6 +46,12 @@ func originCmd(args []string, stdout, stderr io.Writer) error {
 		return usagef("origin takes no arguments, got %q", fs.Args())
 	}
 	cfg := origin.Config{Mode: origin.Mode(*mode), Interval: *interval, Events: *events, Payload: *payload, XAccel: *xaccel, RetryMS: *retry}
+	if *epoch < 0 {
+		return usagef("--epoch %d: want Unix nanoseconds (0 = now), e.g. --epoch $(date +%%s%%N)", *epoch)
+	}
+	if *epoch > 0 {
+		cfg.Epoch = time.Unix(0, *epoch)
+	}
 	if cfg.Mode == origin.PerConnection && !fs.Changed("events") {
 		cfg.Events = 6
 	}
