@@ -73,6 +73,7 @@ type seqCounters struct {
 	streams    atomic.Int64 // streams with a first (or provisional) number
 	firstSum   atomic.Int64 // Σ first over those streams
 	max        atomic.Int64 // highest number received
+	replayed   atomic.Int64 // received after a reconnect, published while disconnected
 }
 
 // raiseMax lifts max to v if v is higher.
@@ -134,7 +135,7 @@ func (c *conn) account(st *seqCounters, v int64) {
 
 // deliverySum adds up the workers' delivery counters for one target.
 type deliverySum struct {
-	sequenced, duplicated, outOfOrder, streams, firstSum, max int64
+	sequenced, duplicated, outOfOrder, streams, firstSum, max, replayed int64
 }
 
 func (d *deliverySum) add(s *seqCounters) {
@@ -144,6 +145,7 @@ func (d *deliverySum) add(s *seqCounters) {
 	d.streams += s.streams.Load()
 	d.firstSum += s.firstSum.Load()
 	d.max = max(d.max, s.max.Load())
+	d.replayed += s.replayed.Load()
 }
 
 // delivery turns the sums into the target's Delivery. perStream is
@@ -155,6 +157,9 @@ func (d *deliverySum) delivery(perStream, established int64) Delivery {
 		Sequenced:  d.sequenced,
 		Duplicated: d.duplicated,
 		OutOfOrder: d.outOfOrder,
+		Replayed:   d.replayed,
+		Streams:    d.streams,
+		MaxSeq:     d.max,
 	}
 	if perStream > 0 {
 		out.Expected = perStream * established

@@ -138,7 +138,7 @@ func TestEngineAccountsDelivery(t *testing.T) {
 		SequenceField:   "seq",
 		EventsPerStream: 6,
 	})
-	want := Delivery{Accounted: true, Expected: 6 * conns, Sequenced: 6 * conns, Lost: conns, Duplicated: conns, OutOfOrder: conns}
+	want := Delivery{Accounted: true, Expected: 6 * conns, Sequenced: 6 * conns, Lost: conns, Duplicated: conns, OutOfOrder: conns, Streams: conns, MaxSeq: 6}
 	if got := res.Targets[0].Delivery; got != want {
 		t.Errorf("per-connection: delivery %+v, want %+v", got, want)
 	}
@@ -148,7 +148,7 @@ func TestEngineAccountsDelivery(t *testing.T) {
 		Connections:   conns,
 		SequenceField: "meta.n",
 	})
-	want = Delivery{Accounted: true, Expected: 3 * conns, Sequenced: 3*conns - conns/2, Lost: conns / 2}
+	want = Delivery{Accounted: true, Expected: 3 * conns, Sequenced: 3*conns - conns/2, Lost: conns / 2, Streams: conns, MaxSeq: 5}
 	if got := res.Targets[0].Delivery; got != want {
 		t.Errorf("broadcast: delivery %+v, want %+v", got, want)
 	}

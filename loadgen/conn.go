@@ -23,7 +23,8 @@ const (
 	stateSending
 	stateHead      // request sent, waiting for the response head
 	stateStreaming // 200 text/event-stream head received: EventSource is open
-	stateClosed
+	stateWaiting   // the connection dropped; waiting to reconnect (reconnect.go)
+	stateClosed    // the stream is over for good
 )
 
 // conn is one EventSource stream. It is owned by its worker; it holds no
@@ -37,12 +38,40 @@ type conn struct {
 	gotEvent bool
 	start    time.Duration // since the engine's epoch, before connect
 	deadline time.Duration // connect deadline, since the epoch
-	out      []byte        // request bytes still to write (aliases t.request)
+	out      []byte        // request bytes still to write (aliases req or t.request)
+	req      []byte        // this stream's own request (Last-Event-ID); nil = t.request
+	addr     netip.AddrPort
+	url      *url.URL // where a redirect led; nil = the target's URL
 	dec      httpstream.Decoder
 	parser   sse.Parser
 	seq      seqTrack  // delivery accounting: O(1), see accounting.go
 	born     time.Time // when the stream was first opened (faults.go)
 	faultGen uint32    // the latest fault this stream has received after
+
+	// Reconnection (reconnect.go).
+	opened      bool          // a 200 text/event-stream head arrived at least once
+	waiting     bool          // dropped, and no byte of a new response read yet
+	resumed     bool          // reconnected, and no sequence number read yet
+	failures    int           // consecutive failed attempts (persistent backoff)
+	redirects   int           // redirects followed by this connection attempt
+	droppedAt   time.Duration // since the epoch
+	droppedUnix int64         // wall clock of the drop, ns
+	resumedUnix int64         // wall clock of the reconnected head, ns; 0 = not replaying
+	due         time.Duration // timer heap: when to reconnect or read again
+	timer       int           // index in the worker's timer heap + 1; 0 = none
+
+	// Slow consumers (readrate.go).
+	budget   int           // bytes the stream may still read now
+	refilled time.Duration // when budget was last refilled, since the epoch
+	paused   bool          // EPOLLIN is off until the budget refills
+}
+
+// request returns the bytes of the stream's next request.
+func (c *conn) request() []byte {
+	if c.req != nil {
+		return c.req
+	}
+	return c.t.request
 }
 
 var (
@@ -52,8 +81,9 @@ var (
 
 // streamError is an error with the kind it is counted under.
 type streamError struct {
-	kind string
-	msg  string
+	kind  string
+	msg   string
+	cause dropCause
 }
 
 func (e *streamError) Error() string { return e.msg }
@@ -62,13 +92,27 @@ func (e *streamError) Error() string { return e.msg }
 // moment EventSource would fire onopen (or fail the connection).
 func (c *conn) Head(h *httpstream.Head) error {
 	c.w.e.saveHead(c.t.index, headFields(h))
+	if isRedirect(h.Status) {
+		return c.redirect(h)
+	}
+	if h.Status == 204 {
+		return &streamError{ErrHTTPStatus, "status 204 No Content: the server asks EventSource not to reconnect", dropNoMore}
+	}
 	if h.Status != 200 {
-		return &streamError{ErrHTTPStatus, fmt.Sprintf("status %d %s (content-type %q): EventSource needs 200", h.Status, h.Reason, h.ContentType)}
+		return &streamError{ErrHTTPStatus, fmt.Sprintf("status %d %s (content-type %q): EventSource needs 200", h.Status, h.Reason, h.ContentType), dropHTTP}
 	}
 	if !isEventStream(h.ContentType) {
-		return &streamError{ErrContentType, fmt.Sprintf("content-type %q (status %d): EventSource needs text/event-stream", h.ContentType, h.Status)}
+		return &streamError{ErrContentType, fmt.Sprintf("content-type %q (status %d): EventSource needs text/event-stream", h.ContentType, h.Status), dropHTTP}
 	}
 	c.state = stateStreaming
+	c.failures = 0
+	if c.resumed {
+		c.resumedUnix = time.Now().UnixNano()
+	}
+	if c.opened {
+		return nil // a reconnection: the stream was established before
+	}
+	c.opened = true
 	st := &c.w.stats[c.t.index]
 	st.established.Add(1)
 	c.w.record(c.t.index, TimeToHeaders, (time.Since(c.w.e.epoch) - c.start).Microseconds())
@@ -93,9 +137,13 @@ func (c *conn) Event(ev *sse.Event) {
 		c.gotEvent = true
 		c.w.record(ti, TimeToFirstEvent, (now.Sub(c.w.e.epoch) - c.start).Microseconds())
 	}
+	c.faultReceived(now)
 	if c.t.sequenced {
 		if raw, ok := c.t.seq.Lookup(ev.Data); ok {
 			if v, ok := jsonfield.Int(raw); ok {
+				if c.resumed {
+					c.resumeSeq(v)
+				}
 				c.account(&st.seq, v)
 			}
 		}
@@ -118,20 +166,29 @@ func (c *conn) Event(ev *sse.Event) {
 	}
 	st.timed.Add(1)
 	c.w.record(ti, Latency, lat/int64(time.Microsecond))
+	if c.resumedUnix != 0 {
+		if pub < c.resumedUnix {
+			if pub > c.droppedUnix {
+				st.seq.replayed.Add(1)
+			}
+		} else {
+			c.resumedUnix = 0 // live again: nothing older will come
+		}
+	}
 }
 
 // classify maps an error from the decoder, the parser or Head to its kind.
-func classify(err error) (kind, msg string) {
+func classify(err error) (kind, msg string, cause dropCause) {
 	var se *streamError
 	switch {
 	case errors.As(err, &se):
-		return se.kind, se.msg
+		return se.kind, se.msg, se.cause
 	case errors.Is(err, sse.ErrTooLarge):
-		return ErrEventTooLarge, err.Error()
+		return ErrEventTooLarge, err.Error(), dropNetwork
 	case errors.Is(err, httpstream.ErrMalformed), errors.Is(err, httpstream.ErrHeadTooLarge):
-		return ErrMalformed, err.Error()
+		return ErrMalformed, err.Error(), dropNetwork
 	}
-	return ErrRead, err.Error()
+	return ErrRead, err.Error(), dropNetwork
 }
 
 // isEventStream reports whether a Content-Type value is text/event-stream

@@ -143,6 +143,29 @@ func (c *Config) setDefaults() {
 	if c.Interval <= 0 {
 		c.Interval = time.Second
 	}
+	if c.Reconnect == "" {
+		c.Reconnect = ReconnectNever
+	}
+	if c.Retry <= 0 {
+		c.Retry = defaultRetry
+	}
+}
+
+// connections returns the number of streams to open to t.
+func (c *Config) connections(t Target) int {
+	if t.Connections > 0 {
+		return t.Connections
+	}
+	return c.Connections
+}
+
+// totalConnections is the number of streams of the whole run.
+func (c *Config) totalConnections() int {
+	n := 0
+	for _, t := range c.Targets {
+		n += c.connections(t)
+	}
+	return n
 }
 
 func (c *Config) validate() error {
@@ -158,8 +181,14 @@ func (c *Config) validate() error {
 	if c.Hold < 0 {
 		return fmt.Errorf("duration %s: must not be negative", c.Hold)
 	}
+	if _, err := ParseReconnectPolicy(string(c.Reconnect)); err != nil {
+		return err
+	}
 	seen := map[string]bool{}
 	for _, t := range c.Targets {
+		if t.Connections < 0 || t.ReadBytesPerSec < 0 {
+			return fmt.Errorf("target %q: connections %d, read rate %d B/s: must not be negative", t.Name, t.Connections, t.ReadBytesPerSec)
+		}
 		if seen[t.Name] {
 			return fmt.Errorf("target %q named twice", t.Name)
 		}
@@ -187,6 +216,10 @@ type Engine struct {
 	limitSaid sync.Map
 	liveP99   atomic.Int64 // latency p99 of the last interval, all targets, µs
 	faults    faultLog
+	// started is set once Run has its epoch and workers: Snapshot and
+	// MarkFault, callable from other goroutines at any time, read them only
+	// after that.
+	started atomic.Bool
 	heads     []atomic.Pointer[map[string]string]
 }
 
@@ -195,6 +228,9 @@ type target struct {
 	Target
 	index   int
 	addr    netip.AddrPort
+	u       *url.URL
+	host    string // Host field of the request
+	path    string // request target: path and query
 	request []byte       // the GET request, identical for every connection
 	sources []netip.Addr // local addresses to bind, in turn; empty = any
 	https   bool         // served by net/http on the stream worker
@@ -235,7 +271,10 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		}
 		rt.index = i
 		rt.ts = ts
-		rt.sources = sourceAddrs(cfg.SourceAddrs, rt.addr, cfg.Connections)
+		rt.sources = sourceAddrs(cfg.SourceAddrs, rt.addr, cfg.connections(t))
+		if rt.https && cfg.Reconnect != ReconnectNever {
+			e.warnf("target %s: https streams do not reconnect yet; they run as with --reconnect never", t.Name)
+		}
 		rt.timed = cfg.TimestampField != ""
 		rt.seq, rt.sequenced = seq, cfg.SequenceField != ""
 		e.targets = append(e.targets, rt)
@@ -293,7 +332,7 @@ func resolveTarget(ctx context.Context, t Target) (*target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("target %s: %w", t.Name, err)
 	}
-	return &target{Target: t, addr: addr, request: req}, nil
+	return &target{Target: t, addr: addr, request: req, u: u, host: u.Host, path: u.RequestURI()}, nil
 }
 
 // Run opens the connections, holds them and returns what was measured. When
@@ -302,7 +341,7 @@ func resolveTarget(ctx context.Context, t Target) (*target, error) {
 func (e *Engine) Run(ctx context.Context) (*Result, error) {
 	cfg := &e.cfg
 	e.checkFileLimit()
-	e.remaining.Store(int64(cfg.Connections * len(e.targets)))
+	e.remaining.Store(int64(cfg.totalConnections()))
 	e.epoch = time.Now()
 
 	for i := 0; i < cfg.Workers; i++ {
@@ -323,6 +362,7 @@ func (e *Engine) Run(ctx context.Context) (*Result, error) {
 			e.workers = append(e.workers, streamWorker)
 		}
 	}
+	e.started.Store(true)
 	epollWorkers := e.workers
 	if streamWorker != nil {
 		epollWorkers = e.workers[:len(e.workers)-1]
@@ -362,7 +402,7 @@ func (e *Engine) Run(ctx context.Context) (*Result, error) {
 	for i, t := range e.targets {
 		tr := col.result(i)
 		tr.Name, tr.URL = t.Name, t.URL
-		tr.Requested = int64(cfg.Connections)
+		tr.Requested = int64(cfg.connections(t.Target))
 		var ds deliverySum
 		for _, w := range e.workers {
 			c := &w.stats[i]
@@ -402,7 +442,10 @@ func (e *Engine) rampAndHold(ctx context.Context, epoll []*worker, streams *work
 		defer t.Stop()
 		maxTimer = t.C
 	}
-	n := cfg.Connections
+	n := 0
+	for _, t := range e.targets {
+		n = max(n, cfg.connections(t.Target))
+	}
 	step := time.Duration(float64(time.Second) / cfg.Ramp)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -422,6 +465,9 @@ func (e *Engine) rampAndHold(ctx context.Context, epoll []*worker, streams *work
 		}
 		for ; next < due; next++ {
 			for _, t := range e.targets {
+				if next >= cfg.connections(t.Target) {
+					continue
+				}
 				if t.https {
 					streams.enqueue(t)
 					continue
@@ -503,9 +549,12 @@ type Snapshot struct {
 
 // Snapshot sums the workers' counters. Safe to call while Run runs.
 func (e *Engine) Snapshot() Snapshot {
+	if !e.started.Load() {
+		return Snapshot{Requested: int64(e.cfg.totalConnections())}
+	}
 	s := Snapshot{
 		Elapsed:      time.Since(e.epoch),
-		Requested:    int64(e.cfg.Connections * len(e.targets)),
+		Requested:    int64(e.cfg.totalConnections()),
 		LatencyP99US: e.liveP99.Load(),
 	}
 	for _, w := range e.workers {

@@ -23,6 +23,7 @@ const (
 	ErrEventTooLarge     = "event_too_large"
 	ErrRead              = "read_failed"
 	ErrRequest           = "request_failed"
+	ErrRedirect          = "redirect_failed"
 )
 
 // errnoKind names the kind of a socket-level error from connect, read or

@@ -115,6 +115,9 @@ func (l *faultLog) results(targets []*target) []Fault {
 // to reconnect: opened and not yet gone for good.
 func (e *Engine) alive(t int) int64 {
 	var n int64
+	if !e.started.Load() {
+		return 0
+	}
 	for _, w := range e.workers {
 		c := &w.stats[t]
 		n += c.opened.Load() - c.gone.Load()

@@ -127,7 +127,7 @@ func (w *worker) stream(ctx context.Context, t *target) {
 	}
 	defer resp.Body.Close()
 	if err := c.Head(headOf(resp)); err != nil {
-		kind, msg := classify(err)
+		kind, msg, _ := classify(err)
 		w.fail(c, kind, msg)
 		return
 	}
@@ -136,7 +136,7 @@ func (w *worker) stream(ctx context.Context, t *target) {
 		n, rerr := resp.Body.Read(buf)
 		if n > 0 {
 			if err := c.parser.Feed(buf[:n], c); err != nil {
-				kind, msg := classify(err)
+				kind, msg, _ := classify(err)
 				w.fail(c, kind, msg)
 				return
 			}

@@ -37,6 +37,9 @@ type worker struct {
 	conns  []*conn // indexed by file descriptor
 	// connecting lists connections waiting for connect, for deadline checks.
 	connecting []*conn
+	// timers holds streams waiting to reconnect and slow readers waiting
+	// for their read budget (reconnect.go, readrate.go).
+	timers timerHeap
 
 	hists  histSet
 	stats  []counters         // per target
@@ -194,6 +197,11 @@ func (w *worker) run() {
 		if d := time.Now().Add(idleWait); d.Before(deadline) {
 			deadline = d
 		}
+		if due, ok := w.timers.next(); ok {
+			if d := w.e.epoch.Add(due); d.Before(deadline) {
+				deadline = d
+			}
+		}
 		n, err := w.wait(events, deadline)
 		began := time.Now()
 		if err != nil {
@@ -213,6 +221,7 @@ func (w *worker) run() {
 			}
 		}
 		now := time.Now()
+		w.runTimers(now.Sub(w.e.epoch))
 		if !now.Before(nextSweep) {
 			w.sweepConnecting(now)
 			nextSweep = now.Add(idleWait)
@@ -240,12 +249,16 @@ func (w *worker) shutdown(stopAt, tickStart, tickEnd time.Time) {
 		if c == nil {
 			continue
 		}
-		if c.state < stateStreaming {
+		if c.state < stateStreaming && !c.opened {
 			w.fail(c, ErrNoResponseHeaders, "no response head before the run ended")
 		} else {
 			w.closeConn(c)
 		}
 	}
+	for _, c := range w.timers {
+		w.closeConn(c) // waiting to reconnect (or paused, and closed above)
+	}
+	w.timers = nil
 	w.mu.Lock()
 	left := len(w.queue)
 	w.queue = nil
@@ -311,10 +324,18 @@ func (w *worker) drainWake() {
 // open starts a non-blocking connect to t and adds the socket to the epoll
 // set; the rest happens in serve when the socket becomes writable.
 func (w *worker) open(t *target) {
-	c := &conn{w: w, t: t, fd: -1, start: time.Since(w.e.epoch)}
+	c := &conn{w: w, t: t, fd: -1, addr: t.addr, born: time.Now()}
 	c.parser.MaxEventBytes = w.e.cfg.MaxEventBytes
 	w.stats[t.index].opened.Add(1)
-	fd, err := w.dial(t)
+	w.connect(c)
+}
+
+// connect starts a new connection for stream c: its first, a reconnection
+// or a redirect.
+func (w *worker) connect(c *conn) {
+	c.state = stateConnecting
+	c.start = time.Since(w.e.epoch)
+	fd, err := w.dial(c)
 	if err != nil {
 		w.fail(c, errnoKind(err, ErrConnect), err.Error())
 		return
@@ -333,10 +354,11 @@ func (w *worker) open(t *target) {
 	w.connecting = append(w.connecting, c)
 }
 
-// dial creates a non-blocking socket and starts connecting it.
-func (w *worker) dial(t *target) (int, error) {
+// dial creates a non-blocking socket and starts connecting it to c.addr.
+func (w *worker) dial(c *conn) (int, error) {
+	t := c.t
 	family := unix.AF_INET
-	if t.addr.Addr().Is6() {
+	if c.addr.Addr().Is6() {
 		family = unix.AF_INET6
 	}
 	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
@@ -344,7 +366,10 @@ func (w *worker) dial(t *target) (int, error) {
 		return -1, fmt.Errorf("socket: %w", err)
 	}
 	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-	if src := t.sources; len(src) > 0 {
+	if t.ReadBytesPerSec > 0 {
+		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, slowRcvBuf)
+	}
+	if src := t.sources; len(src) > 0 && c.addr == t.addr {
 		a := src[w.srcNext%len(src)]
 		w.srcNext++
 		// Choose the source port at connect time, per destination, so one
@@ -356,10 +381,10 @@ func (w *worker) dial(t *target) (int, error) {
 			return -1, fmt.Errorf("bind %s: %w", a, err)
 		}
 	}
-	err = unix.Connect(fd, sockaddr(t.addr))
+	err = unix.Connect(fd, sockaddr(c.addr))
 	if err != nil && err != unix.EINPROGRESS {
 		unix.Close(fd)
-		return -1, fmt.Errorf("connect %s: %w", t.addr, err)
+		return -1, fmt.Errorf("connect %s: %w", c.addr, err)
 	}
 	return fd, nil
 }
@@ -381,7 +406,7 @@ func (w *worker) sweepConnecting(now time.Time) {
 			continue
 		}
 		if mono >= c.deadline {
-			w.fail(c, ErrConnectTimeout, fmt.Sprintf("connect %s: no answer within %s", c.t.addr, w.e.cfg.ConnectTimeout))
+			w.fail(c, ErrConnectTimeout, fmt.Sprintf("connect %s: no answer within %s", c.addr, w.e.cfg.ConnectTimeout))
 			continue
 		}
 		kept = append(kept, c)
@@ -399,18 +424,21 @@ func (w *worker) serve(c *conn, ev uint32) {
 			err = unix.Errno(soerr)
 		}
 		if err != nil {
-			w.fail(c, errnoKind(err, ErrConnect), fmt.Sprintf("connect %s: %v", c.t.addr, err))
+			w.fail(c, errnoKind(err, ErrConnect), fmt.Sprintf("connect %s: %v", c.addr, err))
 			return
 		}
 		if ev&unix.EPOLLOUT == 0 {
 			return
 		}
 		c.state = stateSending
-		c.out = c.t.request
+		c.out = c.request()
 		w.send(c)
 	case stateSending:
 		w.send(c)
 	default:
+		if c.paused && ev&(unix.EPOLLHUP|unix.EPOLLERR) == 0 {
+			return // a slow reader waits for its budget (readrate.go)
+		}
 		w.read(c)
 	}
 }
@@ -442,9 +470,22 @@ func (w *worker) send(c *conn) {
 // read takes what the socket has into the worker's buffer and pushes it
 // through the HTTP decoder and the SSE parser.
 func (w *worker) read(c *conn) {
-	n, err := unix.Read(c.fd, w.buf)
+	buf := w.buf
+	if c.t.ReadBytesPerSec > 0 {
+		now := time.Since(w.e.epoch)
+		lim := c.readLimit(now)
+		if lim == 0 {
+			if !c.paused {
+				w.pauseReading(c, now)
+				return
+			}
+			lim = len(buf) // hung up while paused: read what is left
+		}
+		buf = buf[:lim]
+	}
+	n, err := unix.Read(c.fd, buf)
 	for err == unix.EINTR {
-		n, err = unix.Read(c.fd, w.buf)
+		n, err = unix.Read(c.fd, buf)
 	}
 	if err == unix.EAGAIN {
 		return
@@ -457,9 +498,17 @@ func (w *worker) read(c *conn) {
 		w.eof(c)
 		return
 	}
-	if err := c.dec.Feed(w.buf[:n], c); err != nil {
-		kind, msg := classify(err)
-		w.fail(c, kind, msg)
+	if c.t.ReadBytesPerSec > 0 {
+		c.budget -= n
+	}
+	c.firstByte()
+	if err := c.dec.Feed(buf[:n], c); err != nil {
+		if err == errFollow {
+			w.follow(c)
+			return
+		}
+		kind, msg, cause := classify(err)
+		w.failCause(c, kind, msg, cause)
 		return
 	}
 	if c.dec.Done() {
@@ -480,21 +529,33 @@ func (w *worker) eof(c *conn) {
 	}
 }
 
-// ended closes a stream whose response ended cleanly (the origin finished).
+// ended handles a stream whose response ended cleanly (the origin
+// finished, or a proxy ended it): over, or reconnecting (reconnect.go).
 func (w *worker) ended(c *conn) {
 	w.stats[c.t.index].ended.Add(1)
-	w.closeConn(c)
+	w.drop(c, dropEnded)
 }
 
-// fail counts an error of the given kind for c's target and closes c.
+// follow opens c again where a redirect led (redirect.go).
+func (w *worker) follow(c *conn) {
+	w.closeSocket(c)
+	c.dec.Reset()
+	w.connect(c)
+}
+
+// fail counts an error of the given kind for c's target and drops c's
+// connection as a network error (reconnect.go decides what follows).
 // Machine limits (file descriptors, source ports) are said once, in words.
-func (w *worker) fail(c *conn, kind, msg string) {
-	w.stats[c.t.index].failed.Add(1)
+func (w *worker) fail(c *conn, kind, msg string) { w.failCause(c, kind, msg, dropNetwork) }
+
+func (w *worker) failCause(c *conn, kind, msg string, cause dropCause) {
 	w.countError(c.t.index, kind)
 	if hint := limitHint(kind); hint != "" && w.firstLimit(kind) {
 		w.e.warnf("%s after %d connections: %s (%s)", kind, w.e.Snapshot().Opened, hint, msg)
 	}
-	w.closeConn(c)
+	if !w.drop(c, cause) {
+		w.stats[c.t.index].failed.Add(1)
+	}
 }
 
 // record adds one measurement to the worker's current interval. Epoll
@@ -525,15 +586,38 @@ func (w *worker) countError(target int, kind string) {
 	w.errors[target][kind]++
 }
 
+// closeConn ends stream c for good.
 func (w *worker) closeConn(c *conn) {
-	if c.state == stateClosed {
-		return
+	w.closeSocket(c)
+	w.finish(c)
+}
+
+// closeSocket closes c's current connection, if any.
+func (w *worker) closeSocket(c *conn) {
+	if c.paused {
+		w.unschedule(c)
 	}
-	c.state = stateClosed
 	if c.fd >= 0 && w.streams == nil {
 		w.conns[c.fd] = nil
 		unix.Close(c.fd) // also removes it from the epoll set
 		c.fd = -1
 	}
+	c.paused = false
+}
+
+// finish marks stream c over: it will not reconnect.
+func (w *worker) finish(c *conn) {
+	if c.state == stateClosed {
+		return
+	}
+	c.state = stateClosed
+	w.stats[c.t.index].gone.Add(1)
 	w.e.finished()
+}
+
+// stopping reports whether the run is stopping.
+func (w *worker) stopping() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return !w.stopAt.IsZero()
 }

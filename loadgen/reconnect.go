@@ -1,0 +1,213 @@
+package loadgen
+
+import (
+	"container/heap"
+	"math/rand/v2"
+	"time"
+
+	"github.com/sseload/sseload/loadgen/httpstream"
+)
+
+// Reconnection, as EventSource does it.
+//
+// When a stream's response ends or its connection fails, the policy
+// (Config.Reconnect) decides whether the stream is over or waits and
+// reconnects. A waiting stream keeps its conn (its delivery accounting, its
+// last event ID, its reconnection time) and joins its worker's timer heap;
+// the worker reopens it when it is due, with a Last-Event-ID header when
+// the stream has one. The same heap holds slow consumers whose read budget
+// ran out (readrate.go), so a worker has one timer structure, not one timer
+// per stream.
+
+const (
+	// defaultRetry is the reconnection time before a server sets one with
+	// retry:, as browsers use.
+	defaultRetry = 3 * time.Second
+	// backoffCap bounds the persistent policy's exponential backoff.
+	backoffCap = 30 * time.Second
+)
+
+// dropCause is why a stream's connection ended.
+type dropCause uint8
+
+const (
+	dropEnded   dropCause = iota // the response ended cleanly
+	dropNetwork                  // connect, read or framing failure: a network error
+	dropHTTP                     // a response other than 200 text/event-stream
+	dropNoMore                   // 204 No Content: the server says stop reconnecting
+)
+
+// reconnectDelay decides what happens to a stream whose connection ended
+// for cause: the delay before it reconnects, or false when it is over.
+func (c *conn) reconnectDelay(cause dropCause) (time.Duration, bool) {
+	e := c.w.e
+	if c.w.streams != nil || cause == dropNoMore {
+		return 0, false
+	}
+	switch e.cfg.Reconnect {
+	case ReconnectSpec:
+		if cause == dropHTTP {
+			return 0, false // "fail the connection": EventSource is CLOSED
+		}
+		return c.retryTime(), true
+	case ReconnectPersistent:
+		if cause == dropEnded || (cause == dropNetwork && c.opened) {
+			// A stream that was open dropped: come back after the
+			// reconnection time, as EventSource would.
+			return c.retryTime(), true
+		}
+		// Refused, failed before a head, or an HTTP error: back off with
+		// full jitter, doubling per consecutive failure.
+		c.failures++
+		ceil := c.retryTime() << min(c.failures-1, 16)
+		if ceil > backoffCap || ceil <= 0 {
+			ceil = backoffCap
+		}
+		return time.Duration(rand.Int64N(int64(ceil) + 1)), true
+	}
+	return 0, false
+}
+
+// retryTime is the stream's reconnection time: the last retry: field the
+// server sent, else Config.Retry.
+func (c *conn) retryTime() time.Duration {
+	if ms, ok := c.parser.Retry(); ok {
+		return time.Duration(ms) * time.Millisecond
+	}
+	return c.w.e.cfg.Retry
+}
+
+// drop handles the end of a stream's connection: its socket is closed, and
+// it either waits to reconnect or is over. It reports whether the stream
+// will reconnect.
+func (w *worker) drop(c *conn, cause dropCause) bool {
+	w.closeSocket(c)
+	if c.state == stateClosed {
+		return false
+	}
+	if w.stopping() {
+		w.finish(c)
+		return false
+	}
+	d, again := c.reconnectDelay(cause)
+	if !again {
+		w.finish(c)
+		return false
+	}
+	now := time.Since(w.e.epoch)
+	if !c.waiting {
+		c.droppedAt = now
+		c.droppedUnix = time.Now().UnixNano()
+		c.waiting = true
+	}
+	c.state = stateWaiting
+	w.schedule(c, now+d)
+	return true
+}
+
+// reconnect opens a waiting stream again, with Last-Event-ID when it has
+// received an event with an id.
+func (w *worker) reconnect(c *conn) {
+	st := &w.stats[c.t.index]
+	st.reconnects.Add(1)
+	c.faultReconnect()
+	c.redirects = 0
+	c.url, c.addr = nil, c.t.addr // redirects are followed afresh
+	var extra [][2]string
+	if id := c.parser.LastEventID(); len(id) > 0 {
+		extra = append(extra, [2]string{"Last-Event-ID", string(id)})
+	}
+	req, err := httpstream.AppendRequest(c.req[:0], c.t.host, c.t.path, extra...)
+	if err != nil {
+		// An id the request cannot carry (CR, LF): reconnect without it,
+		// as a browser's header check would refuse it too.
+		req, _ = httpstream.AppendRequest(c.req[:0], c.t.host, c.t.path)
+	}
+	c.req = req
+	c.dec.Reset()
+	c.parser.Reset()
+	c.resumed = true
+	w.connect(c)
+}
+
+// firstByte is called when a reconnected stream reads its first byte: the
+// end of its time without a stream.
+func (c *conn) firstByte() {
+	if !c.waiting {
+		return
+	}
+	c.waiting = false
+	c.w.record(c.t.index, Disconnected, (time.Since(c.w.e.epoch) - c.droppedAt).Microseconds())
+}
+
+// resumeSeq is called with a reconnected stream's first sequence number:
+// the numbers it skipped while disconnected are charged to the fault.
+func (c *conn) resumeSeq(v int64) {
+	c.resumed = false
+	if c.seq.state == seqSeen && v > c.seq.last+1 {
+		c.faultLost(v - c.seq.last - 1)
+	}
+}
+
+// timerHeap orders waiting streams by due time (since the engine's epoch).
+// A stream is in it at most once: conn.timer is its index + 1, 0 when out.
+type timerHeap []*conn
+
+func (h timerHeap) Len() int           { return len(h) }
+func (h timerHeap) Less(i, j int) bool { return h[i].due < h[j].due }
+func (h timerHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].timer, h[j].timer = i+1, j+1
+}
+func (h *timerHeap) Push(x any) {
+	c := x.(*conn)
+	*h = append(*h, c)
+	c.timer = len(*h)
+}
+func (h *timerHeap) Pop() any {
+	old := *h
+	c := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	c.timer = 0
+	return c
+}
+
+// schedule sets c's one timer to due, replacing any it had.
+func (w *worker) schedule(c *conn, due time.Duration) {
+	c.due = due
+	if c.timer > 0 {
+		heap.Fix(&w.timers, c.timer-1)
+		return
+	}
+	heap.Push(&w.timers, c)
+}
+
+// unschedule removes c's timer, if it has one.
+func (w *worker) unschedule(c *conn) {
+	if c.timer > 0 {
+		heap.Remove(&w.timers, c.timer-1)
+	}
+}
+
+// next returns when the earliest timer is due, or false with none.
+func (h timerHeap) next() (time.Duration, bool) {
+	if len(h) == 0 {
+		return 0, false
+	}
+	return h[0].due, true
+}
+
+// runTimers serves every timer due by now: reconnections and slow readers
+// whose budget has refilled.
+func (w *worker) runTimers(now time.Duration) {
+	for len(w.timers) > 0 && w.timers[0].due <= now {
+		c := heap.Pop(&w.timers).(*conn)
+		switch c.state {
+		case stateWaiting:
+			w.reconnect(c)
+		case stateStreaming, stateHead:
+			w.resumeReading(c)
+		}
+	}
+}

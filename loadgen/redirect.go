@@ -1,0 +1,80 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+
+	"github.com/sseload/sseload/loadgen/httpstream"
+)
+
+// Redirects are followed as browsers follow them for EventSource: up to
+// maxRedirects in one connection attempt, each answered by a new request
+// to the Location (resolved against the URL that redirected), on a new
+// connection. The plain-HTTP engine follows http:// locations only; a
+// redirect elsewhere fails the stream with ErrRedirect, named.
+
+const maxRedirects = 10
+
+// errFollow tells the worker that Head took a redirect: open the stream
+// again at c.addr with c.req.
+var errFollow = errors.New("follow redirect")
+
+func isRedirect(status int) bool {
+	switch status {
+	case 301, 302, 303, 307, 308:
+		return true
+	}
+	return false
+}
+
+// redirect prepares c to follow the redirect in h.
+func (c *conn) redirect(h *httpstream.Head) error {
+	var loc string
+	for _, f := range h.Fields {
+		if f[0] == "location" {
+			loc = f[1]
+		}
+	}
+	if loc == "" {
+		return &streamError{ErrRedirect, fmt.Sprintf("status %d without a Location field", h.Status), dropHTTP}
+	}
+	if c.redirects >= maxRedirects {
+		return &streamError{ErrRedirect, fmt.Sprintf("more than %d redirects (the last to %q): a redirect loop?", maxRedirects, loc), dropHTTP}
+	}
+	base := c.url
+	if base == nil {
+		base = c.t.u
+	}
+	u, err := base.Parse(loc)
+	if err != nil {
+		return &streamError{ErrRedirect, fmt.Sprintf("status %d to Location %q: %v", h.Status, loc, err), dropHTTP}
+	}
+	if u.Scheme != "http" {
+		return &streamError{ErrRedirect, fmt.Sprintf("status %d to %q: only http:// redirects are followed on a plain-HTTP target (give the https URL as the target)", h.Status, u.Redacted()), dropHTTP}
+	}
+	addr, err := resolve(context.Background(), u)
+	if err != nil {
+		return &streamError{ErrRedirect, fmt.Sprintf("status %d to %q: %v", h.Status, u.Redacted(), err), dropNetwork}
+	}
+	var extra [][2]string
+	if id := c.parser.LastEventID(); len(id) > 0 {
+		extra = append(extra, [2]string{"Last-Event-ID", string(id)})
+	}
+	req, err := httpstream.AppendRequest(nil, u.Host, u.RequestURI(), extra...)
+	if err != nil {
+		return &streamError{ErrRedirect, fmt.Sprintf("status %d to %q: %v", h.Status, u.Redacted(), err), dropHTTP}
+	}
+	c.url, c.addr, c.req = u, addr, req
+	c.redirects++
+	return errFollow
+}
+
+// targetURL is the URL the stream's next request goes to.
+func (c *conn) targetURL() *url.URL {
+	if c.url != nil {
+		return c.url
+	}
+	return c.t.u
+}
