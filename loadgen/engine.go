@@ -220,7 +220,7 @@ type Engine struct {
 	// MarkFault, callable from other goroutines at any time, read them only
 	// after that.
 	started atomic.Bool
-	heads     []atomic.Pointer[map[string]string]
+	heads   []atomic.Pointer[map[string]string]
 }
 
 // target is a resolved Target, shared read-only by the workers.
@@ -229,8 +229,8 @@ type target struct {
 	index   int
 	addr    netip.AddrPort
 	u       *url.URL
-	host    string // Host field of the request
-	path    string // request target: path and query
+	host    string       // Host field of the request
+	path    string       // request target: path and query
 	request []byte       // the GET request, identical for every connection
 	sources []netip.Addr // local addresses to bind, in turn; empty = any
 	https   bool         // served by net/http on the stream worker
