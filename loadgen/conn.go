@@ -57,6 +57,7 @@ type conn struct {
 	droppedAt   time.Duration // since the epoch
 	droppedUnix int64         // wall clock of the drop, ns
 	resumedUnix int64         // wall clock of the reconnected head, ns; 0 = not replaying
+	lastByte    time.Duration // since the epoch: when the stream last read a byte
 	due         time.Duration // timer heap: when to reconnect or read again
 	timer       int           // index in the worker's timer heap + 1; 0 = none
 

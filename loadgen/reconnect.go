@@ -89,6 +89,9 @@ func (w *worker) drop(c *conn, cause dropCause) bool {
 		w.finish(c)
 		return false
 	}
+	if c.state == stateStreaming && w.streams == nil {
+		w.record(c.t.index, QuietBeforeDrop, (time.Since(w.e.epoch) - c.lastByte).Microseconds())
+	}
 	d, again := c.reconnectDelay(cause)
 	if !again {
 		w.finish(c)

@@ -37,11 +37,15 @@ const (
 	// (the end or failure of its previous connection) to the first byte of
 	// the next response: what a device spends without a stream.
 	Disconnected
+	// QuietBeforeDrop is, for an open stream whose connection ended or
+	// failed, the time since its last byte: a proxy's idle timeout shows as
+	// a peak at that timeout.
+	QuietBeforeDrop
 	numMetrics
 )
 
 // Metrics lists every metric in a stable order.
-var Metrics = [numMetrics]Metric{Latency, TimeToHeaders, TimeToFirstEvent, Disconnected}
+var Metrics = [numMetrics]Metric{Latency, TimeToHeaders, TimeToFirstEvent, Disconnected, QuietBeforeDrop}
 
 // String returns the metric's file and key name.
 func (m Metric) String() string {
@@ -54,6 +58,8 @@ func (m Metric) String() string {
 		return "time_to_first_event"
 	case Disconnected:
 		return "disconnected"
+	case QuietBeforeDrop:
+		return "quiet_before_drop"
 	}
 	return "unknown"
 }

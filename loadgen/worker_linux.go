@@ -501,6 +501,7 @@ func (w *worker) read(c *conn) {
 	if c.t.ReadBytesPerSec > 0 {
 		c.budget -= n
 	}
+	c.lastByte = time.Since(w.e.epoch)
 	c.firstByte()
 	if err := c.dec.Feed(buf[:n], c); err != nil {
 		if err == errFollow {

@@ -34,8 +34,10 @@ func TestWriteDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"direct.latency.hlog", "direct.time_to_first_event.hlog", "direct.time_to_headers.hlog",
-		"nginx-stock.latency.hlog", "nginx-stock.time_to_first_event.hlog", "nginx-stock.time_to_headers.hlog",
+		"direct.disconnected.hlog", "direct.latency.hlog", "direct.quiet_before_drop.hlog",
+		"direct.time_to_first_event.hlog", "direct.time_to_headers.hlog",
+		"nginx-stock.disconnected.hlog", "nginx-stock.latency.hlog", "nginx-stock.quiet_before_drop.hlog",
+		"nginx-stock.time_to_first_event.hlog", "nginx-stock.time_to_headers.hlog",
 		"summary.json",
 	}
 	if got := dirNames(t, dir); !slices.Equal(got, want) {

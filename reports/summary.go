@@ -43,6 +43,13 @@ type RunConfig struct {
 	Connections int     `json:"connections"`
 	Ramp        float64 `json:"ramp"`
 	DurationS   float64 `json:"duration_s"`
+	// Reconnect is the client's reconnect policy (never, spec, persistent)
+	// and ReconnectDelayMS its reconnection time before a server's retry:
+	// field. Added within schema_version 1; empty in older summaries.
+	Reconnect        string  `json:"reconnect,omitempty"`
+	ReconnectDelayMS float64 `json:"reconnect_delay_ms,omitempty"`
+	// HeartbeatMS is the origin's heartbeat comment period (0: none).
+	HeartbeatMS float64 `json:"heartbeat_ms,omitempty"`
 }
 
 // TargetMeta is what the topology knows about one target.
@@ -77,6 +84,34 @@ type Summary struct {
 	// Capacity is the result of `sseload capacity` (reports/capacity.go);
 	// absent from the summaries of plain runs. Added within schema_version 1.
 	Capacity *Capacity `json:"capacity,omitempty"`
+	// Faults are the faults injected during the run (origin restarts,
+	// proxy reloads) and what each cost every target; always an array.
+	// Added within schema_version 1.
+	Faults []Fault `json:"faults"`
+}
+
+// Fault is one injected fault in summary.json.
+type Fault struct {
+	Name string `json:"name"`
+	// AtS is the fault's time in seconds since the run started.
+	AtS     float64       `json:"at_s"`
+	Targets []FaultTarget `json:"targets"`
+}
+
+// FaultTarget is what one fault cost one target.
+type FaultTarget struct {
+	Name string `json:"name"`
+	// Streams were alive at the fault; Recovered of them received an event
+	// after it.
+	Streams   int64 `json:"streams"`
+	Recovered int64 `json:"recovered"`
+	// RecoveryS is the time until every one of Streams received an event
+	// again; null when not all did before the next fault or the run's end.
+	RecoveryS *float64 `json:"recovery_s"`
+	// Reconnects and Lost count the reconnections, and the events skipped
+	// across them, from this fault to the next one (or the run's end).
+	Reconnects int64 `json:"reconnects"`
+	Lost       int64 `json:"lost"`
 }
 
 // Target is one target's entry in summary.json.
@@ -93,6 +128,12 @@ type Target struct {
 	LatencyUS          *Hist `json:"latency_us"`
 	TimeToHeadersUS    *Hist `json:"time_to_headers_us"`
 	TimeToFirstEventUS *Hist `json:"time_to_first_event_us"`
+	// DisconnectedUS is, per reconnection, the time from the drop to the
+	// first byte of the next response; QuietBeforeDropUS, per dropped open
+	// stream, the time since its last byte (a proxy's idle timeout shows as
+	// a peak). Null when nothing dropped. Added within schema_version 1.
+	DisconnectedUS    *Hist `json:"disconnected_us"`
+	QuietBeforeDropUS *Hist `json:"quiet_before_drop_us"`
 	// Errors counts failures by kind (loadgen.Err* constants); never nil, so
 	// it is always a JSON object.
 	Errors map[string]int64 `json:"errors"`
@@ -110,6 +151,10 @@ func (t *Target) Hist(m loadgen.Metric) *Hist {
 		return t.TimeToHeadersUS
 	case loadgen.TimeToFirstEvent:
 		return t.TimeToFirstEventUS
+	case loadgen.Disconnected:
+		return t.DisconnectedUS
+	case loadgen.QuietBeforeDrop:
+		return t.QuietBeforeDropUS
 	}
 	return nil
 }
@@ -120,6 +165,9 @@ type Connections struct {
 	Requested   int64 `json:"requested"`
 	Established int64 `json:"established"`
 	Failed      int64 `json:"failed"`
+	// Reconnects counts connections opened again for streams that dropped
+	// (0 with the never policy). Added within schema_version 1.
+	Reconnects int64 `json:"reconnects"`
 }
 
 // Events counts dispatched events: all of them, those whose publish time
@@ -139,7 +187,8 @@ type Events struct {
 	Lost       int64 `json:"lost"`
 	Duplicated int64 `json:"duplicated"`
 	OutOfOrder int64 `json:"out_of_order"`
-	// Replayed stays 0 until the engine reconnects streams.
+	// Replayed counts events received after a reconnect that were
+	// published while the stream was disconnected (timed events only).
 	Replayed int64 `json:"replayed"`
 }
 
@@ -183,6 +232,7 @@ func Summarize(res *loadgen.Result, meta Meta) Summary {
 		Config:         meta.Config,
 		Targets:        make([]Target, 0, len(res.Targets)),
 		Thresholds:     []ThresholdResult{},
+		Faults:         summarizeFaults(res),
 		Harness: Harness{
 			LagP99US:      res.Harness.LagP99US,
 			LagMaxUS:      res.Harness.LagMaxUS,
@@ -209,6 +259,7 @@ func Summarize(res *loadgen.Result, meta Meta) Summary {
 				Requested:   tr.Requested,
 				Established: tr.Established,
 				Failed:      tr.Failed,
+				Reconnects:  tr.Reconnects,
 			},
 			Events: Events{
 				Received:    tr.EventsReceived,
@@ -225,6 +276,8 @@ func Summarize(res *loadgen.Result, meta Meta) Summary {
 			LatencyUS:          summarizeHist(tr.Hist[loadgen.Latency]),
 			TimeToHeadersUS:    summarizeHist(tr.Hist[loadgen.TimeToHeaders]),
 			TimeToFirstEventUS: summarizeHist(tr.Hist[loadgen.TimeToFirstEvent]),
+			DisconnectedUS:     summarizeHist(tr.Hist[loadgen.Disconnected]),
+			QuietBeforeDropUS:  summarizeHist(tr.Hist[loadgen.QuietBeforeDrop]),
 			Errors:             make(map[string]int64, len(tr.Errors)),
 		}
 		maps.Copy(t.Errors, tr.Errors)
@@ -234,6 +287,24 @@ func Summarize(res *loadgen.Result, meta Meta) Summary {
 		s.Targets = append(s.Targets, t)
 	}
 	return s
+}
+
+// summarizeFaults converts the engine's faults; [] when there were none.
+func summarizeFaults(res *loadgen.Result) []Fault {
+	out := make([]Fault, 0, len(res.Faults))
+	for _, f := range res.Faults {
+		sf := Fault{Name: f.Name, AtS: math.Round(f.At.Sub(res.Started).Seconds()*1000) / 1000}
+		for _, t := range f.Targets {
+			ft := FaultTarget{Name: t.Name, Streams: t.Streams, Recovered: t.Recovered, Reconnects: t.Reconnects, Lost: t.Lost}
+			if t.RecoveryUS >= 0 {
+				r := math.Round(float64(t.RecoveryUS)/1e3) / 1e3
+				ft.RecoveryS = &r
+			}
+			sf.Targets = append(sf.Targets, ft)
+		}
+		out = append(out, sf)
+	}
+	return out
 }
 
 // summarizeHist returns nil for a nil or empty histogram: "no data" must not
@@ -280,6 +351,9 @@ func ReadSummary(path string) (Summary, error) {
 	}
 	if s.Thresholds == nil {
 		s.Thresholds = []ThresholdResult{}
+	}
+	if s.Faults == nil {
+		s.Faults = []Fault{}
 	}
 	return s, nil
 }

@@ -42,6 +42,14 @@ func WriteText(w io.Writer, s Summary) error {
 			bw.WriteString(line + "\n")
 		}
 	}
+	for i := range s.Targets {
+		if line := reconnectLine(&s.Targets[i]); line != "" {
+			bw.WriteString(line + "\n")
+		}
+	}
+	for _, f := range s.Faults {
+		bw.WriteString(faultLine(f) + "\n")
+	}
 	for _, d := range Diagnose(s) {
 		bw.WriteString(d + "\n")
 	}
@@ -128,6 +136,42 @@ func errorLine(t *Target) string {
 		return ""
 	}
 	return "errors: " + t.Name + ": " + b
+}
+
+// reconnectLine says how often a target's streams reconnected and what
+// that cost, or returns "" when none did.
+func reconnectLine(t *Target) string {
+	if t.Connections.Reconnects == 0 && t.QuietBeforeDropUS == nil {
+		return ""
+	}
+	line := fmt.Sprintf("reconnects: %s: %d", t.Name, t.Connections.Reconnects)
+	var parts []string
+	if h := t.DisconnectedUS; h != nil {
+		parts = append(parts, "disconnected p50 "+formatMicros(h.P50)+" p99 "+formatMicros(h.P99))
+	}
+	if h := t.QuietBeforeDropUS; h != nil {
+		parts = append(parts, fmt.Sprintf("%d drops after p50 %s quiet", h.Count, formatMicros(h.P50)))
+	}
+	if t.Events.Replayed > 0 {
+		parts = append(parts, fmt.Sprintf("%d events replayed", t.Events.Replayed))
+	}
+	if len(parts) > 0 {
+		line += " (" + strings.Join(parts, "; ") + ")"
+	}
+	return line
+}
+
+// faultLine says what one fault cost each target.
+func faultLine(f Fault) string {
+	parts := make([]string, 0, len(f.Targets))
+	for _, t := range f.Targets {
+		rec := fmt.Sprintf("%d/%d streams receiving again", t.Recovered, t.Streams)
+		if t.RecoveryS != nil {
+			rec = fmt.Sprintf("all %d streams receiving again after %.2f s", t.Streams, *t.RecoveryS)
+		}
+		parts = append(parts, fmt.Sprintf("%s: %s, %d reconnects, %d events lost", t.Name, rec, t.Reconnects, t.Lost))
+	}
+	return fmt.Sprintf("fault %s at %.1f s: %s", f.Name, f.AtS, strings.Join(parts, "; "))
 }
 
 func histField(h *Hist, f func(*Hist) int64) string {

@@ -104,3 +104,36 @@ func TestFormatMicros(t *testing.T) {
 		}
 	}
 }
+
+func TestTextNamesFaultsAndReconnects(t *testing.T) {
+	rec := 3.25
+	s := Summary{
+		Scenario: "origin-restart", Topology: "local",
+		Targets: []Target{
+			{Name: "direct", Connections: Connections{Requested: 50, Established: 50, Reconnects: 50},
+				Events:         Events{Replayed: 100},
+				DisconnectedUS: &Hist{Count: 50, P50: 2_500_000, P99: 3_100_000}, Errors: map[string]int64{}},
+			{Name: "nginx-sse", Connections: Connections{Requested: 50, Established: 50}, Errors: map[string]int64{}},
+		},
+		Faults: []Fault{{Name: "origin-restart", AtS: 10, Targets: []FaultTarget{
+			{Name: "direct", Streams: 50, Recovered: 50, RecoveryS: &rec, Reconnects: 50},
+			{Name: "nginx-sse", Streams: 50, Recovered: 49, Reconnects: 50, Lost: 2},
+		}}},
+		Harness: Harness{Reliable: true},
+	}
+	var b strings.Builder
+	if err := WriteText(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"reconnects: direct: 50 (disconnected p50 2.50s p99 3.10s; 100 events replayed)",
+		"fault origin-restart at 10.0 s: direct: all 50 streams receiving again after 3.25 s, 50 reconnects, 0 events lost; nginx-sse: 49/50 streams receiving again, 50 reconnects, 2 events lost",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("text report lacks %q:\n%s", want, b.String())
+		}
+	}
+	if strings.Contains(b.String(), "reconnects: nginx-sse") {
+		t.Errorf("a target that never reconnected gets a reconnect line:\n%s", b.String())
+	}
+}

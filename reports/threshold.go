@@ -53,11 +53,11 @@ type ThresholdResult struct {
 // Histogram and counter names accepted in a threshold's METRIC, in the order
 // the valid-metric list shows them.
 var (
-	thresholdHists  = []string{"latency", "time_to_headers", "time_to_first_event"}
+	thresholdHists  = []string{"latency", "time_to_headers", "time_to_first_event", "disconnected", "quiet_before_drop"}
 	thresholdFields = []string{"count", "min", "mean", "p50", "p90", "p99", "p999", "max"}
 	thresholdCounts = []string{
-		"connections.requested", "connections.established", "connections.failed",
-		"events.received", "events.timed", "events.clock_skewed",
+		"connections.requested", "connections.established", "connections.failed", "connections.reconnects",
+		"events.received", "events.replayed", "events.timed", "events.clock_skewed",
 		"events.expected", "events.lost", "events.duplicated", "events.out_of_order",
 	}
 	thresholdOps = []string{"<=", ">=", "==", "!=", "<", ">"} // two-character ops first
@@ -226,6 +226,10 @@ func measure(t *Target, metric string) (v float64, ok bool, why string) {
 		return float64(t.Connections.Established), true, ""
 	case "connections.failed":
 		return float64(t.Connections.Failed), true, ""
+	case "connections.reconnects":
+		return float64(t.Connections.Reconnects), true, ""
+	case "events.replayed":
+		return float64(t.Events.Replayed), true, ""
 	case "events.received":
 		return float64(t.Events.Received), true, ""
 	case "events.timed":
@@ -255,6 +259,10 @@ func measure(t *Target, metric string) (v float64, ok bool, why string) {
 		h, why = t.TimeToHeadersUS, "no connection received response headers"
 	case "time_to_first_event":
 		h, why = t.TimeToFirstEventUS, "no connection received an event"
+	case "disconnected":
+		h, why = t.DisconnectedUS, "no stream reconnected"
+	case "quiet_before_drop":
+		h, why = t.QuietBeforeDropUS, "no open stream dropped"
 	}
 	if h == nil {
 		if field == "count" {
