@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
+	"time"
 
 	"github.com/sseload/sseload/docker"
 )
@@ -21,6 +23,10 @@ type LocalConfig struct {
 	Names      []string // which targets, subset of direct, nginx-stock, nginx-sse, in this order of appearance
 	NginxPath  string   // "" = look up "nginx" in PATH, then /usr/sbin/nginx
 	WorkDir    string   // "" = a new temp dir, removed by Stop
+	// ProxyReadTimeout, when > 0, replaces every nginx config's
+	// proxy_read_timeout (idle-timeout scenario); the configs' sha256 in the
+	// results is that of the config as run.
+	ProxyReadTimeout time.Duration
 }
 
 // Local is the local topology: the origin measured directly and through
@@ -103,6 +109,12 @@ func StartLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 			_ = l.Stop()
 			return nil, fmt.Errorf("%s: embedded config %s: %w", name, file, err)
 		}
+		if cfg.ProxyReadTimeout > 0 {
+			if conf, err = withReadTimeout(conf, cfg.ProxyReadTimeout); err != nil {
+				_ = l.Stop()
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+		}
 		p, err := startNginx(ctx, bin, name, filepath.Join(l.workDir, name), conf, origin)
 		if err != nil {
 			_ = l.Stop()
@@ -162,6 +174,35 @@ func (l *Local) ErrorLog(name string) (string, error) {
 		return "", fmt.Errorf("no nginx target %q in this topology", name)
 	}
 	return p.readErrorLog()
+}
+
+// Reload reloads target name's nginx as `nginx -s reload` does (SIGHUP to
+// the master): it starts new workers with the config and tells the old ones
+// to finish their connections and exit.
+func (l *Local) Reload(name string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	p, ok := l.procs[name]
+	if !ok || l.stopped {
+		return fmt.Errorf("reload %s: no running nginx for that target", name)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		return fmt.Errorf("reload %s: %w", name, err)
+	}
+	return nil
+}
+
+// Processes returns how many processes target name's nginx has now (its
+// master and workers, old workers still finishing after a reload included),
+// from /proc; 0 when it has none.
+func (l *Local) Processes(name string) int {
+	l.mu.Lock()
+	p, ok := l.procs[name]
+	l.mu.Unlock()
+	if !ok {
+		return 0
+	}
+	return groupSize(p.cmd.Process.Pid)
 }
 
 // Stop stops every nginx (SIGQUIT, then SIGKILL after 5 s), waits for the

@@ -510,3 +510,31 @@ func TestNginxDiesWithHarness(t *testing.T) {
 		}
 	}
 }
+
+// TestReloadKeepsServing: a reload (SIGHUP) leaves nginx serving, with its
+// processes counted from /proc.
+func TestReloadKeepsServing(t *testing.T) {
+	requireNginx(t)
+	o := newTestOrigin(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*safety)
+	defer cancel()
+	l, err := StartLocal(ctx, LocalConfig{OriginAddr: o.addr(), Names: []string{NginxSSE}, ProxyReadTimeout: 7 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Stop() })
+	if n := l.Processes(NginxSSE); n < 2 {
+		t.Errorf("nginx-sse has %d processes, want a master and at least one worker", n)
+	}
+	if err := l.Reload(NginxSSE); err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{Proxy: nil}}
+	defer client.CloseIdleConnections()
+	if err := Get200(ctx, client, strings.TrimSuffix(l.Targets()[0].URL, "/events")+"/healthz"); err != nil {
+		t.Errorf("after reload: %v", err)
+	}
+	if err := l.Reload(Direct); err == nil {
+		t.Error("Reload(direct) succeeded; want an error: direct has no nginx")
+	}
+}
