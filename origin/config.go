@@ -16,11 +16,19 @@
 //     Express handler, which behind a buffering nginx delivers all six events
 //     at once when the stream ends.
 //
+// A request with "Last-Event-ID: n" (what an EventSource sends when it
+// reconnects) resumes after event n: broadcast, it is sent every due publish
+// from n+1 (at most maxReplay of them) at once and then continues live;
+// per-connection, it gets events n+1..Events, and 204 No Content once n >=
+// Events. Since events are computed, not stored, a restarted origin with
+// the same Epoch replays exactly what the old one published.
+//
 // The origin deliberately writes nothing before the first event (except an
-// optional "retry:" line): the response head travels with the first event's
-// bytes, as it does from most SSE servers, so that a proxy's header
-// buffering (nginx's postpone_output) is reproduced faithfully rather than
-// masked by an early flush.
+// optional "retry:" line, or a heartbeat comment once Heartbeat has passed):
+// the response head travels with the first event's bytes, as it does from
+// most SSE servers, so that a proxy's header buffering (nginx's
+// postpone_output) is reproduced faithfully rather than masked by an early
+// flush.
 package origin
 
 import (
@@ -68,6 +76,12 @@ type Config struct {
 	// time New is called. Giving several origins the same Epoch makes their
 	// schedules identical.
 	Epoch time.Time
+	// Heartbeat > 0 writes the SSE comment line ": heartbeat" to a stream
+	// that has had nothing written to it for that long (broadcast: no
+	// publish for that long), between events, never inside one, so that
+	// proxies and clients with an idle timeout keep it open. A comment
+	// dispatches nothing. 0, the default, sends none, and costs nothing.
+	Heartbeat time.Duration
 }
 
 // Validate reports every invalid field; each error names the field, its
@@ -93,6 +107,9 @@ func (c Config) Validate() error {
 	}
 	if c.RetryMS < 0 {
 		errs = append(errs, fmt.Errorf("origin retry %d ms: must be >= 0 (0 = no retry line)", c.RetryMS))
+	}
+	if c.Heartbeat < 0 {
+		errs = append(errs, fmt.Errorf("origin heartbeat %s: must be >= 0 (0 = no heartbeats, e.g. 15s)", c.Heartbeat))
 	}
 	return errors.Join(errs...)
 }

@@ -43,6 +43,17 @@ import (
 //   - A write that fails (the client closed) ends the stream. A client that
 //     closes is noticed at the next publish's write, not at once: nothing
 //     reads the hijacked connections, which is what makes them cheap.
+//   - A replaying subscriber (Last-Event-ID: its first seq is already due)
+//     starts in catchUp, not in a shard: a shard builds one range of
+//     frames for all its subscribers, and a replay's range (up to
+//     maxReplay events) would be built, and offered to a non-blocking
+//     write, in the middle of everyone's publish. catchUp writes it in
+//     pieces of about catchUpBytes and then hands the stream to a shard.
+//   - Heartbeats (Config.Heartbeat): each shard has one timer, reset at
+//     every publish it sees. Its subscribers all get each publish
+//     together, so when no publish has come for Heartbeat, the shard
+//     writes the comment to each subscriber that has nothing else to be
+//     sent, a whole frame between two events, like any write.
 //
 // The response head is the one net/http would write (same headers, Date
 // included) and, as before, travels with the first event, or with the
@@ -55,6 +66,11 @@ const refreshEvery = 32
 
 // terminator ends a chunked body.
 const terminator = "0\r\n\r\n"
+
+// catchUpBytes is about the most one catchUp write carries: a long replay
+// (maxReplay padded events) is built and written in pieces of this size,
+// each under its own write deadline, instead of whole in memory.
+const catchUpBytes = 256 << 10
 
 // sub is one hijacked broadcast stream. At any time it is owned by exactly
 // one goroutine, a shard's or its own catchUp, which alone touch next and
@@ -182,6 +198,9 @@ func (sh *shard) kick() {
 
 func (sh *shard) run() {
 	h := sh.s.hub
+	hb := newBeat(sh.s.cfg.Heartbeat)
+	defer hb.stop()
+	seen, beating := int64(-1), false
 	for {
 		sh.mu.Lock()
 		sh.subs = append(sh.subs, sh.inbox...)
@@ -195,21 +214,28 @@ func (sh *shard) run() {
 		sh.mu.Unlock()
 
 		t := h.cur.Load()
-		sh.round(t.seq)
+		sh.round(t.seq, beating)
+		if beating || t.seq != seen {
+			hb.reset() // every subscriber has just been written to
+		}
+		seen, beating = t.seq, false
 		if len(sh.subs) == 0 {
 			continue // exit, unless someone joined meanwhile
 		}
 		select {
 		case <-t.done:
 		case <-sh.wake:
+		case <-hb.C:
+			beating = true
 		}
 	}
 }
 
 // round writes to every subscriber whose next seq has been published (hi
 // is the latest), and ends the streams that are told to end or that have
-// written the final publish.
-func (sh *shard) round(hi int64) {
+// written the final publish. With beat, every other subscriber is written
+// a heartbeat.
+func (sh *shard) round(hi int64, beat bool) {
 	s := sh.s
 	final := s.hub.last > 0 && hi >= s.hub.last
 	lo := hi + 1
@@ -222,16 +248,20 @@ func (sh *shard) round(hi int64) {
 	keep := sh.subs[:0]
 	for _, sb := range sh.subs {
 		ending := sb.ending()
-		if !ending && sb.next > hi {
+		events := !ending && sb.next <= hi
+		if !ending && !events && !beat {
 			keep = append(keep, sb)
 			continue
 		}
 		var p []byte
-		if ending {
+		switch {
+		case ending:
 			if sb.chunked {
 				p = []byte(terminator)
 			}
-		} else {
+		case !events:
+			p = heartbeatFrame[b2i(sb.chunked)]
+		default:
 			if writes > 0 && writes%refreshEvery == 0 {
 				now = time.Now()
 				sh.built = [2]bool{}
@@ -247,16 +277,17 @@ func (sh *shard) round(hi int64) {
 		p = sb.withHead(&sh.scratch, p)
 		n, err := sb.try(p)
 		writes++
+		last := ending || (events && final) // p ends the stream
 		switch {
 		case err != nil:
 			s.closeSub(sb)
-		case n == len(p) && (ending || final):
+		case n == len(p) && last:
 			s.closeSub(sb)
 		case n == len(p):
 			keep = append(keep, sb)
 		default:
 			// The socket is full: finish elsewhere, with blocking writes.
-			go s.catchUp(sb, append([]byte(nil), p[n:]...), ending || final)
+			go s.catchUp(sb, append([]byte(nil), p[n:]...), last)
 		}
 	}
 	clear(sh.subs[len(keep):])
@@ -305,13 +336,26 @@ func appendChunk(dst, p []byte) []byte {
 }
 
 // catchUp serves sb from its own goroutine with blocking writes: it writes
-// pending, then every seq published since, each batch under a fresh write
-// deadline, until it has caught up, and hands sb back to a shard. end means
-// that pending completes the stream, which is then closed. A write that
-// fails (the deadline expired: the client stopped reading) ends the stream.
+// pending, then every seq due since, in batches of about catchUpBytes each
+// under a fresh write deadline, until it has caught up, and hands sb back
+// to a shard. end means that pending completes the stream, which is then
+// closed. A write that fails (the deadline expired: the client stopped
+// reading) ends the stream.
+//
+// It writes up to the latest *due* seq, not only the latest published: a
+// replay may start before the hub has caught up (a restarted origin's hub
+// has only just started) or when it no longer runs (a bounded broadcast
+// that is over), and a stream handed to a shard ahead of the hub simply
+// waits there for the next publish.
 func (s *Server) catchUp(sb *sub, pending []byte, end bool) {
 	h := s.hub
 	var buf, ev []byte
+	batch := max(1, int64(catchUpBytes/eventSize(s.cfg.Payload)))
+	var hb beat // heartbeats, for a stream this goroutine serves for good
+	if sb.raw == nil {
+		hb = newBeat(s.cfg.Heartbeat)
+		defer hb.stop()
+	}
 	for {
 		if len(pending) > 0 {
 			sb.setDeadline(s.writeTimeout)
@@ -319,6 +363,7 @@ func (s *Server) catchUp(sb *sub, pending []byte, end bool) {
 				s.closeSub(sb)
 				return
 			}
+			hb.reset()
 		}
 		if end {
 			s.closeSub(sb)
@@ -334,12 +379,13 @@ func (s *Server) catchUp(sb *sub, pending []byte, end bool) {
 			continue
 		}
 		t := h.cur.Load()
-		if sb.next <= t.seq {
-			end = h.last > 0 && t.seq >= h.last
+		if hi := max(t.seq, h.due(time.Now())); sb.next <= hi {
+			to := min(hi, sb.next+batch-1)
+			end = h.last > 0 && to >= h.last
 			buf = append(buf[:0], sb.head...)
 			sb.head = nil
-			buf, ev = s.appendFrames(buf, ev, sb.next, t.seq, sb.chunked, end, time.Now(), nil)
-			pending, sb.next = buf, t.seq+1
+			buf, ev = s.appendFrames(buf, ev, sb.next, to, sb.chunked, end, time.Now(), nil)
+			pending, sb.next = buf, to+1
 			continue
 		}
 		pending = nil
@@ -352,6 +398,10 @@ func (s *Server) catchUp(sb *sub, pending []byte, end bool) {
 		select {
 		case <-t.done:
 		case <-sb.endc:
+		case <-hb.C:
+			buf = append(append(buf[:0], sb.head...), heartbeatFrame[b2i(sb.chunked)]...)
+			sb.head = nil
+			pending = buf
 		}
 	}
 }
@@ -440,7 +490,8 @@ func (s *Server) hijack(w http.ResponseWriter, r *http.Request, next int64) bool
 			pending = append(pending, s.retry...)
 		}
 	}
-	if pending != nil || sb.raw == nil || sb.ending() {
+	// A replay (next is due already) starts in catchUp too: see above.
+	if pending != nil || sb.raw == nil || sb.ending() || next <= s.hub.due(time.Now()) {
 		s.catchUp(sb, pending, false)
 	} else {
 		s.shardFor().add(sb)

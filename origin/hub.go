@@ -16,7 +16,10 @@ import (
 // goroutines (fanout.go), and the handler goroutines of streams that could
 // not be hijacked. A slow subscriber therefore never delays the others (it
 // falls behind and catches up, or is dropped by its write deadline), and
-// memory does not grow with how far behind it is.
+// memory does not grow with how far behind it is. A replaying subscriber
+// (Last-Event-ID, see resume) is written every seq from its Last-Event-ID+1
+// the same way: nothing is stored, so a restarted origin with the same
+// epoch replays exactly what the old one published.
 //
 // Wake-ups use a close-and-replace channel: the current tick holds the
 // latest seq and a channel that is closed when a later tick replaces it.
@@ -94,6 +97,25 @@ func (h *hub) join() int64 {
 	}
 	h.mu.Unlock()
 	return next
+}
+
+// resume returns the first seq for a subscriber that join placed at next
+// and that says (Last-Event-ID) it has seen every publish up to seen:
+// seen+1 when that is earlier than next, so that it is sent what it missed,
+// but no earlier than maxReplay publishes before the latest due one (older
+// ones are lost to it). The latest due is next-1, or for a bounded
+// broadcast at most the final publish, so a client that missed the end of
+// a finished broadcast is sent the rest; one that has seen it all gets
+// next, past the end.
+func (h *hub) resume(next, seen int64) int64 {
+	latest := next - 1
+	if h.last > 0 {
+		latest = min(latest, h.last)
+	}
+	if seen >= latest {
+		return next
+	}
+	return max(seen+1, latest-maxReplay+1)
 }
 
 // leave unregisters a subscriber.

@@ -29,7 +29,27 @@ const (
 
 	// readHeaderTimeout drops connections that never send a request head.
 	readHeaderTimeout = 10 * time.Second
+
+	// maxReplay bounds a broadcast replay (Last-Event-ID): a subscriber
+	// resuming further back is sent only the latest maxReplay due
+	// publishes, and the older ones are lost to it. At one event a second
+	// that is close to three hours of outage; at 100/s, 100 s. It bounds
+	// the burst one reconnecting client can ask for (10,000 unpadded events
+	// are about 1 MB), not memory: catchUp writes a replay in pieces.
+	maxReplay = 10_000
 )
+
+// heartbeatLine is the SSE comment written to a quiet stream
+// (Config.Heartbeat). A line starting with ':' is ignored by a client
+// (WHATWG HTML §9.2.6): it neither dispatches an event nor changes the one
+// being built, and it is only ever written between two events. It is not
+// followed by a blank line, so even a client that splits the stream on
+// blank lines sees no empty event; the next event's lines follow it.
+var heartbeatLine = []byte(": heartbeat\n")
+
+// heartbeatFrame is heartbeatLine as a hijacked stream writes it:
+// [0] bare (HTTP/1.0), [1] as one chunk (HTTP/1.1).
+var heartbeatFrame = [2][]byte{heartbeatLine, appendChunk(nil, heartbeatLine)}
 
 // Server is the origin: an http.Handler serving GET /events (the stream) and
 // GET /healthz, plus Serve to run it on a listener.
@@ -127,16 +147,29 @@ type stream struct {
 func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	s.subs.Add(1)
 	st := stream{s: s, w: w, rc: http.NewResponseController(w)}
+	seen, resume := lastEventID(r) // seen is 0 without one
 	if s.hub == nil {
 		defer s.subs.Add(-1)
-		st.perConnection(r.Context())
+		if seen >= int64(s.cfg.Events) {
+			// The client has had every event: 204 is the one response
+			// that tells an EventSource to stop reconnecting (WHATWG HTML
+			// §9.2).
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		st.perConnection(r.Context(), seen)
 		return
 	}
 	h := s.hub
 	next := h.join()
+	if resume {
+		next = h.resume(next, seen)
+	}
 	if h.last > 0 && next > h.last {
-		// The bounded broadcast is over: 204 is the one response that tells
-		// an EventSource to stop reconnecting (WHATWG HTML §9.2).
+		// The bounded broadcast is over (for this client: it has had, or
+		// can no longer be replayed, every publish): 204 is the one
+		// response that tells an EventSource to stop reconnecting (WHATWG
+		// HTML §9.2).
 		h.leave()
 		s.subs.Add(-1)
 		w.WriteHeader(http.StatusNoContent)
@@ -148,6 +181,61 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	defer s.subs.Add(-1)
 	defer h.leave()
 	st.broadcast(r.Context(), next)
+}
+
+// lastEventID returns n from a "Last-Event-ID: n" request header, which an
+// EventSource sends when it reconnects, and whether there was one (0, false
+// if not). Only a non-negative decimal integer that fits an int64, the form
+// of the origin's own ids, counts: anything else (an id from another
+// server, a sign, spaces inside) is ignored, and the stream starts as a
+// fresh one would.
+func lastEventID(r *http.Request) (int64, bool) {
+	v := r.Header.Get("Last-Event-ID")
+	if v == "" {
+		return 0, false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil { // overflow
+		return 0, false
+	}
+	return n, true
+}
+
+// beat is a stream's heartbeat timer: C fires once Config.Heartbeat has
+// passed since the last reset (the stream's last write). The zero value,
+// for Heartbeat 0, has a nil C, which a select never picks, so streams
+// without heartbeats pay for no timer.
+type beat struct {
+	t *time.Timer
+	d time.Duration
+	C <-chan time.Time
+}
+
+func newBeat(d time.Duration) beat {
+	if d <= 0 {
+		return beat{}
+	}
+	t := time.NewTimer(d)
+	return beat{t: t, d: d, C: t.C}
+}
+
+// reset restarts the wait from now: the stream has just been written to.
+// (Since Go 1.23 a Reset timer delivers no stale tick.)
+func (b beat) reset() {
+	if b.t != nil {
+		b.t.Reset(b.d)
+	}
+}
+
+func (b beat) stop() {
+	if b.t != nil {
+		b.t.Stop()
+	}
 }
 
 // start sets the response head. Nothing is written here: net/http sends the
@@ -195,28 +283,50 @@ func (st stream) events(from, to int64, sched func(int64) time.Time) error {
 	return st.rc.Flush()
 }
 
-// perConnection writes event k at t0 + k×Interval for k = 1..Events, t0
-// being this request's start, then returns, which ends the response.
-func (st stream) perConnection(ctx context.Context) {
+// perConnection writes events seen+1..Events, event k at t0 +
+// (k-seen)×Interval, t0 being this request's start, then returns, which
+// ends the response. seen is 0 for a fresh stream, or the Last-Event-ID of
+// a reconnecting one (< Events), which so continues where it left off, one
+// Interval apart as usual.
+func (st stream) perConnection(ctx context.Context, seen int64) {
 	t0 := time.Now()
 	if st.start() != nil {
 		return
 	}
 	iv := st.s.cfg.Interval
-	sched := func(k int64) time.Time { return t0.Add(time.Duration(k) * iv) }
+	sched := func(k int64) time.Time { return t0.Add(time.Duration(k-seen) * iv) }
 	timer := time.NewTimer(iv)
 	defer timer.Stop()
-	for k := int64(1); k <= int64(st.s.cfg.Events); k++ {
-		if k > 1 {
+	hb := newBeat(st.s.cfg.Heartbeat)
+	defer hb.stop()
+	for k := seen + 1; k <= int64(st.s.cfg.Events); k++ {
+		if k > seen+1 {
 			timer.Reset(time.Until(sched(k)))
 		}
-		select {
-		case <-timer.C:
-		case <-ctx.Done():
+		if !st.wait(ctx, timer.C, hb) {
 			return
 		}
 		if st.events(k, k, sched) != nil {
 			return
+		}
+		hb.reset()
+	}
+}
+
+// wait returns true when due fires, and false when ctx ends first or a
+// write fails. Meanwhile it writes a heartbeat each time hb fires.
+func (st stream) wait(ctx context.Context, due <-chan time.Time, hb beat) bool {
+	for {
+		select {
+		case <-due:
+			return true
+		case <-hb.C:
+			if st.write(heartbeatLine) != nil {
+				return false
+			}
+			hb.reset()
+		case <-ctx.Done():
+			return false
 		}
 	}
 }
@@ -226,24 +336,38 @@ func (st stream) perConnection(ctx context.Context) {
 // publish from next on, as the hub publishes it, until ctx ends, a write
 // fails or, for a bounded broadcast, the final publish has been written.
 // Streams over HTTP/1.x go to the fan-out instead (fanout.go).
+//
+// It writes up to the latest *due* seq, not only the latest the hub has
+// published: a replay (next from Last-Event-ID) may start before the hub
+// has caught up (it has just started, in a restarted origin) or when it no
+// longer runs (a bounded broadcast that is over), and due publishes are as
+// computable as published ones.
 func (st stream) broadcast(ctx context.Context, next int64) {
 	h := st.s.hub
 	if st.start() != nil {
 		return
 	}
+	hb := newBeat(st.s.cfg.Heartbeat)
+	defer hb.stop()
 	for {
 		t := h.cur.Load()
-		if next <= t.seq {
-			if st.events(next, t.seq, h.sched) != nil {
+		if hi := max(t.seq, h.due(time.Now())); next <= hi {
+			if st.events(next, hi, h.sched) != nil {
 				return
 			}
-			next = t.seq + 1
+			next = hi + 1
+			hb.reset()
 		}
 		if h.last > 0 && next > h.last {
 			return
 		}
 		select {
 		case <-t.done:
+		case <-hb.C:
+			if st.write(heartbeatLine) != nil {
+				return
+			}
+			hb.reset()
 		case <-ctx.Done():
 			return
 		}

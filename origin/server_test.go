@@ -29,10 +29,11 @@ type event struct {
 }
 
 // sseReader is a minimal reference parser for the origin's own output (LF
-// line ends, one data line per event).
+// line ends, one data line per event, comment lines only between events).
 type sseReader struct {
-	br    *bufio.Reader
-	retry string
+	br       *bufio.Reader
+	retry    string
+	comments int // comment lines (heartbeats) read so far
 }
 
 func newSSEReader(r io.Reader) *sseReader { return &sseReader{br: bufio.NewReaderSize(r, 1<<16)} }
@@ -65,6 +66,11 @@ func (s *sseReader) next() (event, error) {
 			data = []byte(line[len("data: "):])
 		case strings.HasPrefix(line, "retry: "):
 			s.retry = line[len("retry: "):]
+		case strings.HasPrefix(line, ":"):
+			if ev.ID != "" || data != nil {
+				return ev, fmt.Errorf("comment %.40q inside an event", line)
+			}
+			s.comments++
 		default:
 			return ev, fmt.Errorf("unexpected line %.60q", line)
 		}
@@ -663,6 +669,8 @@ func TestValidate(t *testing.T) {
 		{"negative payload", func(c *Config) { c.Payload = -1 }, "origin payload -1: must be between 0 and 16777216 bytes"},
 		{"huge payload", func(c *Config) { c.Payload = MaxPayload + 1 }, "origin payload 16777217"},
 		{"negative retry", func(c *Config) { c.RetryMS = -5 }, "origin retry -5 ms: must be >= 0"},
+		{"heartbeat", func(c *Config) { c.Heartbeat = 15 * time.Second }, ""},
+		{"negative heartbeat", func(c *Config) { c.Heartbeat = -time.Second }, "origin heartbeat -1s: must be >= 0 (0 = no heartbeats"},
 	} {
 		cfg := good
 		tc.edit(&cfg)

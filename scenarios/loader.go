@@ -158,6 +158,15 @@ func applyDefaults(s *Scenario, set map[string]int, file string) {
 	if !has("max_event_bytes") {
 		s.MaxEventBytes = DefaultMaxEventBytes
 	}
+	if !has("reconnect") {
+		s.Reconnect = DefaultReconnect
+	}
+	if !has("reconnect_delay") {
+		s.ReconnectDelay = DefaultReconnectDelay
+	}
+	if !has("fault_down") {
+		s.FaultDown = DefaultFaultDown
+	}
 }
 
 // yamlLineErr matches the parser's "yaml: line N: message" errors.
@@ -257,13 +266,23 @@ func fields() []field {
 		{"description", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.text(k, v, &s.Description) }},
 		{"duration", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.duration(k, v, &s.Duration) }},
 		{"events", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.integer(k, v, &s.Events) }},
+		{"fault_down", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.duration(k, v, &s.FaultDown) }},
+		{"faults", func(d *decoder, s *Scenario, k string, v *yaml.Node) {
+			d.list(k, v, `["origin-restart@10s", "proxy-reload@20s"]`, &s.Faults)
+		}},
+		{"heartbeat", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.duration(k, v, &s.Heartbeat) }},
 		{"interval", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.duration(k, v, &s.Interval) }},
 		{"max_event_bytes", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.integer(k, v, &s.MaxEventBytes) }},
 		{"mode", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.text(k, v, &s.Mode) }},
 		{"name", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.text(k, v, &s.Name) }},
 		{"payload", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.integer(k, v, &s.Payload) }},
+		{"proxy_read_timeout", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.duration(k, v, &s.ProxyReadTimeout) }},
 		{"ramp", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.number(k, v, &s.Ramp) }},
+		{"reconnect", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.text(k, v, &s.Reconnect) }},
+		{"reconnect_delay", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.duration(k, v, &s.ReconnectDelay) }},
 		{"retry_ms", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.integer(k, v, &s.RetryMS) }},
+		{"slow_read_rate", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.integer(k, v, &s.SlowReadRate) }},
+		{"slow_share", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.number(k, v, &s.SlowShare) }},
 		{"targets", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.list(k, v, "[direct, nginx-sse]", &s.Targets) }},
 		{"thresholds", func(d *decoder, s *Scenario, k string, v *yaml.Node) {
 			d.list(k, v, `["nginx-sse:latency.p99 < 50ms"]`, &s.Thresholds)

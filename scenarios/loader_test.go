@@ -11,7 +11,7 @@ import (
 )
 
 // validKeys is the list every unknown-key error must show.
-const validKeys = "valid keys: connections, description, duration, events, interval, max_event_bytes, mode, name, payload, ramp, retry_ms, targets, thresholds, x_accel"
+const validKeys = "valid keys: connections, description, duration, events, fault_down, faults, heartbeat, interval, max_event_bytes, mode, name, payload, proxy_read_timeout, ramp, reconnect, reconnect_delay, retry_ms, slow_read_rate, slow_share, targets, thresholds, x_accel"
 
 // TestParseErrors feeds one mistake per case and checks that the error names
 // the file and line, the key, and the valid choices or the fix.
@@ -57,6 +57,9 @@ func TestParseErrors(t *testing.T) {
 		{"zero connections", "connections: 0\n", []string{file + ":1: connections: 0 is below 1"}},
 		{"negative payload", "payload: -1\n", []string{file + ":1: payload: -1 is negative (use 0 for no padding"}},
 		{"negative retry", "retry_ms: -3\n", []string{file + ":1: retry_ms: -3 is negative (use 0 to send no retry field"}},
+		{"negative heartbeat", "mode: broadcast\nheartbeat: -5s\n", []string{file + ":2: heartbeat: -5s is negative (use 0 for no heartbeats, or a duration such as 15s)"}},
+		{"bare heartbeat", "heartbeat: 15\n", []string{file + `:1: heartbeat "15": a duration needs a unit (write 15s or 15ms)`}},
+		{"bad heartbeat", "heartbeat: often\n", []string{file + `:1: heartbeat "often": not a duration`}},
 		{"negative events", "events: -1\n", []string{file + ":1: events: -1 is negative"}},
 		{"negative interval", "interval: -1s\n", []string{file + ":1: interval: -1s is not greater than 0 (use a duration such as 500ms or 1s)"}},
 		{"zero interval", "interval: 0s\n", []string{file + ":1: interval: 0s is not greater than 0"}},
@@ -148,6 +151,7 @@ func TestParseDefaults(t *testing.T) {
 			Name: "my-load", Mode: "broadcast", Interval: time.Second, Events: 0, Payload: 0,
 			Connections: 5, Ramp: 1000, Duration: 60 * time.Second,
 			Targets: []string{"direct", "nginx-stock", "nginx-sse"}, MaxEventBytes: 1 << 20,
+			Reconnect: "never", ReconnectDelay: 3 * time.Second, FaultDown: 2 * time.Second,
 			Source: "some/dir/my-load.yml",
 		}
 		if !reflect.DeepEqual(s, want) {
@@ -197,6 +201,7 @@ events: 12
 payload: 4096
 x_accel: true
 retry_ms: 3000
+heartbeat: 15s
 connections: 7
 ramp: 2.5
 duration: 1m30s
@@ -205,6 +210,13 @@ max_event_bytes: 65536
 thresholds:
   - "nginx-sse:latency.p99 < 50ms"
   - "direct:errors == 0"
+reconnect: persistent
+reconnect_delay: 500ms
+faults: [proxy-reload@20s, origin-restart@10s]
+fault_down: 1s
+proxy_read_timeout: 5s
+slow_share: 0.5
+slow_read_rate: 300
 `
 	s, err := Parse("in.yaml", []byte(in))
 	if err != nil {
@@ -212,11 +224,14 @@ thresholds:
 	}
 	want := Scenario{
 		Name: "custom", Description: "all keys set", Mode: "per-connection",
-		Interval: 250 * time.Millisecond, Events: 12, Payload: 4096, XAccel: true, RetryMS: 3000,
+		Interval: 250 * time.Millisecond, Events: 12, Payload: 4096, XAccel: true, RetryMS: 3000, Heartbeat: 15 * time.Second,
 		Connections: 7, Ramp: 2.5, Duration: 90 * time.Second,
 		Targets: []string{"nginx-sse", "direct"}, MaxEventBytes: 65536,
 		Thresholds: []string{"nginx-sse:latency.p99 < 50ms", "direct:errors == 0"},
-		Source:     "in.yaml",
+		Reconnect:  "persistent", ReconnectDelay: 500 * time.Millisecond,
+		Faults: []string{"proxy-reload@20s", "origin-restart@10s"}, FaultDown: time.Second,
+		ProxyReadTimeout: 5 * time.Second, SlowShare: 0.5, SlowReadRate: 300,
+		Source: "in.yaml",
 	}
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("got  %+v\nwant %+v", s, want)
@@ -228,7 +243,7 @@ thresholds:
 
 // TestEmbedded pins the shipped scenarios to their exact values.
 func TestEmbedded(t *testing.T) {
-	if got, want := Names(), []string{"seed", "steady"}; !slices.Equal(got, want) {
+	if got, want := Names(), []string{"idle-timeout", "origin-restart", "proxy-reload", "seed", "slow-consumer", "steady"}; !slices.Equal(got, want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
 	}
 	all := []string{"direct", "nginx-stock", "nginx-sse"}
@@ -236,11 +251,13 @@ func TestEmbedded(t *testing.T) {
 		"seed": {
 			Name: "seed", Mode: "per-connection", Interval: 5 * time.Second, Events: 6,
 			Connections: 20, Ramp: 1000, Duration: 0, Targets: all, MaxEventBytes: 1 << 20,
+			Reconnect: "never", ReconnectDelay: 3 * time.Second, FaultDown: 2 * time.Second,
 			Source: "embedded:seed",
 		},
 		"steady": {
 			Name: "steady", Mode: "broadcast", Interval: time.Second, Events: 0,
 			Connections: 1000, Ramp: 1000, Duration: 60 * time.Second, Targets: all, MaxEventBytes: 1 << 20,
+			Reconnect: "never", ReconnectDelay: 3 * time.Second, FaultDown: 2 * time.Second,
 			Source: "embedded:steady",
 		},
 	}
@@ -323,11 +340,11 @@ func TestLoadUnknown(t *testing.T) {
 		ref  string
 		want []string
 	}{
-		{"sead", []string{`unknown scenario "sead"`, "embedded scenarios: seed, steady", ".yaml"}},
-		{"Seed", []string{`unknown scenario "Seed"`, "embedded scenarios: seed, steady"}},
-		{"", []string{"no scenario given", "embedded scenarios: seed, steady"}},
+		{"sead", []string{`unknown scenario "sead"`, "embedded scenarios: idle-timeout, origin-restart, proxy-reload, seed, slow-consumer, steady", ".yaml"}},
+		{"Seed", []string{`unknown scenario "Seed"`, "embedded scenarios: idle-timeout, origin-restart, proxy-reload, seed, slow-consumer, steady"}},
+		{"", []string{"no scenario given", "embedded scenarios: idle-timeout, origin-restart, proxy-reload, seed, slow-consumer, steady"}},
 		{"scenarios/seed.txt", []string{`unknown scenario "scenarios/seed.txt"`, ".yaml/.yml"}},
-		{missing, []string{"read scenario: open " + missing, "no such file", "embedded scenarios: seed, steady"}},
+		{missing, []string{"read scenario: open " + missing, "no such file", "embedded scenarios: idle-timeout, origin-restart, proxy-reload, seed, slow-consumer, steady"}},
 	}
 	for _, c := range cases {
 		_, err := Load(c.ref)

@@ -33,13 +33,16 @@ const (
 
 // Defaults for absent keys. Events and Duration depend on the mode.
 const (
-	DefaultMode          = ModeBroadcast
-	DefaultInterval      = time.Second
-	DefaultEventsPerConn = 6 // per-connection; broadcast defaults to 0 (unlimited)
-	DefaultConnections   = 100
-	DefaultRamp          = 1000.0
-	DefaultDuration      = 60 * time.Second // broadcast; per-connection defaults to 0
-	DefaultMaxEventBytes = 1 << 20
+	DefaultMode           = ModeBroadcast
+	DefaultInterval       = time.Second
+	DefaultEventsPerConn  = 6 // per-connection; broadcast defaults to 0 (unlimited)
+	DefaultConnections    = 100
+	DefaultRamp           = 1000.0
+	DefaultDuration       = 60 * time.Second // broadcast; per-connection defaults to 0
+	DefaultMaxEventBytes  = 1 << 20
+	DefaultReconnect      = "never"
+	DefaultReconnectDelay = 3 * time.Second
+	DefaultFaultDown      = 2 * time.Second
 )
 
 // Scenario is one load shape: what the origin publishes, how many streams
@@ -78,6 +81,12 @@ type Scenario struct {
 	// start of each stream, setting the client's reconnection delay in
 	// milliseconds. 0 (the default) sends no retry field.
 	RetryMS int
+	// Heartbeat is yaml key "heartbeat": the origin writes the SSE comment
+	// ": heartbeat" to a stream that has had nothing written to it for
+	// this long (a Go duration such as 15s), so that idle timeouts along
+	// the path (proxy_read_timeout, a load balancer's) keep it open. 0 (the
+	// default) sends none.
+	Heartbeat time.Duration
 	// Connections is yaml key "connections": streams opened per target
 	// (>= 1, default 100).
 	Connections int
@@ -101,9 +110,83 @@ type Scenario struct {
 	// "nginx-sse:latency.p99 < 50ms". They are kept as strings here and
 	// parsed by the reports package; this package only rejects empty ones.
 	Thresholds []string
+	// Reconnect is yaml key "reconnect": what a stream does after it ends
+	// or drops. "never" (the default: one connection per stream, so every
+	// failure is counted once), "spec" (as WHATWG EventSource: after the
+	// reconnection time, with Last-Event-ID; a non-200 or wrong
+	// Content-Type ends the stream) or "persistent" (also after HTTP errors
+	// and refused connections, with full-jitter exponential backoff capped
+	// at 30 s, as production clients do).
+	Reconnect string
+	// ReconnectDelay is yaml key "reconnect_delay": the client's
+	// reconnection time until the server sends retry: (default 3s, as
+	// browsers).
+	ReconnectDelay time.Duration
+	// Faults is yaml key "faults": faults to inject during the hold, each
+	// "KIND@TIME" with TIME since the run's start, such as
+	// "origin-restart@10s" (SIGKILL the origin process, start it again
+	// after FaultDown) or "proxy-reload@15s" (`nginx -s reload` of every
+	// nginx target). Local topology only.
+	Faults []string
+	// FaultDown is yaml key "fault_down": how long a killed origin stays
+	// down before it is started again (default 2s).
+	FaultDown time.Duration
+	// ProxyReadTimeout is yaml key "proxy_read_timeout": when set, every
+	// nginx target's proxy_read_timeout (a quiet stream is cut after it).
+	// Default 0: each config's own.
+	ProxyReadTimeout time.Duration
+	// SlowShare is yaml key "slow_share": the share (0 to 1) of each
+	// target's connections that are slow consumers, reading at most
+	// SlowReadRate bytes a second. They are reported as a target of their
+	// own, "<target>~slow". Default 0.
+	SlowShare float64
+	// SlowReadRate is yaml key "slow_read_rate": bytes per second a slow
+	// consumer reads (required when slow_share is set).
+	SlowReadRate int
 	// Source says where the scenario came from: "embedded:<name>" or the
 	// file path it was loaded from. It is not a yaml key.
 	Source string
+}
+
+// Fault kinds a scenario may inject.
+const (
+	FaultOriginRestart = "origin-restart"
+	FaultProxyReload   = "proxy-reload"
+)
+
+// Fault is one parsed entry of Scenario.Faults.
+type Fault struct {
+	Kind string
+	At   time.Duration
+}
+
+// ParseFault parses "KIND@TIME", such as "origin-restart@10s".
+func ParseFault(s string) (Fault, error) {
+	kind, at, ok := strings.Cut(strings.TrimSpace(s), "@")
+	if !ok {
+		return Fault{}, fmt.Errorf("%q: write KIND@TIME, such as %s@10s", s, FaultOriginRestart)
+	}
+	if kind != FaultOriginRestart && kind != FaultProxyReload {
+		return Fault{}, fmt.Errorf("%q: unknown fault %q (valid: %s, %s)", s, kind, FaultOriginRestart, FaultProxyReload)
+	}
+	d, err := time.ParseDuration(at)
+	if err != nil || d <= 0 {
+		return Fault{}, fmt.Errorf("%q: time %q is not a duration greater than 0 since the run's start (such as 10s)", s, at)
+	}
+	return Fault{Kind: kind, At: d}, nil
+}
+
+// ParsedFaults returns Faults parsed, in time order. Validate has checked
+// them.
+func (s Scenario) ParsedFaults() []Fault {
+	var out []Fault
+	for _, f := range s.Faults {
+		if pf, err := ParseFault(f); err == nil {
+			out = append(out, pf)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Fault) int { return int(a.At - b.At) })
+	return out
 }
 
 // KnownTargets are the target names a scenario may list, in display order:
@@ -173,6 +256,9 @@ func (s Scenario) problems() []problem {
 	if s.RetryMS < 0 {
 		add("retry_ms", "%d is negative (use 0 to send no retry field, or milliseconds such as 3000)", s.RetryMS)
 	}
+	if s.Heartbeat < 0 {
+		add("heartbeat", "%s is negative (use 0 for no heartbeats, or a duration such as 15s)", s.Heartbeat)
+	}
 	if s.Connections < 1 {
 		add("connections", "%d is below 1 (open at least 1 stream per target; default %d)", s.Connections, DefaultConnections)
 	}
@@ -197,6 +283,36 @@ func (s Scenario) problems() []problem {
 		case slices.Index(s.Targets, t) < i:
 			ps = append(ps, problem{"targets", i, fmt.Sprintf("duplicate target %q (list each target once)", t)})
 		}
+	}
+	switch s.Reconnect {
+	case "", "never", "spec", "persistent": // "": not set, never
+	default:
+		add("reconnect", "%q is not a policy (valid: never, spec, persistent)", s.Reconnect)
+	}
+	if s.ReconnectDelay < 0 {
+		add("reconnect_delay", "%s is negative (use a duration such as 3s)", s.ReconnectDelay)
+	}
+	for i, f := range s.Faults {
+		if _, err := ParseFault(f); err != nil {
+			ps = append(ps, problem{"faults", i, err.Error()})
+		}
+	}
+	if s.FaultDown < 0 {
+		add("fault_down", "%s is negative (use a duration such as 2s)", s.FaultDown)
+	}
+	if s.ProxyReadTimeout < 0 || (s.ProxyReadTimeout > 0 && s.ProxyReadTimeout < time.Millisecond) {
+		add("proxy_read_timeout", "%s: use 0 (the configs' own) or a duration of at least 1ms such as 5s", s.ProxyReadTimeout)
+	}
+	switch {
+	case !(s.SlowShare >= 0 && s.SlowShare <= 1):
+		add("slow_share", "%v is not between 0 and 1 (such as 0.1 for a tenth of the connections)", s.SlowShare)
+	case s.SlowShare > 0 && s.SlowReadRate <= 0:
+		add("slow_read_rate", "%d: slow_share needs a read rate in bytes per second greater than 0 (such as 200)", s.SlowReadRate)
+	case s.SlowShare > 0 && int(s.SlowShare*float64(s.Connections)) < 1:
+		add("slow_share", "%v of %d connections is less than one connection (raise slow_share or connections)", s.SlowShare, s.Connections)
+	}
+	if s.SlowReadRate < 0 {
+		add("slow_read_rate", "%d is negative (use bytes per second, such as 200)", s.SlowReadRate)
 	}
 	for i, th := range s.Thresholds {
 		if strings.TrimSpace(th) == "" {

@@ -41,6 +41,7 @@ func TestValidate(t *testing.T) {
 		{"max_event_bytes", func(s *Scenario) { s.MaxEventBytes = -1 }, "max_event_bytes: -1 is below 1"},
 		{"payload", func(s *Scenario) { s.Payload = DefaultMaxEventBytes }, "payload: 1048576 bytes does not fit in max_event_bytes 1048576"},
 		{"retry", func(s *Scenario) { s.RetryMS = -1 }, "retry_ms: -1 is negative"},
+		{"heartbeat", func(s *Scenario) { s.Heartbeat = -time.Second }, "heartbeat: -1s is negative (use 0 for no heartbeats, or a duration such as 15s)"},
 		{"threshold", func(s *Scenario) { s.Thresholds = []string{""} }, "thresholds: empty expression"},
 		{"name", func(s *Scenario) { s.Name = " " }, "name: empty"},
 	}
@@ -92,5 +93,60 @@ func TestKnownTargetsIsACopy(t *testing.T) {
 	a[0] = "changed"
 	if KnownTargets()[0] != "direct" {
 		t.Error("changing the returned slice changed KnownTargets")
+	}
+}
+
+func TestParseFault(t *testing.T) {
+	for in, want := range map[string]Fault{
+		"origin-restart@10s":  {Kind: FaultOriginRestart, At: 10 * time.Second},
+		" proxy-reload@1m30s": {Kind: FaultProxyReload, At: 90 * time.Second},
+	} {
+		if got, err := ParseFault(in); err != nil || got != want {
+			t.Errorf("ParseFault(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	for in, wantErr := range map[string]string{
+		"origin-restart":      "write KIND@TIME",
+		"reboot@10s":          `unknown fault "reboot"`,
+		"proxy-reload@soon":   "not a duration",
+		"proxy-reload@-1s":    "greater than 0",
+		"origin-restart@10":   "not a duration",
+		"@10s":                "unknown fault",
+		"proxy-reload@0s":     "greater than 0",
+		"origin-restart@10s@": "not a duration",
+	} {
+		if _, err := ParseFault(in); err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Errorf("ParseFault(%q) error %v, want one containing %q", in, err, wantErr)
+		}
+	}
+}
+
+func TestValidateReconnectAndFaultKeys(t *testing.T) {
+	base, err := Load("steady")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		change func(*Scenario)
+		want   string
+	}{
+		{func(s *Scenario) { s.Reconnect = "always" }, `reconnect: "always" is not a policy`},
+		{func(s *Scenario) { s.ReconnectDelay = -time.Second }, "reconnect_delay: -1s is negative"},
+		{func(s *Scenario) { s.Faults = []string{"origin-restart@5s", "x@1s"} }, `unknown fault "x"`},
+		{func(s *Scenario) { s.SlowShare = 1.5 }, "slow_share: 1.5 is not between 0 and 1"},
+		{func(s *Scenario) { s.SlowShare = 0.1 }, "slow_read_rate: 0: slow_share needs a read rate"},
+		{func(s *Scenario) { s.SlowShare, s.SlowReadRate, s.Connections = 0.1, 100, 5 }, "less than one connection"},
+		{func(s *Scenario) { s.ProxyReadTimeout = -time.Second }, "proxy_read_timeout: -1s"},
+	} {
+		s := base
+		tc.change(&s)
+		if err := s.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Validate: %v, want an error containing %q", err, tc.want)
+		}
+	}
+	s := base
+	s.Faults = []string{"proxy-reload@20s", "origin-restart@10s"}
+	if got := s.ParsedFaults(); len(got) != 2 || got[0].Kind != FaultOriginRestart || got[1].At != 20*time.Second {
+		t.Errorf("ParsedFaults = %+v, want origin-restart@10s then proxy-reload@20s", got)
 	}
 }
