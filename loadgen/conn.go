@@ -50,7 +50,7 @@ type conn struct {
 
 	// Reconnection (reconnect.go).
 	opened      bool          // a 200 text/event-stream head arrived at least once
-	waiting     bool          // dropped, and no byte of a new response read yet
+	waiting     bool          // dropped, and no stream since (a 200 head ends the wait)
 	resumed     bool          // reconnected, and no sequence number read yet
 	failures    int           // consecutive failed attempts (persistent backoff)
 	redirects   int           // redirects followed by this connection attempt
@@ -107,6 +107,7 @@ func (c *conn) Head(h *httpstream.Head) error {
 	}
 	c.state = stateStreaming
 	c.failures = 0
+	c.streamBack()
 	if c.resumed {
 		c.resumedUnix = time.Now().UnixNano()
 	}

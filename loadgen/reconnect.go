@@ -133,9 +133,11 @@ func (w *worker) reconnect(c *conn) {
 	w.connect(c)
 }
 
-// firstByte is called when a reconnected stream reads its first byte: the
-// end of its time without a stream.
-func (c *conn) firstByte() {
+// streamBack is called when a 200 text/event-stream head arrives: for a
+// stream that had dropped, the end of its time without a stream (error
+// responses in between, a proxy's 502 while the origin is down, do not
+// end it).
+func (c *conn) streamBack() {
 	if !c.waiting {
 		return
 	}

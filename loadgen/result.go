@@ -33,9 +33,11 @@ const (
 	// TimeToFirstEvent is from the connection's start until the first event
 	// is dispatched.
 	TimeToFirstEvent
-	// Disconnected is, for a stream that reconnected, the time from the drop
-	// (the end or failure of its previous connection) to the first byte of
-	// the next response: what a device spends without a stream.
+	// Disconnected is, for a stream that came back after a drop, the time
+	// from the drop (the end or failure of its connection) to the response
+	// head of the stream that replaced it (a 200 text/event-stream; error
+	// responses in between do not end it): what a device spends without a
+	// stream.
 	Disconnected
 	// QuietBeforeDrop is, for an open stream whose connection ended or
 	// failed, the time since its last byte: a proxy's idle timeout shows as

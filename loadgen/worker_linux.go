@@ -502,7 +502,6 @@ func (w *worker) read(c *conn) {
 		c.budget -= n
 	}
 	c.lastByte = time.Since(w.e.epoch)
-	c.firstByte()
 	if err := c.dec.Feed(buf[:n], c); err != nil {
 		if err == errFollow {
 			w.follow(c)

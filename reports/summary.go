@@ -128,8 +128,8 @@ type Target struct {
 	LatencyUS          *Hist `json:"latency_us"`
 	TimeToHeadersUS    *Hist `json:"time_to_headers_us"`
 	TimeToFirstEventUS *Hist `json:"time_to_first_event_us"`
-	// DisconnectedUS is, per reconnection, the time from the drop to the
-	// first byte of the next response; QuietBeforeDropUS, per dropped open
+	// DisconnectedUS is, per stream that came back, the time from the drop
+	// to the head of the stream that replaced it; QuietBeforeDropUS, per dropped open
 	// stream, the time since its last byte (a proxy's idle timeout shows as
 	// a peak). Null when nothing dropped. Added within schema_version 1.
 	DisconnectedUS    *Hist `json:"disconnected_us"`
