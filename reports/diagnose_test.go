@@ -73,3 +73,31 @@ func TestDiagnose(t *testing.T) {
 		t.Errorf("empty summary: %q", got)
 	}
 }
+
+func TestDiagnoseIdleTimeout(t *testing.T) {
+	cut := &Hist{Count: 150, Min: 4_990_000, P50: 5_000_000, P90: 5_001_000, P99: 5_002_000, Max: 5_003_000}
+	spread := &Hist{Count: 150, Min: 10_000, P50: 2_000_000, P90: 9_000_000, Max: 9_500_000}
+	for _, tc := range []struct {
+		name   string
+		quiet  *Hist
+		direct *Hist
+		want   bool
+	}{
+		{"uniform cut", cut, nil, true},
+		{"spread drops", spread, nil, false},
+		{"direct dropped too", cut, cut, false},
+		{"no drops", nil, nil, false},
+	} {
+		s := Summary{Targets: []Target{
+			{Name: DirectTarget, QuietBeforeDropUS: tc.direct, Connections: Connections{Requested: 50, Established: 50}},
+			{Name: "nginx-sse", QuietBeforeDropUS: tc.quiet, Connections: Connections{Requested: 50, Established: 50}},
+		}}
+		got := strings.Join(Diagnose(s), "\n")
+		if has := strings.Contains(got, "idle timeout"); has != tc.want {
+			t.Errorf("%s: diagnosis %q, want an idle-timeout line: %v", tc.name, got, tc.want)
+		}
+		if tc.want && !strings.Contains(got, "150 streams cut after 5.00s") {
+			t.Errorf("%s: diagnosis %q does not name the count and the timeout", tc.name, got)
+		}
+	}
+}
