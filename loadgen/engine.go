@@ -493,6 +493,7 @@ func (e *Engine) rampAndHold(ctx context.Context, epoll []*worker, streams *work
 		return true
 	case <-maxTimer:
 	case <-hold:
+		e.settle(ctx) // a publish may be on its way (settle.go)
 	case <-e.allFinished:
 	}
 	return false

@@ -48,6 +48,9 @@ type worker struct {
 	ticks chan tickMsg  // to the collector
 	spare chan histSet  // back from the collector
 	busy  time.Duration // working time in the current interval
+	// busyNext is working time that fell after the current interval's end
+	// (a loop pass that straddled it): it belongs to the next interval.
+	busyNext time.Duration
 
 	// streams is set on the worker that serves https targets through
 	// net/http (tls.go); its streams record from many goroutines, under mu.
@@ -229,7 +232,7 @@ func (w *worker) run() {
 		w.mu.Lock()
 		stopAt := w.stopAt
 		w.mu.Unlock()
-		w.busy += time.Since(began)
+		w.creditBusy(began, time.Now(), tickEnd)
 		for (stopAt.IsZero() || !tickEnd.After(stopAt)) && !now.Before(tickEnd) {
 			w.sendTick(tickStart, tickEnd, false)
 			tickStart, tickEnd = tickEnd, tickEnd.Add(iv)
@@ -284,9 +287,28 @@ func (w *worker) shutdownTicks(stopAt, tickStart, tickEnd time.Time) {
 	w.sendTick(tickStart, end, true)
 }
 
+// creditBusy adds a loop pass's working time, from began to end, to the
+// interval ending at tickEnd and, for the part after tickEnd, to the next
+// one: a pass that straddles an interval's end must not make that interval
+// look more than fully busy.
+func (w *worker) creditBusy(began, end, tickEnd time.Time) {
+	if !end.After(tickEnd) {
+		w.busy += end.Sub(began)
+		return
+	}
+	if began.Before(tickEnd) {
+		w.busy += tickEnd.Sub(began)
+		began = tickEnd
+	}
+	w.busyNext += end.Sub(began)
+}
+
 func (w *worker) sendTick(start, end time.Time, final bool) {
-	busy := w.busy.Seconds() / end.Sub(start).Seconds()
-	w.busy = 0
+	busy := 0.0
+	if d := end.Sub(start); d > 0 {
+		busy = min(1, w.busy.Seconds()/d.Seconds())
+	}
+	w.busy, w.busyNext = w.busyNext, 0
 	var next histSet
 	select {
 	case next = <-w.spare:

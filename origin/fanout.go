@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -165,6 +166,7 @@ type shard struct {
 	mu      sync.Mutex
 	inbox   []*sub
 	running bool
+	full    atomic.Bool // endAll: the next round must visit every subscriber
 
 	// Owned by the run goroutine.
 	subs    []*sub
@@ -203,6 +205,7 @@ func (sh *shard) run() {
 	seen, beating := int64(-1), false
 	for {
 		sh.mu.Lock()
+		n0 := len(sh.subs)
 		sh.subs = append(sh.subs, sh.inbox...)
 		clear(sh.inbox)
 		sh.inbox = sh.inbox[:0]
@@ -214,7 +217,20 @@ func (sh *shard) run() {
 		sh.mu.Unlock()
 
 		t := h.cur.Load()
-		sh.round(t.seq, beating)
+		// Woken only by newcomers: they wait for the next publish, so
+		// nobody needs a write now (no O(subscribers) scan per join).
+		skip := t.seq == seen && !beating && !sh.full.Swap(false)
+		if skip {
+			for _, sb := range sh.subs[n0:] {
+				if sb.next <= t.seq || sb.ending() {
+					skip = false
+					break
+				}
+			}
+		}
+		if !skip {
+			sh.round(t.seq, beating)
+		}
 		if beating || t.seq != seen {
 			hb.reset() // every subscriber has just been written to
 		}
@@ -552,6 +568,7 @@ func (ss *streamSet) endAll(grace time.Duration, shards []*shard) {
 		sb.end(grace)
 	}
 	for _, sh := range shards {
+		sh.full.Store(true)
 		sh.kick()
 	}
 }

@@ -5,16 +5,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/sseload/sseload/scenarios"
 	"net"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/sseload/sseload/origin"
+	"github.com/sseload/sseload/scenarios"
 )
 
 // startOrigin starts the measurement origin for the local topology, in this
@@ -30,7 +31,11 @@ func startOrigin(ctx context.Context, opts Options) (addr string, stop func(), e
 		listen = "127.0.0.1:0"
 	}
 	if opts.OriginExec != "" {
-		return startOriginProcess(ctx, opts.OriginExec, listen, cfg)
+		p, err := startOriginProcess(ctx, opts.OriginExec, listen, cfg)
+		if err != nil {
+			return "", nil, err
+		}
+		return p.address(), p.stop, nil
 	}
 	srv, err := origin.New(cfg)
 	if err != nil {
@@ -58,6 +63,8 @@ func originConfig(sc scenarios.Scenario) origin.Config {
 		Payload:  sc.Payload,
 		XAccel:   sc.XAccel,
 		RetryMS:  sc.RetryMS,
+		// Comments on quiet streams, for idle timeouts on the path; 0 = none.
+		Heartbeat: sc.Heartbeat,
 	}
 }
 
@@ -71,6 +78,7 @@ func originFlags(cfg origin.Config) []string {
 		"--payload=" + strconv.Itoa(cfg.Payload),
 		"--x-accel=" + strconv.FormatBool(cfg.XAccel),
 		"--retry=" + strconv.Itoa(cfg.RetryMS),
+		"--heartbeat=" + cfg.Heartbeat.String(),
 		"--epoch=" + strconv.FormatInt(cfg.Epoch.UnixNano(), 10),
 	}
 }
@@ -78,19 +86,43 @@ func originFlags(cfg origin.Config) []string {
 // originReadyPrefix starts the line `sseload origin` prints once it listens.
 const originReadyPrefix = "sseload origin: listening on "
 
+// originProc is one `sseload origin` child process. It can be killed and
+// started again on the same address (the origin-restart fault): its events
+// are a pure function of the shared --epoch, so the new process publishes
+// the same schedule and replays by Last-Event-ID.
+type originProc struct {
+	bin string
+	cfg origin.Config
+
+	mu      sync.Mutex
+	addr    string // where it listens; a restart listens here again
+	cmd     *exec.Cmd
+	exited  chan error // receives cmd.Wait's result once
+	stopped bool       // stop was called: never start again
+}
+
 // startOriginProcess runs `sseload origin` as a child that dies with us
 // (Pdeathsig) and waits for the line saying where it listens.
-func startOriginProcess(ctx context.Context, bin, listen string, cfg origin.Config) (string, func(), error) {
-	args := append([]string{"origin", "--listen", listen}, originFlags(cfg)...)
-	cmd := exec.Command(bin, args...)
+func startOriginProcess(ctx context.Context, bin, listen string, cfg origin.Config) (*originProc, error) {
+	p := &originProc{bin: bin, cfg: cfg}
+	if err := p.launch(ctx, listen); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// launch starts the process on listen and waits until it listens.
+func (p *originProc) launch(ctx context.Context, listen string) error {
+	args := append([]string{"origin", "--listen", listen}, originFlags(p.cfg)...)
+	cmd := exec.Command(p.bin, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return "", nil, fmt.Errorf("origin process: %w", err)
+		return fmt.Errorf("origin process: %w", err)
 	}
 	if err := cmd.Start(); err != nil {
-		return "", nil, fmt.Errorf("origin process %s: %w", bin, err)
+		return fmt.Errorf("origin process %s: %w", p.bin, err)
 	}
 	exited := make(chan error, 1)
 	lines := make(chan string, 1)
@@ -103,22 +135,84 @@ func startOriginProcess(ctx context.Context, bin, listen string, cfg origin.Conf
 		}
 		exited <- cmd.Wait()
 	}()
-	stop := func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		t := time.AfterFunc(5*time.Second, func() { _ = cmd.Process.Kill() })
-		defer t.Stop()
-		<-exited
-	}
+	p.mu.Lock()
+	p.cmd, p.exited = cmd, exited
+	p.mu.Unlock()
 	select {
 	case a := <-lines:
-		return a, stop, nil
+		p.mu.Lock()
+		p.addr = a
+		p.mu.Unlock()
+		return nil
 	case err := <-exited:
+		exited <- err // for stop and kill
 		if err == nil {
 			err = errors.New("exited")
 		}
-		return "", nil, fmt.Errorf("origin process %s: %w before it listened", bin, err)
+		return fmt.Errorf("origin process %s: %w before it listened", p.bin, err)
 	case <-ctx.Done():
-		stop()
-		return "", nil, ctx.Err()
+		p.stop()
+		return ctx.Err()
 	}
+}
+
+// address returns where the origin listens.
+func (p *originProc) address() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.addr
+}
+
+// stop ends the origin for good: SIGTERM (its streams end cleanly), SIGKILL
+// after 5 s.
+func (p *originProc) stop() {
+	p.mu.Lock()
+	p.stopped = true
+	cmd, exited := p.cmd, p.exited
+	p.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	t := time.AfterFunc(5*time.Second, func() { _ = cmd.Process.Kill() })
+	defer t.Stop()
+	err := <-exited
+	exited <- err
+}
+
+// kill ends the process at once with SIGKILL, as a crash would: its
+// connections are reset or closed without a clean end.
+func (p *originProc) kill() {
+	p.mu.Lock()
+	cmd, exited := p.cmd, p.exited
+	p.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Kill()
+	err := <-exited
+	exited <- err
+}
+
+// restart kills the process, waits down, and starts it again on the same
+// address, unless stop was called or ctx ended meanwhile.
+func (p *originProc) restart(ctx context.Context, down time.Duration) error {
+	p.kill()
+	t := time.NewTimer(down)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return nil // the run is over: nothing to come back for
+	case <-t.C:
+	}
+	p.mu.Lock()
+	stopped, addr := p.stopped, p.addr
+	p.mu.Unlock()
+	if stopped {
+		return nil
+	}
+	if err := p.launch(ctx, addr); err != nil {
+		return fmt.Errorf("restart the origin on %s: %w", addr, err)
+	}
+	return nil
 }

@@ -68,9 +68,20 @@ type Options struct {
 	Version string
 	Command []string
 
-	// Started is called once the engine exists and before it runs, with the
-	// planned run length (zero when unknown), so the caller can show progress.
-	Started func(e *loadgen.Engine, planned time.Duration)
+	// Procs is the number of generator processes: 1 runs the engine in
+	// this process; more run `sseload worker` children (WorkerExec), each
+	// with a share of every target's streams, merged into one result. 0
+	// chooses: 1 up to 18,000 streams (all targets counted), else one per
+	// 18,000 and at least one per origin shard (generator.go).
+	Procs int
+	// WorkerExec is the sseload binary generator processes run as
+	// `sseload worker`; needed when the run uses more than one.
+	WorkerExec string
+
+	// Started is called once the generator exists and before it runs, with
+	// the planned run length (zero when unknown), so the caller can show
+	// progress.
+	Started func(g Generator, planned time.Duration)
 	// Warn receives messages about the topology and the generator.
 	Warn func(string)
 	// ProxyLogs, when set, receives each local nginx target's error log
@@ -114,11 +125,22 @@ func Run(ctx context.Context, opts Options) (*Outcome, error) {
 		return runCompose(ctx, opts, dir)
 	}
 
-	targets, meta, stop, err := startTopology(ctx, opts)
+	if opts.Procs < 0 {
+		return nil, fmt.Errorf("%w: --procs %d: want 0 (one generator process per %d streams) or a count", ErrSetup, opts.Procs, streamsPerGenerator)
+	}
+	if err := checkFaults(opts); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
+	}
+	topo, err := startTopology(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
 	}
-	defer stop()
+	defer topo.stop()
+	targets, meta := withSlowConsumers(topo.targets, topo.meta, sc), topo.meta
+	var shards []string
+	if topo.origins != nil {
+		shards = topo.origins.addrs
+	}
 
 	hl, err := reports.NewHlogSet(dir, targetNames(targets))
 	if err != nil {
@@ -152,6 +174,8 @@ func Run(ctx context.Context, opts Options) (*Outcome, error) {
 		SourceAddrs: opts.SourceAddrs,
 		TLSConfig:   &tls.Config{InsecureSkipVerify: opts.InsecureTLS},
 		Warn:        opts.Warn,
+		Reconnect:   loadgen.ReconnectPolicy(sc.Reconnect),
+		Retry:       sc.ReconnectDelay,
 	}
 	if opts.Topology != TopologyNone {
 		// sseload's own origin: every event carries "seq", and a
@@ -163,16 +187,27 @@ func Run(ctx context.Context, opts Options) (*Outcome, error) {
 			cfg.EventsPerStream = sc.Events
 		}
 	}
-	eng, err := loadgen.New(ctx, cfg)
+	gen, err := newGenerator(ctx, opts, cfg, generatorProcs(opts, cfg, len(shards)), shardURLs(shards))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
 	}
-	if opts.Started != nil {
-		opts.Started(eng, plannedDuration(sc))
+	if note := splitNote(gen, cfg, len(shards)); note != "" && opts.Warn != nil {
+		opts.Warn(note)
 	}
-	res, err := eng.Run(ctx)
-	if err != nil {
-		return nil, err
+	if opts.Started != nil {
+		opts.Started(gen, plannedDuration(sc))
+	}
+	// Several generator processes may return what the others measured
+	// together with the error of one that failed: the results are written
+	// (marked unreliable) and the error returned after them.
+	faults := &faultInjector{plan: sc.ParsedFaults(), down: sc.FaultDown, gen: gen, hooks: topo.faultHooks(), say: opts.Warn}
+	fctx, stopFaults := context.WithCancel(ctx)
+	faults.start(fctx, time.Now())
+	res, runErr := gen.Run(ctx)
+	stopFaults()
+	faults.wait()
+	if res == nil {
+		return nil, runErr
 	}
 	meta.Scenario = sc.Name
 	meta.Topology = opts.Topology
@@ -200,39 +235,53 @@ func Run(ctx context.Context, opts Options) (*Outcome, error) {
 	if err := reports.WriteSummary(dir, sum); err != nil {
 		return nil, err
 	}
-	return &Outcome{Dir: dir, Summary: sum, Result: res}, nil
+	return &Outcome{Dir: dir, Summary: sum, Result: res}, runErr
 }
 
-// startTopology starts what the topology needs and returns the targets to
-// measure, what is known about them, and a function that stops it all.
-func startTopology(ctx context.Context, opts Options) ([]loadgen.Target, reports.Meta, func(), error) {
+// startedTopology is what startTopology started.
+type startedTopology struct {
+	targets []loadgen.Target
+	meta    reports.Meta
+	stop    func()          // stops it all
+	origins *originSet      // the local origin (its shards); nil for external targets
+	local   *topology.Local // the local nginx processes; nil for external targets
+}
+
+// startTopology starts what the topology needs: the targets to measure,
+// what is known about them, and how to stop (and, for faults, restart or
+// reload) its parts.
+func startTopology(ctx context.Context, opts Options) (*startedTopology, error) {
 	meta := reports.Meta{Targets: map[string]reports.TargetMeta{}}
 	switch opts.Topology {
 	case TopologyNone:
 		if len(opts.External) == 0 {
-			return nil, meta, nil, errors.New("--topology none measures external endpoints: name at least one with --target NAME=URL")
+			return nil, errors.New("--topology none measures external endpoints: name at least one with --target NAME=URL")
 		}
-		return opts.External, meta, func() {}, nil
+		return &startedTopology{targets: opts.External, meta: meta, stop: func() {}}, nil
 	case TopologyLocal, "":
 	default:
-		return nil, meta, nil, fmt.Errorf("topology %q: unknown (valid: %s, %s, %s)", opts.Topology, TopologyLocal, TopologyCompose, TopologyNone)
+		return nil, fmt.Errorf("topology %q: unknown (valid: %s, %s, %s)", opts.Topology, TopologyLocal, TopologyCompose, TopologyNone)
 	}
 	if len(opts.External) > 0 {
-		return nil, meta, nil, errors.New("--target measures external endpoints and needs --topology none")
+		return nil, errors.New("--target measures external endpoints and needs --topology none")
 	}
-	originAddr, stopOrigin, err := startOrigin(ctx, opts)
+	origins, err := startOrigins(ctx, opts, originShards(opts))
 	if err != nil {
-		return nil, meta, nil, err
+		return nil, err
 	}
+	shards, stopOrigin := origins.addrs, origins.stop
 
 	local, err := topology.StartLocal(ctx, topology.LocalConfig{
-		OriginAddr: originAddr,
-		Names:      opts.Scenario.Targets,
-		NginxPath:  opts.NginxPath,
+		OriginAddr:   shards[0],
+		OriginShards: shards[1:],
+		Names:        opts.Scenario.Targets,
+		NginxPath:    opts.NginxPath,
+		// The idle-timeout scenario's short proxy_read_timeout.
+		ProxyReadTimeout: opts.Scenario.ProxyReadTimeout,
 	})
 	if err != nil {
 		stopOrigin()
-		return nil, meta, nil, err
+		return nil, err
 	}
 	var targets []loadgen.Target
 	for _, t := range local.Targets() {
@@ -252,7 +301,7 @@ func startTopology(ctx context.Context, opts Options) ([]loadgen.Target, reports
 		}
 		stopOrigin()
 	}
-	return targets, meta, stop, nil
+	return &startedTopology{targets: targets, meta: meta, stop: stop, origins: origins, local: local}, nil
 }
 
 // plannedDuration is the run's expected length: the ramp plus the hold, or
@@ -326,5 +375,16 @@ func runConfig(sc scenarios.Scenario) reports.RunConfig {
 		Connections: sc.Connections,
 		Ramp:        sc.Ramp,
 		DurationS:   sc.Duration.Seconds(),
+		Reconnect:   sc.Reconnect,
+		// The client's reconnection time matters only when it reconnects.
+		ReconnectDelayMS: reconnectDelayMS(sc),
+		HeartbeatMS:      float64(sc.Heartbeat) / float64(time.Millisecond),
 	}
+}
+
+func reconnectDelayMS(sc scenarios.Scenario) float64 {
+	if sc.Reconnect == "" || sc.Reconnect == string(loadgen.ReconnectNever) {
+		return 0
+	}
+	return float64(sc.ReconnectDelay) / float64(time.Millisecond)
 }

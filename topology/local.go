@@ -27,6 +27,11 @@ type LocalConfig struct {
 	// proxy_read_timeout (idle-timeout scenario); the configs' sha256 in the
 	// results is that of the config as run.
 	ProxyReadTimeout time.Duration
+	// OriginShards are more origins serving the same schedule as
+	// OriginAddr (host:port each, one process may hold only so many
+	// streams): every nginx balances over all of them (round robin). The
+	// direct target's URL is OriginAddr's.
+	OriginShards []string
 }
 
 // Local is the local topology: the origin measured directly and through
@@ -115,7 +120,7 @@ func StartLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 				return nil, fmt.Errorf("%s: %w", name, err)
 			}
 		}
-		p, err := startNginx(ctx, bin, name, filepath.Join(l.workDir, name), conf, origin)
+		p, err := startNginx(ctx, bin, name, filepath.Join(l.workDir, name), conf, append([]string{origin}, cfg.OriginShards...)...)
 		if err != nil {
 			_ = l.Stop()
 			return nil, err

@@ -117,9 +117,9 @@ type nginxProc struct {
 func (p *nginxProc) errorLogPath() string { return filepath.Join(p.prefix, "logs", "error.log") }
 
 // startNginx lays out prefix, starts nginx with config conf in front of
-// upstream (host:port) on a free loopback port, and waits until GET /healthz
-// through it answers 200.
-func startNginx(ctx context.Context, bin, name, prefix string, conf []byte, upstream string) (*nginxProc, error) {
+// upstreams (host:port each; several are balanced round robin) on a free
+// loopback port, and waits until GET /healthz through it answers 200.
+func startNginx(ctx context.Context, bin, name, prefix string, conf []byte, upstreams ...string) (*nginxProc, error) {
 	for _, d := range []string{"conf", "logs", "temp"} {
 		if err := os.MkdirAll(filepath.Join(prefix, d), 0o755); err != nil {
 			return nil, fmt.Errorf("%s: prefix: %w", name, err)
@@ -131,7 +131,11 @@ func startNginx(ctx context.Context, bin, name, prefix string, conf []byte, upst
 	// The temp paths belong to this local topology, not to the shared
 	// config: Debian's compiled-in /var/lib/nginx/* needs root, and inside a
 	// container the image's defaults are right. Relative to the prefix.
-	up := "upstream sseload_origin {\n\tserver " + upstream + ";\n}\n" +
+	servers := ""
+	for _, u := range upstreams {
+		servers += "\tserver " + u + ";\n"
+	}
+	up := "upstream sseload_origin {\n" + servers + "}\n" +
 		"client_body_temp_path temp/client_body;\n" +
 		"proxy_temp_path temp/proxy;\n" +
 		"fastcgi_temp_path temp/fastcgi;\n" +

@@ -73,6 +73,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code, err = capacityCmd(args[1:], stdout, stderr)
 	case "origin":
 		err = originCmd(args[1:], stdout, stderr)
+	case "worker": // hidden: one process of `run --procs` (docs/worker-protocol.md)
+		err = workerCmd(args[1:], os.Stdin, stdout)
 	case "images":
 		err = imagesCmd(args[1:], stdout, stderr)
 	case "probe":

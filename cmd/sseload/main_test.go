@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sseload/sseload/internal/testenv"
+	"github.com/sseload/sseload/loadgen"
 	"github.com/sseload/sseload/reports"
 )
 
@@ -48,6 +49,8 @@ func TestUsageErrorsExit2AndNameTheInput(t *testing.T) {
 		{[]string{"run", "a", "b"}, "one scenario"},
 		{[]string{"run", "--source-addrs", "nope"}, "--source-addrs"},
 		{[]string{"origin", "--mode", "fanout"}, "mode"},
+		{[]string{"origin", "--heartbeat", "-1s"}, "origin heartbeat -1s: must be >= 0"},
+		{[]string{"run", "seed", "--heartbeat", "-1s"}, "heartbeat: -1s is negative"},
 	} {
 		var out, errOut bytes.Buffer
 		code := run(tc.args, &out, &errOut)
@@ -95,9 +98,15 @@ func TestInterruptWritesResults(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	nginxPIDs := childNginx(t, cmd.Process.Pid)
-	if len(nginxPIDs) == 0 {
-		t.Fatalf("no nginx child found under the run (pid %d)", cmd.Process.Pid)
+	// Every descendant: the nginx masters and workers and the origin
+	// process. None may outlive the run.
+	kids := descendants(t, cmd.Process.Pid)
+	names := map[string]int{}
+	for _, name := range kids {
+		names[name]++
+	}
+	if names["nginx"] == 0 || names[filepath.Base(os.Args[0])] == 0 {
+		t.Fatalf("descendants of the run (pid %d): %v, want nginx and the origin process", cmd.Process.Pid, names)
 	}
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
@@ -119,27 +128,28 @@ func TestInterruptWritesResults(t *testing.T) {
 			t.Errorf("%s: established %d, want 20", tg.Name, tg.Connections.Established)
 		}
 	}
-	if m, _ := filepath.Glob(filepath.Join(dir, "*.hlog")); len(m) != 6 {
-		t.Errorf("interval logs %v, want 6", m)
+	if m, _ := filepath.Glob(filepath.Join(dir, "*.hlog")); len(m) != 2*len(loadgen.Metrics) {
+		t.Errorf("interval logs %v, want one per target and metric (%d)", m, 2*len(loadgen.Metrics))
 	}
 	if m, _ := filepath.Glob(filepath.Join(dir, ".*tmp-*")); len(m) != 0 {
 		t.Errorf("temporary files left: %v", m)
 	}
-	for _, pid := range nginxPIDs {
+	for pid, name := range kids {
 		if alive(pid) {
-			t.Errorf("nginx pid %d outlived sseload", pid)
+			t.Errorf("%s pid %d outlived sseload", name, pid)
 		}
 	}
 }
 
-// childNginx lists the nginx processes whose parent is pid.
-func childNginx(t *testing.T, pid int) []int {
+// descendants returns the descendants of pid: pid -> name (comm).
+func descendants(t *testing.T, pid int) map[int]string {
 	t.Helper()
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var pids []int
+	parent := map[int]int{}
+	name := map[int]string{}
 	for _, e := range entries {
 		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
 		if err != nil {
@@ -150,11 +160,18 @@ func childNginx(t *testing.T, pid int) []int {
 		if _, err := fmt.Sscan(string(stat), &p, &comm, &state, &ppid); err != nil {
 			continue
 		}
-		if ppid == pid && comm == "(nginx)" {
-			pids = append(pids, p)
+		parent[p], name[p] = ppid, strings.Trim(comm, "()")
+	}
+	kids := map[int]string{}
+	for p := range parent {
+		for q := parent[p]; q > 1; q = parent[q] {
+			if q == pid {
+				kids[p] = name[p]
+				break
+			}
 		}
 	}
-	return pids
+	return kids
 }
 
 // alive reports whether pid runs (a zombie counts as gone).

@@ -11,6 +11,7 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/sseload/sseload/loadgen"
+	"github.com/sseload/sseload/runner"
 )
 
 // progress shows a running engine: a live mpb display on a terminal, plain
@@ -42,8 +43,9 @@ func isTerminal(f *os.File) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// start attaches the display to a running engine.
-func (p *progress) start(e *loadgen.Engine, planned time.Duration) {
+// start attaches the display to a running generator (the engine, or
+// several generator processes).
+func (p *progress) start(e runner.Generator, planned time.Duration) {
 	p.wg.Add(1)
 	if p.plain {
 		go p.lines(e, planned)
@@ -85,7 +87,7 @@ func (p *progress) start(e *loadgen.Engine, planned time.Duration) {
 }
 
 // lines prints a plain status line every few seconds.
-func (p *progress) lines(e *loadgen.Engine, planned time.Duration) {
+func (p *progress) lines(e runner.Generator, planned time.Duration) {
 	defer p.wg.Done()
 	t := time.NewTicker(plainEvery)
 	defer t.Stop()

@@ -51,7 +51,12 @@ type runFlags struct {
 	payload       int
 	xaccel        bool
 	retry         int
+	heartbeat     time.Duration
 	maxEventBytes int
+	reconnect     string
+	reconnDelay   time.Duration
+	slowShare     float64
+	slowRate      int
 
 	only         []string
 	topology     string
@@ -65,6 +70,7 @@ type runFlags struct {
 	insecure     bool
 	sourceAddrs  []string
 	originListen string
+	procs        int
 
 	thresholds      []string
 	requireReliable bool
@@ -84,6 +90,11 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.IntVar(&f.payload, "payload", 0, "origin: bytes of padding per event")
 	fs.BoolVar(&f.xaccel, "x-accel", false, "origin: send X-Accel-Buffering: no (nginx's per-response buffering switch)")
 	fs.IntVar(&f.retry, "retry", 0, "origin: send retry: MS at stream start")
+	fs.DurationVar(&f.heartbeat, "heartbeat", 0, "origin: send a comment line to a stream quiet for this long (0 = none)")
+	fs.StringVar(&f.reconnect, "reconnect", "", "after a stream ends or drops: never (default), spec (as EventSource: after the reconnection time, with Last-Event-ID) or persistent (also after HTTP errors and refusals, with backoff)")
+	fs.DurationVar(&f.reconnDelay, "reconnect-delay", 0, "the client's reconnection time until the server sends retry: (default 3s)")
+	fs.Float64Var(&f.slowShare, "slow-share", 0, "share (0-1) of each target's streams that read slowly, reported as <target>~slow")
+	fs.IntVar(&f.slowRate, "slow-read-rate", 0, "bytes per second a slow stream reads (with --slow-share)")
 	fs.IntVar(&f.maxEventBytes, "max-event-bytes", 0, "largest line or event accepted; larger ends the stream with an error (default 1 MiB)")
 	fs.StringSliceVar(&f.only, "only", nil, "measure only these local targets (direct, nginx-stock, nginx-sse)")
 	fs.StringVar(&f.topology, "topology", runner.TopologyLocal, "local (embedded origin + nginx processes), compose (the same as containers, docker/compose.yaml) or none (external --target only)")
@@ -97,6 +108,7 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.BoolVar(&f.insecure, "insecure", false, "https targets: do not verify the server's certificate (self-signed staging)")
 	fs.StringVar(&f.nginx, "nginx", "", "nginx binary for the local topology (default: nginx in PATH, then /usr/sbin/nginx)")
 	fs.StringVar(&f.originListen, "origin-listen", "127.0.0.1:0", "where the embedded origin listens")
+	fs.IntVar(&f.procs, "procs", 0, "generator processes, each with a share of the streams (0 = one per 18,000 streams; 1 = in this process)")
 	fs.StringArrayVar(&f.thresholds, "threshold", nil, "pass/fail rule [TARGET:]METRIC OP VALUE, e.g. 'nginx-sse:latency.p99 < 50ms' (repeatable; added to the scenario's)")
 	fs.BoolVar(&f.requireReliable, "require-reliable", false, "exit 3 when the harness judged its own measurements unreliable")
 	return f
@@ -133,8 +145,23 @@ func (f *runFlags) scenario(ref string) (scenarios.Scenario, error) {
 	if ch("x-accel") {
 		sc.XAccel = f.xaccel
 	}
+	if ch("reconnect") {
+		sc.Reconnect = f.reconnect
+	}
+	if ch("reconnect-delay") {
+		sc.ReconnectDelay = f.reconnDelay
+	}
+	if ch("slow-share") {
+		sc.SlowShare = f.slowShare
+	}
+	if ch("slow-read-rate") {
+		sc.SlowReadRate = f.slowRate
+	}
 	if ch("retry") {
 		sc.RetryMS = f.retry
+	}
+	if ch("heartbeat") {
+		sc.Heartbeat = f.heartbeat
 	}
 	if ch("max-event-bytes") {
 		sc.MaxEventBytes = f.maxEventBytes
@@ -192,6 +219,8 @@ func (f *runFlags) runOptions(sc scenarios.Scenario, external []loadgen.Target, 
 		InsecureTLS:    f.insecure,
 		SourceAddrs:    sources,
 		OriginExec:     originExec(),
+		Procs:          f.procs,
+		WorkerExec:     originExec(),
 		Version:        version,
 		Command:        os.Args,
 	}

@@ -1,0 +1,174 @@
+package procs
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/sseload/sseload/loadgen"
+)
+
+// Serve is the child side of the worker protocol (`sseload worker`): it
+// says hello on out, reads the start message from in, runs a loadgen.Engine
+// with the configuration it carries, and sends each interval, each warning
+// and finally the result on out. A fault message marks a fault on the
+// engine; a stop message, the end of in, or ctx's end stops the engine,
+// which then sends its partial result (Interrupted set).
+//
+// An error that stops the child before it has a result (a bad start
+// message, a target that cannot be resolved) is also sent as an error
+// message, so the parent can say what went wrong in the child's words.
+func Serve(ctx context.Context, in io.Reader, out io.Writer) error {
+	w := newWriter(out)
+	if err := w.send(Message{Type: TypeHello, Version: Version, PID: os.Getpid()}); err != nil {
+		return err
+	}
+	fail := func(err error) error {
+		_ = w.send(Message{Type: TypeError, Message: err.Error()})
+		return err
+	}
+
+	r := newReader(in)
+	start, err := r.next()
+	if err != nil {
+		if err == io.EOF {
+			return errors.New("worker: input ended before the start message")
+		}
+		return fail(fmt.Errorf("worker: %w", err))
+	}
+	if start.Type != TypeStart {
+		return fail(fmt.Errorf("worker: first message is %q, want %q", start.Type, TypeStart))
+	}
+	if err := checkVersion(start.Version, "the parent"); err != nil {
+		return fail(fmt.Errorf("worker: %w", err))
+	}
+	if start.Config == nil {
+		return fail(errors.New("worker: start message without a config"))
+	}
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	cfg := *start.Config
+	cfg.TLSConfig = &tls.Config{InsecureSkipVerify: start.InsecureTLS}
+	iv := &intervalBatcher{w: w, targets: len(cfg.Targets), stop: stop}
+	cfg.OnInterval = iv.add
+	cfg.Warn = func(msg string) {
+		if err := w.send(Message{Type: TypeWarn, Message: msg}); err != nil {
+			stop() // the parent is gone: nobody reads what is measured
+		}
+	}
+	eng, err := loadgen.New(runCtx, cfg)
+	if err != nil {
+		return fail(fmt.Errorf("worker %d: %w", start.Index, err))
+	}
+	iv.eng = eng
+
+	// Control messages, until stop or the end of input.
+	ctlErr := make(chan error, 1)
+	go func() {
+		defer stop()
+		for {
+			m, err := r.next()
+			if err != nil {
+				if err != io.EOF {
+					ctlErr <- err
+				}
+				return
+			}
+			switch m.Type {
+			case TypeFault:
+				eng.MarkFault(m.Name)
+			case TypeStop:
+				return
+			default:
+				ctlErr <- fmt.Errorf("unexpected %q message from the parent", m.Type)
+				return
+			}
+		}
+	}()
+
+	if start.StartAt != nil {
+		t := time.NewTimer(time.Until(*start.StartAt))
+		select {
+		case <-t.C:
+		case <-runCtx.Done():
+		}
+		t.Stop()
+	}
+	res, err := eng.Run(runCtx)
+	if err != nil {
+		return fail(fmt.Errorf("worker %d: %w", start.Index, err))
+	}
+	if err := iv.failed(); err != nil {
+		return fail(fmt.Errorf("worker %d: %w", start.Index, err))
+	}
+	wr, err := EncodeResult(res)
+	if err != nil {
+		return fail(fmt.Errorf("worker %d: %w", start.Index, err))
+	}
+	if err := w.send(Message{Type: TypeResult, Result: wr}); err != nil {
+		return err
+	}
+	select {
+	case err := <-ctlErr:
+		return fmt.Errorf("worker %d: %w", start.Index, err)
+	default:
+	}
+	return nil
+}
+
+// intervalBatcher gathers the engine's per-target interval reports into one
+// interval message. The engine reports every target of an interval, in
+// target order, before the next interval (loadgen's collector), so the
+// message is complete when the last target's report arrives.
+type intervalBatcher struct {
+	w       *writer
+	eng     *loadgen.Engine
+	targets int
+	stop    context.CancelFunc // stops the engine when the parent is gone
+
+	mu  sync.Mutex
+	cur *WireInterval
+	seq int
+	err error
+}
+
+func (b *intervalBatcher) add(r loadgen.IntervalReport) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.err != nil {
+		return
+	}
+	if b.cur == nil {
+		b.cur = &WireInterval{Seq: b.seq, Start: r.Interval.Start, End: r.Interval.End}
+	}
+	// The histograms are the engine's and reused after this call: encode
+	// them now.
+	h, err := encodeHists(&r.Interval.Hist)
+	if err != nil {
+		b.err = fmt.Errorf("interval %d: %s: %w", b.seq, r.Target, err)
+		return
+	}
+	b.cur.Targets = append(b.cur.Targets, WireIntervalTarget{Name: r.Target, Established: r.Interval.Established, Hist: h})
+	if len(b.cur.Targets) < b.targets {
+		return
+	}
+	b.cur.Snapshot = b.eng.Snapshot()
+	if err := b.w.send(Message{Type: TypeInterval, Interval: b.cur}); err != nil {
+		b.err = err
+		b.stop()
+	}
+	b.cur = nil
+	b.seq++
+}
+
+func (b *intervalBatcher) failed() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
+}
