@@ -52,7 +52,7 @@ func headersHeldBack(t, direct *Target) bool {
 //   - the proxied head carries Content-Encoding and the direct one does not:
 //     the proxy compresses the stream, and a compressor holds small events.
 //   - open streams dropped after a quiet time that is the same for nearly
-//     all of them (quiet_before_drop p10 within 10 % of p90, at least 1 s),
+//     all of them (quiet_before_drop min within 10 % of p90, at least 0.5 s),
 //     while direct streams did not drop: an idle timeout on the path
 //     (nginx's proxy_read_timeout, HAProxy's timeout server).
 func Diagnose(s Summary) []string {
@@ -94,7 +94,7 @@ func Diagnose(s Summary) []string {
 // Thresholds of the idle-timeout rule: drops after a quiet time this
 // uniform and this long are a timer's doing, not the network's.
 const (
-	idleMinUS    = 1_000_000
+	idleMinUS    = 500_000
 	idleSpread   = 0.10
 	idleMinDrops = 3
 )
