@@ -12,7 +12,7 @@ func TestCreditBusyStraddlingPass(t *testing.T) {
 	var w worker
 	t0 := time.Unix(1000, 0)
 	end := t0.Add(time.Second)
-	w.creditBusy(t0.Add(200*time.Millisecond), t0.Add(900*time.Millisecond), end) // inside: 700 ms
+	w.creditBusy(t0.Add(200*time.Millisecond), t0.Add(900*time.Millisecond), end)  // inside: 700 ms
 	w.creditBusy(t0.Add(900*time.Millisecond), t0.Add(1500*time.Millisecond), end) // straddles: 100 + 500 ms
 	if w.busy != 800*time.Millisecond || w.busyNext != 500*time.Millisecond {
 		t.Errorf("busy %s, next %s; want 800ms in this interval and 500ms carried", w.busy, w.busyNext)
