@@ -247,19 +247,8 @@ func TestPerConnectionResume(t *testing.T) {
 				t.Fatalf("status %s, want 200", resp.Status)
 			}
 			r := newSSEReader(resp.Body)
-			var seqs []int64
-			var evs []event
-			for {
-				ev, err := r.next()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				seqs = append(seqs, ev.Seq)
-				evs = append(evs, ev)
-			}
+			evs := r.rest(t)
+			seqs := seqsOf(evs)
 			if got := fmt.Sprint(seqs); got != tc.want {
 				t.Fatalf("seqs %s, want %s", got, tc.want)
 			}

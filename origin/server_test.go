@@ -38,6 +38,32 @@ type sseReader struct {
 
 func newSSEReader(r io.Reader) *sseReader { return &sseReader{br: bufio.NewReaderSize(r, 1<<16)} }
 
+// rest reads every event up to the body's clean end; any other error fails
+// the test.
+func (s *sseReader) rest(t testing.TB) []event {
+	t.Helper()
+	var evs []event
+	for {
+		ev, err := s.next()
+		if err == io.EOF {
+			return evs
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, ev)
+	}
+}
+
+// seqsOf returns the events' sequence numbers.
+func seqsOf(evs []event) []int64 {
+	seqs := make([]int64, len(evs))
+	for i, ev := range evs {
+		seqs[i] = ev.Seq
+	}
+	return seqs
+}
+
 // next returns the next event, or io.EOF at a clean end of the body.
 func (s *sseReader) next() (event, error) {
 	var ev event
@@ -236,17 +262,7 @@ func TestPerConnection(t *testing.T) {
 			t.Parallel()
 			before := time.Now().UnixNano()
 			_, r := subscribe(t, t.Context(), ts.URL)
-			var evs []event
-			for {
-				ev, err := r.next()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				evs = append(evs, ev)
-			}
+			evs := r.rest(t)
 			if len(evs) != n {
 				t.Fatalf("got %d events, want %d", len(evs), n)
 			}
@@ -371,17 +387,7 @@ func TestBroadcastBounded(t *testing.T) {
 		readers = append(readers, newSSEReader(resp.Body))
 	}
 	for i, r := range readers {
-		var seqs []int64
-		for {
-			ev, err := r.next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			seqs = append(seqs, ev.Seq)
-		}
+		seqs := seqsOf(r.rest(t))
 		if fmt.Sprint(seqs) != "[1 2 3]" {
 			t.Errorf("subscriber %d got seqs %v, want [1 2 3] then the end", i, seqs)
 		}
@@ -597,17 +603,7 @@ func TestHTTP10(t *testing.T) {
 					resp.Status, resp.TransferEncoding, resp.ContentLength, resp.Close)
 			}
 			r := newSSEReader(resp.Body)
-			var seqs []int64
-			for {
-				ev, err := r.next()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				seqs = append(seqs, ev.Seq)
-			}
+			seqs := seqsOf(r.rest(t))
 			if fmt.Sprint(seqs) != "[1 2 3]" {
 				t.Errorf("seqs %v, want [1 2 3] then the close", seqs)
 			}

@@ -79,25 +79,8 @@ func TestInterruptWritesResults(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "run", "steady", "--only", "direct,nginx-sse",
+	cmd, stderr := startMeasuringRun(t, ctx, dir, "nginx-sse", "run", "steady", "--only", "direct,nginx-sse",
 		"--connections", "20", "--duration", "1h", "--no-progress", "--out", dir)
-	cmd.Env = append(os.Environ(), "SSELOAD_TEST_MAIN=1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// The first interval log appears (as a temporary file) once the first
-	// interval of measurements is in: the run is under way.
-	for {
-		if m, _ := filepath.Glob(filepath.Join(dir, ".nginx-sse.latency.hlog.tmp-*")); len(m) > 0 {
-			break
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("run never started measuring; stderr: %s", stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 	// Every descendant: the nginx masters and workers and the origin
 	// process. None may outlive the run.
 	kids := descendants(t, cmd.Process.Pid)
@@ -138,6 +121,29 @@ func TestInterruptWritesResults(t *testing.T) {
 		if alive(pid) {
 			t.Errorf("%s pid %d outlived sseload", name, pid)
 		}
+	}
+}
+
+// startMeasuringRun starts sseload with args as a child process and
+// returns once it measures: target's interval log appears in dir (as a
+// temporary file) when the first interval of measurements is in.
+func startMeasuringRun(t *testing.T, ctx context.Context, dir, target string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "SSELOAD_TEST_MAIN=1")
+	stderr := new(bytes.Buffer)
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if m, _ := filepath.Glob(filepath.Join(dir, "."+target+".latency.hlog.tmp-*")); len(m) > 0 {
+			return cmd, stderr
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("run never started measuring; stderr: %s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -95,23 +95,8 @@ func TestRunWithProcsInterrupted(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "run", "steady", "--only", "direct", "--procs", "2",
+	cmd, stderr := startMeasuringRun(t, ctx, dir, "direct", "run", "steady", "--only", "direct", "--procs", "2",
 		"--connections", "30", "--duration", "1h", "--no-progress", "--out", dir)
-	cmd.Env = append(os.Environ(), "SSELOAD_TEST_MAIN=1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if m, _ := filepath.Glob(filepath.Join(dir, ".direct.latency.hlog.tmp-*")); len(m) > 0 {
-			break
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("run never started measuring; stderr: %s", stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 	if n := len(liveWorkers(t)); n != 2 {
 		t.Errorf("%d worker processes during the run, want 2", n)
 	}
