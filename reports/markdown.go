@@ -110,6 +110,22 @@ func WriteMarkdown(w io.Writer, s Summary) error {
 		}
 		b.WriteString("\n")
 	}
+	var drops []string
+	for i := range s.Targets {
+		if line := reconnectLine(&s.Targets[i]); line != "" {
+			drops = append(drops, strings.TrimPrefix(line, "reconnects: "))
+		}
+	}
+	if len(drops) > 0 || len(s.Faults) > 0 {
+		b.WriteString("**Reconnects and faults**\n\n")
+		for _, d := range drops {
+			b.WriteString("- " + mdEscape(d) + "\n")
+		}
+		for _, f := range s.Faults {
+			b.WriteString("- " + mdEscape(faultLine(f)) + "\n")
+		}
+		b.WriteString("\n")
+	}
 	if ds := Diagnose(s); len(ds) > 0 {
 		b.WriteString("**Diagnosis**\n\n")
 		for _, d := range ds {

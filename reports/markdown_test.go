@@ -100,3 +100,19 @@ func TestWriteJUnit(t *testing.T) {
 		t.Errorf("interrupted: %d failures, want 1", got.Failures)
 	}
 }
+
+func TestMarkdownNamesFaults(t *testing.T) {
+	rec := 3.0
+	s := Summary{Scenario: "origin-restart", Targets: []Target{
+		{Name: "direct", Connections: Connections{Requested: 5, Established: 5, Reconnects: 5}, Errors: map[string]int64{}},
+	}, Faults: []Fault{{Name: "origin-restart", AtS: 10, Targets: []FaultTarget{{Name: "direct", Streams: 5, Recovered: 5, RecoveryS: &rec, Reconnects: 5}}}}}
+	var b strings.Builder
+	if err := WriteMarkdown(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"**Reconnects and faults**", "- direct: 5", "- fault origin-restart at 10.0 s: direct: all 5 streams receiving again after 3.00 s"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("report.md lacks %q:\n%s", want, b.String())
+		}
+	}
+}
