@@ -134,21 +134,26 @@ func (c *conn) Event(ev *sse.Event) {
 	now := time.Now()
 	ti := c.t.index
 	st := &c.w.stats[ti]
+	seq, sequenced := int64(0), false
+	if c.t.sequenced {
+		if raw, ok := c.t.seq.Lookup(ev.Data); ok {
+			seq, sequenced = jsonfield.Int(raw)
+		}
+		if cut := c.w.e.cutoff[ti].Load(); sequenced && cut > 0 && seq > cut {
+			return // published after the run's end (settle.go): not this run's
+		}
+	}
 	st.events.Add(1)
 	if !c.gotEvent {
 		c.gotEvent = true
 		c.w.record(ti, TimeToFirstEvent, (now.Sub(c.w.e.epoch) - c.start).Microseconds())
 	}
 	c.faultReceived(now)
-	if c.t.sequenced {
-		if raw, ok := c.t.seq.Lookup(ev.Data); ok {
-			if v, ok := jsonfield.Int(raw); ok {
-				if c.resumed {
-					c.resumeSeq(v)
-				}
-				c.account(&st.seq, v)
-			}
+	if sequenced {
+		if c.resumed {
+			c.resumeSeq(seq)
 		}
+		c.account(&st.seq, seq)
 	}
 	if !c.t.timed {
 		return

@@ -221,6 +221,9 @@ type Engine struct {
 	// after that.
 	started atomic.Bool
 	heads   []atomic.Pointer[map[string]string]
+	// cutoff is, per target, the last sequence number of the run once the
+	// hold is over (settle.go); 0 while it runs.
+	cutoff []atomic.Int64
 }
 
 // target is a resolved Target, shared read-only by the workers.
@@ -280,6 +283,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		e.targets = append(e.targets, rt)
 	}
 	e.heads = make([]atomic.Pointer[map[string]string], len(e.targets))
+	e.cutoff = make([]atomic.Int64, len(e.targets))
 	return e, nil
 }
 

@@ -14,31 +14,43 @@ import (
 // cores one publish takes half a second to fan out. A run that stopped in
 // the middle of one would charge every stream that had not got it yet with
 // a lost event, though nothing was lost; which runs did depended only on
-// where in the publish schedule the hold happened to end.
+// where in the publish schedule the hold happened to end. At high publish
+// rates (100 a second) every moment is the middle of one.
 //
-// So when the hold is over, the engine waits until the publish in flight,
-// if any, has reached everybody: until no event has arrived for
-// settleQuiet, at most settleMax. Runs without sequence numbers (no
-// accounting), per-connection origins (no shared publishes), interrupted
-// runs and runs whose streams all ended stop at once. The streams are
-// still measured while the engine settles; it shows as a run up to
-// settleMax longer than its ramp and hold.
+// So when the hold is over, the engine draws a line: each target's cutoff
+// is the highest sequence number any of its streams has received. Events
+// after the cutoff belong to no one's expectation and are not counted at
+// all (not received, not timed, not accounted). The engine then waits
+// until the publishes up to the cutoff have reached every stream: until no
+// counted event has arrived for settleQuiet, at most settleMax. Runs
+// without sequence numbers (no accounting), per-connection origins (no
+// shared publishes), interrupted runs and runs whose streams all ended stop
+// at once. The wait shows as a run up to settleMax longer than its ramp
+// and hold.
 //
-// Several generator processes (loadgen/procs) settle each on its own: they
-// end their holds at the same moment and see the same publishes, so they
-// stop after the same one, unless a publish arrives just as the first of
-// them finds its quiet moment (a window of about settlePoll).
+// Several generator processes (loadgen/procs) draw their lines each on its
+// own; each process's expectation is consistent with its own streams, and
+// the parent adds them up.
 const (
 	settleQuiet = 100 * time.Millisecond
 	settleMax   = 2 * time.Second
 	settlePoll  = 10 * time.Millisecond
 )
 
-// settle waits, after the hold, until no event has arrived for
-// settleQuiet (see above).
+// settle draws the cutoff and waits for the publishes before it (see
+// above).
 func (e *Engine) settle(ctx context.Context) {
 	if e.cfg.SequenceField == "" || e.cfg.EventsPerStream > 0 {
 		return
+	}
+	for i := range e.targets {
+		var m int64
+		for _, w := range e.workers {
+			m = max(m, w.stats[i].seq.max.Load())
+		}
+		// No event yet: nothing to wait for, and no line to draw (0 means
+		// none).
+		e.cutoff[i].Store(m)
 	}
 	t := time.NewTicker(settlePoll)
 	defer t.Stop()

@@ -16,7 +16,24 @@ import (
 // publish 3. Stopping then would charge the seven streams still waiting
 // for it with a lost event; the engine settles first and loses nothing.
 func TestHoldEndsAfterThePublishInFlight(t *testing.T) {
-	const streams, every, spread = 10, 600 * time.Millisecond, 20 * time.Millisecond
+	for _, tc := range []struct {
+		name          string
+		every, spread time.Duration
+		hold          time.Duration
+		wantMax       int64 // the last publish counted; 0: any
+	}{
+		// Publish 3 starts at 1800 ms and reaches the last stream at 1980 ms.
+		{"slow publishes", 600 * time.Millisecond, 20 * time.Millisecond, 1850 * time.Millisecond, 3},
+		// A publish every 10 ms takes 30 ms to reach every stream: the
+		// hold always ends inside one or more fan-outs.
+		{"overlapping publishes", 10 * time.Millisecond, 3 * time.Millisecond, 500 * time.Millisecond, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) { holdEndsAfterPublish(t, tc.every, tc.spread, tc.hold, tc.wantMax) })
+	}
+}
+
+func holdEndsAfterPublish(t *testing.T, every, spread, hold time.Duration, wantMax int64) {
+	const streams = 10
 	// The schedule's origin, set before the server's goroutines exist; the
 	// run starts a moment later.
 	t0 := time.Now()
@@ -44,7 +61,7 @@ func TestHoldEndsAfterThePublishInFlight(t *testing.T) {
 	e, err := New(context.Background(), Config{
 		Targets:     []Target{{Name: "a", URL: srv.URL}},
 		Connections: streams, Ramp: 10_000,
-		Hold:           3*every + 50*time.Millisecond,
+		Hold:           hold,
 		TimestampField: "sched", SequenceField: "seq",
 	})
 	if err != nil {
@@ -55,7 +72,11 @@ func TestHoldEndsAfterThePublishInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr := res.Targets[0]
-	if d := tr.Delivery; tr.Established != streams || d.MaxSeq != 3 || d.Lost != 0 || d.Expected != 3*streams || tr.EventsReceived != 3*streams {
-		t.Errorf("established %d, received %d, delivery %+v: want publishes 1-3 on all %d streams, none lost", tr.Established, tr.EventsReceived, d, streams)
+	d := tr.Delivery
+	if tr.Established != streams || d.Lost != 0 || d.Expected != d.MaxSeq*streams || tr.EventsReceived != d.Expected {
+		t.Errorf("established %d, received %d, delivery %+v: want publishes 1-%d on all %d streams, none lost", tr.Established, tr.EventsReceived, d, d.MaxSeq, streams)
+	}
+	if wantMax > 0 && d.MaxSeq != wantMax {
+		t.Errorf("last publish counted %d, want %d", d.MaxSeq, wantMax)
 	}
 }

@@ -157,23 +157,19 @@ func mergeIntervals(parts []*loadgen.TargetResult) ([]loadgen.Interval, error) {
 
 // mergeDelivery merges the delivery accounting of one target's parts.
 //
-// Per-connection origins (perStream > 0): expected is per stream, so the
-// parts' Expected add up.
-//
-// Broadcast: one engine's expected is Σ over streams (M − first + 1) =
-// streams×(M+1) − Σfirst, with M the highest sequence number any stream
-// received (loadgen/accounting.go). Each part computed it with its own
-// M_i; its Σfirst_i is recovered as Streams_i×(M_i+1) − Expected_i (exact:
-// no stream's first exceeds M_i+1, so the engine's max(0, …) never
-// clipped it), and the whole target's expected is then
-// Σ Streams_i × (M+1) − Σ Σfirst_i with the global M = max M_i: the
-// streams of a part that saw fewer publishes are charged the tail the
-// others received, as they would be in one engine.
+// The parts' Expected add up. Per-connection origins (perStream > 0):
+// expected is per stream. Broadcast: each part drew its own line at the end
+// of the hold (loadgen/settle.go), the highest sequence number its streams
+// had received, counted nothing after it, and expected every publish up to
+// it of each of its streams. A part whose line is one publish short of
+// another's did not count that publish at all, so charging its streams
+// with it (the global highest number) would report a loss that is only
+// where each process drew its line.
 //
 // Lost = max(0, expected − (sequenced − duplicated)) as in one engine.
 func mergeDelivery(ds []loadgen.Delivery, perStream int64) loadgen.Delivery {
 	var out loadgen.Delivery
-	var firstSum, expectedSum int64
+	var expectedSum int64
 	for _, d := range ds {
 		if !d.Accounted {
 			continue
@@ -186,16 +182,11 @@ func mergeDelivery(ds []loadgen.Delivery, perStream int64) loadgen.Delivery {
 		out.Streams += d.Streams
 		out.MaxSeq = max(out.MaxSeq, d.MaxSeq)
 		expectedSum += d.Expected
-		firstSum += d.Streams*(d.MaxSeq+1) - d.Expected
 	}
 	if !out.Accounted {
 		return out
 	}
-	if perStream > 0 {
-		out.Expected = expectedSum
-	} else {
-		out.Expected = max(0, out.Streams*(out.MaxSeq+1)-firstSum)
-	}
+	out.Expected = expectedSum
 	out.Lost = max(0, out.Expected-(out.Sequenced-out.Duplicated))
 	return out
 }
