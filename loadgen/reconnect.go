@@ -89,7 +89,9 @@ func (w *worker) drop(c *conn, cause dropCause) bool {
 		w.finish(c)
 		return false
 	}
-	if c.state == stateStreaming && w.streams == nil {
+	if c.state == stateStreaming && cause != dropEnded && w.streams == nil {
+		// A response that ended cleanly was ended by the server; a cut
+		// (an idle timeout) leaves a response unfinished.
 		w.record(c.t.index, QuietBeforeDrop, (time.Since(w.e.epoch) - c.lastByte).Microseconds())
 	}
 	d, again := c.reconnectDelay(cause)

@@ -81,6 +81,9 @@ func TestReconnectSpecResumesWithLastEventID(t *testing.T) {
 	if n := tr.Hist[Disconnected].TotalCount(); n != 2 {
 		t.Errorf("disconnected histogram holds %d values, want one per stream that came back (2; the third reconnection got 204)", n)
 	}
+	if n := tr.Hist[QuietBeforeDrop].TotalCount(); n != 0 {
+		t.Errorf("quiet before drop holds %d values; responses that ended cleanly were not cut, want none", n)
+	}
 	if tr.Errors[ErrHTTPStatus] != 1 {
 		t.Errorf("errors %v: want the final 204 counted once as http_status", tr.Errors)
 	}

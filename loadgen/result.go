@@ -39,9 +39,10 @@ const (
 	// responses in between do not end it): what a device spends without a
 	// stream.
 	Disconnected
-	// QuietBeforeDrop is, for an open stream whose connection ended or
-	// failed, the time since its last byte: a proxy's idle timeout shows as
-	// a peak at that timeout.
+	// QuietBeforeDrop is, for an open stream whose connection failed or was
+	// cut (its response unfinished), the time since its last byte: a
+	// proxy's idle timeout shows as a peak at that timeout. Responses that
+	// end cleanly are the server's doing and are not counted.
 	QuietBeforeDrop
 	numMetrics
 )
