@@ -129,9 +129,10 @@ type Target struct {
 	TimeToHeadersUS    *Hist `json:"time_to_headers_us"`
 	TimeToFirstEventUS *Hist `json:"time_to_first_event_us"`
 	// DisconnectedUS is, per stream that came back, the time from the drop
-	// to the head of the stream that replaced it; QuietBeforeDropUS, per dropped open
-	// stream, the time since its last byte (a proxy's idle timeout shows as
-	// a peak). Null when nothing dropped. Added within schema_version 1.
+	// to the head of the stream that replaced it; QuietBeforeDropUS, per
+	// open stream cut with its response unfinished, the time since its last
+	// byte (a proxy's idle timeout shows as a peak). Null when none.
+	// Added within schema_version 1.
 	DisconnectedUS    *Hist `json:"disconnected_us"`
 	QuietBeforeDropUS *Hist `json:"quiet_before_drop_us"`
 	// Errors counts failures by kind (loadgen.Err* constants); never nil, so
