@@ -275,9 +275,6 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		rt.index = i
 		rt.ts = ts
 		rt.sources = sourceAddrs(cfg.SourceAddrs, rt.addr, cfg.connections(t))
-		if rt.https && cfg.Reconnect != ReconnectNever {
-			e.warnf("target %s: https streams do not reconnect yet; they run as with --reconnect never", t.Name)
-		}
 		rt.timed = cfg.TimestampField != ""
 		rt.seq, rt.sequenced = seq, cfg.SequenceField != ""
 		e.targets = append(e.targets, rt)

@@ -41,7 +41,7 @@ const (
 // for cause: the delay before it reconnects, or false when it is over.
 func (c *conn) reconnectDelay(cause dropCause) (time.Duration, bool) {
 	e := c.w.e
-	if c.w.streams != nil || cause == dropNoMore {
+	if cause == dropNoMore {
 		return 0, false
 	}
 	switch e.cfg.Reconnect {
@@ -106,6 +106,10 @@ func (w *worker) drop(c *conn, cause dropCause) bool {
 		c.waiting = true
 	}
 	c.state = stateWaiting
+	if w.streams != nil {
+		c.due = now + d // the stream's own goroutine waits (tls.go)
+		return true
+	}
 	w.schedule(c, now+d)
 	return true
 }
@@ -113,9 +117,7 @@ func (w *worker) drop(c *conn, cause dropCause) bool {
 // reconnect opens a waiting stream again, with Last-Event-ID when it has
 // received an event with an id.
 func (w *worker) reconnect(c *conn) {
-	st := &w.stats[c.t.index]
-	st.reconnects.Add(1)
-	c.faultReconnect()
+	c.beginReconnect()
 	c.redirects = 0
 	c.url, c.addr = nil, c.t.addr // redirects are followed afresh
 	var extra [][2]string
@@ -130,9 +132,16 @@ func (w *worker) reconnect(c *conn) {
 	}
 	c.req = req
 	c.dec.Reset()
+	w.connect(c)
+}
+
+// beginReconnect counts a reconnection of c and readies its parser for a
+// new response (it keeps the last event ID and the reconnection time).
+func (c *conn) beginReconnect() {
+	c.w.stats[c.t.index].reconnects.Add(1)
+	c.faultReconnect()
 	c.parser.Reset()
 	c.resumed = true
-	w.connect(c)
 }
 
 // streamBack is called when a 200 text/event-stream head arrives: for a

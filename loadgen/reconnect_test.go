@@ -89,6 +89,32 @@ func TestReconnectSpecResumesWithLastEventID(t *testing.T) {
 	}
 }
 
+// TestReconnectSpecOverHTTPS: https streams (net/http) reconnect the same
+// way, with Last-Event-ID.
+func TestReconnectSpecOverHTTPS(t *testing.T) {
+	srv := &resumingServer{per: 2, total: 6}
+	ts := httptest.NewTLSServer(srv)
+	defer ts.Close()
+	res := runEngine(t, context.Background(), Config{
+		Targets:       []Target{{Name: "a", URL: ts.URL + "/events"}},
+		Connections:   1,
+		Reconnect:     ReconnectSpec,
+		SequenceField: "seq",
+		MaxDuration:   30 * time.Second,
+		TLSConfig:     ts.Client().Transport.(*http.Transport).TLSClientConfig,
+	})
+	tr := res.Targets[0]
+	if got, want := strings.Join(srv.lastEventIDs(), ","), ",2,4,6"; got != want {
+		t.Errorf("Last-Event-ID per request = %q, want %q", got, want)
+	}
+	if tr.Reconnects != 3 || tr.Established != 1 || tr.EventsReceived != 6 || tr.Delivery.Lost != 0 {
+		t.Errorf("reconnects %d established %d events %d delivery %+v, want 3, 1, 6 and none lost", tr.Reconnects, tr.Established, tr.EventsReceived, tr.Delivery)
+	}
+	if n := tr.Hist[Disconnected].TotalCount(); n != 2 {
+		t.Errorf("disconnected histogram holds %d values, want 2", n)
+	}
+}
+
 // TestReconnectNeverIsOneConnection: the default policy never reconnects.
 func TestReconnectNeverIsOneConnection(t *testing.T) {
 	srv := &resumingServer{per: 2, total: 6}

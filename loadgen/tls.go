@@ -105,9 +105,31 @@ func (w *worker) openStream(t *target) {
 // stream is one EventSource over net/http: request, head checks, then the
 // body through the SSE parser until it ends, fails or the run stops.
 func (w *worker) stream(ctx context.Context, t *target) {
-	c := &conn{w: w, t: t, fd: -1, start: time.Since(w.e.epoch)}
+	c := &conn{w: w, t: t, fd: -1, born: time.Now()}
 	c.parser.MaxEventBytes = w.e.cfg.MaxEventBytes
 	w.stats[t.index].opened.Add(1)
+	for {
+		c.state, c.start = stateConnecting, time.Since(w.e.epoch)
+		w.streamOnce(ctx, c)
+		if c.state != stateWaiting {
+			return // over for good (reconnect.go decided)
+		}
+		timer := time.NewTimer(c.due - time.Since(w.e.epoch))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			w.closeConn(c)
+			return
+		case <-timer.C:
+		}
+		c.beginReconnect()
+	}
+}
+
+// streamOnce runs one connection of stream c, until its response ends or
+// fails; fail and ended leave c waiting to reconnect or over.
+func (w *worker) streamOnce(ctx context.Context, c *conn) {
+	t := c.t
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL, nil)
 	if err != nil {
 		w.fail(c, ErrRequest, err.Error())
@@ -116,9 +138,16 @@ func (w *worker) stream(ctx context.Context, t *target) {
 	req.Header.Set("Accept", "text/event-stream")
 	req.Header.Set("Cache-Control", "no-cache")
 	req.Header.Set("User-Agent", "sseload")
+	if id := c.parser.LastEventID(); len(id) > 0 && !strings.ContainsAny(string(id), "\r\n") {
+		req.Header.Set("Last-Event-ID", string(id))
+	}
 	resp, err := w.streams.client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
+			if c.opened {
+				w.closeConn(c) // a reconnection the run's end cut short
+				return
+			}
 			w.fail(c, ErrNoResponseHeaders, "no response head before the run ended")
 			return
 		}
@@ -127,8 +156,8 @@ func (w *worker) stream(ctx context.Context, t *target) {
 	}
 	defer resp.Body.Close()
 	if err := c.Head(headOf(resp)); err != nil {
-		kind, msg, _ := classify(err)
-		w.fail(c, kind, msg)
+		kind, msg, cause := classify(err)
+		w.failCause(c, kind, msg, cause)
 		return
 	}
 	buf := make([]byte, 4096)
