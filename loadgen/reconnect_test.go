@@ -56,62 +56,42 @@ func (s *resumingServer) lastEventIDs() []string {
 
 // TestReconnectSpecResumesWithLastEventID: a stream whose response ends
 // reconnects after the server's retry with Last-Event-ID, receives every
-// event exactly once, and stops for good at the server's 204.
+// event exactly once, and stops for good at the server's 204; over plain
+// HTTP (the epoll engine) and https (net/http streams) alike.
 func TestReconnectSpecResumesWithLastEventID(t *testing.T) {
-	srv := &resumingServer{per: 2, total: 6}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	res := runEngine(t, context.Background(), Config{
-		Targets:       []Target{{Name: "a", URL: ts.URL + "/events"}},
-		Connections:   1,
-		Reconnect:     ReconnectSpec,
-		SequenceField: "seq",
-		MaxDuration:   30 * time.Second,
-	})
-	tr := res.Targets[0]
-	if got, want := strings.Join(srv.lastEventIDs(), ","), ",2,4,6"; got != want {
-		t.Errorf("Last-Event-ID per request = %q, want %q (none first, then the last id received)", got, want)
-	}
-	if tr.Reconnects != 3 || tr.Established != 1 || tr.EventsReceived != 6 {
-		t.Errorf("reconnects %d established %d events %d, want 3, 1 and 6", tr.Reconnects, tr.Established, tr.EventsReceived)
-	}
-	if d := tr.Delivery; d.Lost != 0 || d.Duplicated != 0 || d.Sequenced != 6 {
-		t.Errorf("delivery %+v: want 6 sequenced, none lost or duplicated", d)
-	}
-	if n := tr.Hist[Disconnected].TotalCount(); n != 2 {
-		t.Errorf("disconnected histogram holds %d values, want one per stream that came back (2; the third reconnection got 204)", n)
-	}
-	if n := tr.Hist[QuietBeforeDrop].TotalCount(); n != 0 {
-		t.Errorf("quiet before drop holds %d values; responses that ended cleanly were not cut, want none", n)
-	}
-	if tr.Errors[ErrHTTPStatus] != 1 {
-		t.Errorf("errors %v: want the final 204 counted once as http_status", tr.Errors)
-	}
-}
-
-// TestReconnectSpecOverHTTPS: https streams (net/http) reconnect the same
-// way, with Last-Event-ID.
-func TestReconnectSpecOverHTTPS(t *testing.T) {
-	srv := &resumingServer{per: 2, total: 6}
-	ts := httptest.NewTLSServer(srv)
-	defer ts.Close()
-	res := runEngine(t, context.Background(), Config{
-		Targets:       []Target{{Name: "a", URL: ts.URL + "/events"}},
-		Connections:   1,
-		Reconnect:     ReconnectSpec,
-		SequenceField: "seq",
-		MaxDuration:   30 * time.Second,
-		TLSConfig:     ts.Client().Transport.(*http.Transport).TLSClientConfig,
-	})
-	tr := res.Targets[0]
-	if got, want := strings.Join(srv.lastEventIDs(), ","), ",2,4,6"; got != want {
-		t.Errorf("Last-Event-ID per request = %q, want %q", got, want)
-	}
-	if tr.Reconnects != 3 || tr.Established != 1 || tr.EventsReceived != 6 || tr.Delivery.Lost != 0 {
-		t.Errorf("reconnects %d established %d events %d delivery %+v, want 3, 1, 6 and none lost", tr.Reconnects, tr.Established, tr.EventsReceived, tr.Delivery)
-	}
-	if n := tr.Hist[Disconnected].TotalCount(); n != 2 {
-		t.Errorf("disconnected histogram holds %d values, want 2", n)
+	for _, tls := range []bool{false, true} {
+		t.Run(map[bool]string{false: "http", true: "https"}[tls], func(t *testing.T) {
+			srv := &resumingServer{per: 2, total: 6}
+			cfg := Config{Connections: 1, Reconnect: ReconnectSpec, SequenceField: "seq", MaxDuration: 30 * time.Second}
+			var ts *httptest.Server
+			if tls {
+				ts = httptest.NewTLSServer(srv)
+				cfg.TLSConfig = ts.Client().Transport.(*http.Transport).TLSClientConfig
+			} else {
+				ts = httptest.NewServer(srv)
+			}
+			defer ts.Close()
+			cfg.Targets = []Target{{Name: "a", URL: ts.URL + "/events"}}
+			tr := runEngine(t, context.Background(), cfg).Targets[0]
+			if got, want := strings.Join(srv.lastEventIDs(), ","), ",2,4,6"; got != want {
+				t.Errorf("Last-Event-ID per request = %q, want %q (none first, then the last id received)", got, want)
+			}
+			if tr.Reconnects != 3 || tr.Established != 1 || tr.EventsReceived != 6 {
+				t.Errorf("reconnects %d established %d events %d, want 3, 1 and 6", tr.Reconnects, tr.Established, tr.EventsReceived)
+			}
+			if d := tr.Delivery; d.Lost != 0 || d.Duplicated != 0 || d.Sequenced != 6 {
+				t.Errorf("delivery %+v: want 6 sequenced, none lost or duplicated", d)
+			}
+			if n := tr.Hist[Disconnected].TotalCount(); n != 2 {
+				t.Errorf("disconnected histogram holds %d values, want one per stream that came back (2; the third reconnection got 204)", n)
+			}
+			if n := tr.Hist[QuietBeforeDrop].TotalCount(); n != 0 {
+				t.Errorf("quiet before drop holds %d values; responses that ended cleanly were not cut, want none", n)
+			}
+			if tr.Errors[ErrHTTPStatus] != 1 {
+				t.Errorf("errors %v: want the final 204 counted once as http_status", tr.Errors)
+			}
+		})
 	}
 }
 

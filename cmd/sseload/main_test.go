@@ -91,18 +91,7 @@ func TestInterruptWritesResults(t *testing.T) {
 	if names["nginx"] == 0 || names[filepath.Base(os.Args[0])] == 0 {
 		t.Fatalf("descendants of the run (pid %d): %v, want nginx and the origin process", cmd.Process.Pid, names)
 	}
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
-		t.Fatalf("exit: %v, want code %d; stderr: %s", err, exitInterrupted, stderr.String())
-	}
-	s, err := reports.ReadSummary(filepath.Join(dir, reports.SummaryFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := interruptRun(t, cmd, stderr, dir)
 	if !s.Interrupted {
 		t.Error("summary.json: interrupted is false")
 	}
@@ -145,6 +134,25 @@ func startMeasuringRun(t *testing.T, ctx context.Context, dir, target string, ar
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// interruptRun sends SIGINT to a running `sseload run`, checks it exits
+// with the interrupted code, and returns the summary it wrote in dir.
+func interruptRun(t *testing.T, cmd *exec.Cmd, stderr *bytes.Buffer, dir string) reports.Summary {
+	t.Helper()
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit: %v, want code %d; stderr: %s", err, exitInterrupted, stderr.String())
+	}
+	s, err := reports.ReadSummary(filepath.Join(dir, reports.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // descendants returns the descendants of pid: pid -> name (comm).

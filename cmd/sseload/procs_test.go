@@ -3,13 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -100,18 +98,7 @@ func TestRunWithProcsInterrupted(t *testing.T) {
 	if n := len(liveWorkers(t)); n != 2 {
 		t.Errorf("%d worker processes during the run, want 2", n)
 	}
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
-		t.Fatalf("exit: %v, want code %d; stderr: %s", err, exitInterrupted, stderr.String())
-	}
-	s, err := reports.ReadSummary(filepath.Join(dir, reports.SummaryFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := interruptRun(t, cmd, stderr, dir)
 	if !s.Interrupted || s.Targets[0].Connections.Established != 30 {
 		t.Errorf("summary: interrupted %v, established %d; want interrupted with all 30", s.Interrupted, s.Targets[0].Connections.Established)
 	}
