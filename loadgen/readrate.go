@@ -22,13 +22,11 @@ const slowRcvBuf = 4 << 10
 // second's worth, at least 64.
 func burst(rate int) int { return max(rate/4, 64) }
 
-// readLimit returns how many bytes c may read now (0: none), refilling its
-// budget for the time since the last refill.
+// readLimit returns how many bytes c, a slow consumer (ReadBytesPerSec >
+// 0), may read now (0: none), refilling its budget for the time since the
+// last refill.
 func (c *conn) readLimit(now time.Duration) int {
 	rate := c.t.ReadBytesPerSec
-	if rate <= 0 {
-		return len(c.w.buf)
-	}
 	if c.refilled == 0 {
 		c.refilled, c.budget = now, burst(rate)
 	}

@@ -120,19 +120,25 @@ func (w *worker) reconnect(c *conn) {
 	c.beginReconnect()
 	c.redirects = 0
 	c.url, c.addr = nil, c.t.addr // redirects are followed afresh
-	var extra [][2]string
-	if id := c.parser.LastEventID(); len(id) > 0 {
-		extra = append(extra, [2]string{"Last-Event-ID", string(id)})
-	}
-	req, err := httpstream.AppendRequest(c.req[:0], c.t.host, c.t.path, extra...)
+	req, err := httpstream.AppendRequest(c.req[:0], c.t.host, c.t.path, c.lastEventID()...)
 	if err != nil {
-		// An id the request cannot carry (CR, LF): reconnect without it,
-		// as a browser's header check would refuse it too.
-		req, _ = httpstream.AppendRequest(c.req[:0], c.t.host, c.t.path)
+		w.fail(c, ErrRequest, "reconnect: "+err.Error())
+		return
 	}
 	c.req = req
 	c.dec.Reset()
 	w.connect(c)
+}
+
+// lastEventID is the Last-Event-ID request field of c's next request, or
+// none before an event with an id. The parser never keeps CR, LF or NUL in
+// an id (they end a line or void the field), so the field is always valid.
+func (c *conn) lastEventID() [][2]string {
+	id := c.parser.LastEventID()
+	if len(id) == 0 {
+		return nil
+	}
+	return [][2]string{{"Last-Event-ID", string(id)}}
 }
 
 // beginReconnect counts a reconnection of c and readies its parser for a

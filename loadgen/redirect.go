@@ -43,11 +43,7 @@ func (c *conn) redirect(h *httpstream.Head) error {
 	if c.redirects >= maxRedirects {
 		return &streamError{ErrRedirect, fmt.Sprintf("more than %d redirects (the last to %q): a redirect loop?", maxRedirects, loc), dropHTTP}
 	}
-	base := c.url
-	if base == nil {
-		base = c.t.u
-	}
-	u, err := base.Parse(loc)
+	u, err := c.targetURL().Parse(loc)
 	if err != nil {
 		return &streamError{ErrRedirect, fmt.Sprintf("status %d to Location %q: %v", h.Status, loc, err), dropHTTP}
 	}
@@ -58,11 +54,7 @@ func (c *conn) redirect(h *httpstream.Head) error {
 	if err != nil {
 		return &streamError{ErrRedirect, fmt.Sprintf("status %d to %q: %v", h.Status, u.Redacted(), err), dropNetwork}
 	}
-	var extra [][2]string
-	if id := c.parser.LastEventID(); len(id) > 0 {
-		extra = append(extra, [2]string{"Last-Event-ID", string(id)})
-	}
-	req, err := httpstream.AppendRequest(nil, u.Host, u.RequestURI(), extra...)
+	req, err := httpstream.AppendRequest(nil, u.Host, u.RequestURI(), c.lastEventID()...)
 	if err != nil {
 		return &streamError{ErrRedirect, fmt.Sprintf("status %d to %q: %v", h.Status, u.Redacted(), err), dropHTTP}
 	}
@@ -71,7 +63,8 @@ func (c *conn) redirect(h *httpstream.Head) error {
 	return errFollow
 }
 
-// targetURL is the URL the stream's next request goes to.
+// targetURL is the URL the stream's current request went to: where the
+// last redirect led, else the target's.
 func (c *conn) targetURL() *url.URL {
 	if c.url != nil {
 		return c.url

@@ -138,8 +138,8 @@ func (w *worker) streamOnce(ctx context.Context, c *conn) {
 	req.Header.Set("Accept", "text/event-stream")
 	req.Header.Set("Cache-Control", "no-cache")
 	req.Header.Set("User-Agent", "sseload")
-	if id := c.parser.LastEventID(); len(id) > 0 && !strings.ContainsAny(string(id), "\r\n") {
-		req.Header.Set("Last-Event-ID", string(id))
+	for _, f := range c.lastEventID() {
+		req.Header.Set(f[0], f[1])
 	}
 	resp, err := w.streams.client.Do(req)
 	if err != nil {
