@@ -8,27 +8,16 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sseload/sseload/loadgen"
-	"github.com/sseload/sseload/reports"
 	"github.com/sseload/sseload/scenarios"
 )
 
-// faultHooks are the actions fault injection takes on the topology.
-type faultHooks struct {
-	// restartOrigin kills every origin process with SIGKILL, waits down
-	// and starts them again on the same addresses and schedule.
-	restartOrigin func(ctx context.Context, down time.Duration) error
-	// reloadProxies reloads every nginx target and says what it did.
-	reloadProxies func() (string, error)
-}
-
 // faultInjector runs a scenario's faults on schedule during a run.
 type faultInjector struct {
-	plan  []scenarios.Fault
-	down  time.Duration
-	hooks faultHooks
-	gen   Generator
-	say   func(string)
+	plan []scenarios.Fault
+	down time.Duration
+	topo *startedTopology // what the faults act on
+	gen  Generator
+	say  func(string) // may be nil
 
 	wg sync.WaitGroup
 }
@@ -60,13 +49,11 @@ func (fi *faultInjector) start(ctx context.Context, start time.Time) {
 	fi.wg.Add(1)
 	go func() {
 		defer fi.wg.Done()
-		timer := time.NewTimer(0)
-		defer timer.Stop()
-		<-timer.C
 		for _, f := range fi.plan {
-			timer.Reset(time.Until(start.Add(f.At)))
+			timer := time.NewTimer(time.Until(start.Add(f.At)))
 			select {
 			case <-ctx.Done():
+				timer.Stop()
 				return
 			case <-timer.C:
 			}
@@ -78,17 +65,18 @@ func (fi *faultInjector) start(ctx context.Context, start time.Time) {
 // inject marks fault f in the generator and carries it out.
 func (fi *faultInjector) inject(ctx context.Context, f scenarios.Fault) {
 	fi.gen.MarkFault(f.Kind)
+	var what string
+	var err error
 	switch f.Kind {
 	case scenarios.FaultOriginRestart:
-		if err := fi.hooks.restartOrigin(ctx, fi.down); err != nil {
-			fi.say(fmt.Sprintf("fault %s at %s: %v", f.Kind, f.At, err))
-		}
+		err = fi.topo.restartOrigin(ctx, fi.down)
 	case scenarios.FaultProxyReload:
-		what, err := fi.hooks.reloadProxies()
-		if err != nil {
-			fi.say(fmt.Sprintf("fault %s at %s: %v", f.Kind, f.At, err))
-			return
-		}
+		what, err = fi.topo.reloadProxies()
+	}
+	if err != nil {
+		what = err.Error()
+	}
+	if what != "" && fi.say != nil {
 		fi.say(fmt.Sprintf("fault %s at %s: %s", f.Kind, f.At, what))
 	}
 }
@@ -96,62 +84,35 @@ func (fi *faultInjector) inject(ctx context.Context, f scenarios.Fault) {
 // wait returns once no fault is in progress.
 func (fi *faultInjector) wait() { fi.wg.Wait() }
 
-// faultHooks returns the actions faults take on this topology.
-func (t *startedTopology) faultHooks() faultHooks {
-	return faultHooks{
-		restartOrigin: func(ctx context.Context, down time.Duration) error {
-			if t.origins == nil {
-				return errors.New("no local origin to restart")
-			}
-			return t.origins.restart(ctx, down)
-		},
-		reloadProxies: func() (string, error) {
-			if t.local == nil {
-				return "", errors.New("no local nginx to reload")
-			}
-			var done []string
-			for _, tg := range t.local.Targets() {
-				if tg.Proxy == "" {
-					continue
-				}
-				before := t.local.Processes(tg.Name)
-				if err := t.local.Reload(tg.Name); err != nil {
-					return strings.Join(done, ", "), err
-				}
-				// More processes than a master and its workers: old
-				// workers of an earlier reload still hold their streams.
-				done = append(done, fmt.Sprintf("%s reloaded (%d nginx processes before)", tg.Name, before))
-			}
-			if len(done) == 0 {
-				return "", errors.New("no nginx target in this run to reload")
-			}
-			return strings.Join(done, ", "), nil
-		},
+// restartOrigin kills every origin process with SIGKILL, waits down and
+// starts them again on the same addresses and schedule.
+func (t *startedTopology) restartOrigin(ctx context.Context, down time.Duration) error {
+	if t.origins == nil {
+		return errors.New("no local origin to restart")
 	}
+	return t.origins.restart(ctx, down)
 }
 
-// withSlowConsumers splits off each target's slow consumers
-// (Scenario.SlowShare) as a target of its own, "<name>~slow", reading at
-// Scenario.SlowReadRate; the rest keep the target's name. meta gains the
-// same proxy facts for the slow twin.
-func withSlowConsumers(targets []loadgen.Target, meta reports.Meta, sc scenarios.Scenario) []loadgen.Target {
-	slow := int(sc.SlowShare * float64(sc.Connections))
-	if slow < 1 {
-		return targets
+// reloadProxies reloads every nginx target and says what it did.
+func (t *startedTopology) reloadProxies() (string, error) {
+	if t.local == nil {
+		return "", errors.New("no local nginx to reload")
 	}
-	out := make([]loadgen.Target, 0, 2*len(targets))
-	for _, t := range targets {
-		fast := t
-		fast.Connections = sc.Connections - slow
-		twin := t
-		twin.Name, twin.Connections, twin.ReadBytesPerSec = t.Name+"~slow", slow, sc.SlowReadRate
-		if fast.Connections > 0 {
-			out = append(out, fast)
+	var done []string
+	for _, tg := range t.local.Targets() {
+		if tg.Proxy == "" {
+			continue
 		}
-		out = append(out, twin)
-		if m, ok := meta.Targets[t.Name]; ok {
-			meta.Targets[twin.Name] = m
+		before := t.local.Processes(tg.Name)
+		if err := t.local.Reload(tg.Name); err != nil {
+			return strings.Join(done, ", "), err
 		}
+		// More processes than a master and its workers: old workers of
+		// an earlier reload still hold their streams.
+		done = append(done, fmt.Sprintf("%s reloaded (%d nginx processes before)", tg.Name, before))
 	}
-	return out
+	if len(done) == 0 {
+		return "", errors.New("no nginx target in this run to reload")
+	}
+	return strings.Join(done, ", "), nil
 }

@@ -18,25 +18,10 @@ import (
 	"github.com/sseload/sseload/scenarios"
 )
 
-// startOrigin starts the measurement origin for the local topology, in this
-// process or as a child (opts.OriginExec), and returns its address and a
-// function that stops it.
-func startOrigin(ctx context.Context, opts Options) (addr string, stop func(), err error) {
-	cfg := originConfig(opts.Scenario)
-	if err := cfg.Validate(); err != nil {
-		return "", nil, err
-	}
-	listen := opts.OriginListen
-	if listen == "" {
-		listen = "127.0.0.1:0"
-	}
-	if opts.OriginExec != "" {
-		p, err := startOriginProcess(ctx, opts.OriginExec, listen, cfg)
-		if err != nil {
-			return "", nil, err
-		}
-		return p.address(), p.stop, nil
-	}
+// startOriginInProcess runs the measurement origin inside this process (when
+// there is no executable to run it as a child with) and returns its address
+// and a function that stops it.
+func startOriginInProcess(cfg origin.Config, listen string) (addr string, stop func(), err error) {
 	srv, err := origin.New(cfg)
 	if err != nil {
 		return "", nil, err

@@ -200,7 +200,7 @@ func Run(ctx context.Context, opts Options) (*Outcome, error) {
 	// Several generator processes may return what the others measured
 	// together with the error of one that failed: the results are written
 	// (marked unreliable) and the error returned after them.
-	faults := &faultInjector{plan: sc.ParsedFaults(), down: sc.FaultDown, gen: gen, hooks: topo.faultHooks(), say: opts.Warn}
+	faults := &faultInjector{plan: sc.ParsedFaults(), down: sc.FaultDown, gen: gen, topo: topo, say: opts.Warn}
 	fctx, stopFaults := context.WithCancel(ctx)
 	faults.start(fctx, time.Now())
 	res, runErr := gen.Run(ctx)
@@ -325,6 +325,32 @@ func maxDuration(sc scenarios.Scenario) time.Duration {
 		return 0
 	}
 	return plannedDuration(sc) + time.Minute
+}
+
+// withSlowConsumers splits off each target's slow consumers
+// (Scenario.SlowShare) as a target of its own, "<name>~slow", reading at
+// Scenario.SlowReadRate; the rest keep the target's name. meta gains the
+// same proxy facts for the slow twin.
+func withSlowConsumers(targets []loadgen.Target, meta reports.Meta, sc scenarios.Scenario) []loadgen.Target {
+	slow := int(sc.SlowShare * float64(sc.Connections))
+	if slow < 1 {
+		return targets
+	}
+	out := make([]loadgen.Target, 0, 2*len(targets))
+	for _, t := range targets {
+		fast := t
+		fast.Connections = sc.Connections - slow
+		twin := t
+		twin.Name, twin.Connections, twin.ReadBytesPerSec = t.Name+"~slow", slow, sc.SlowReadRate
+		if fast.Connections > 0 {
+			out = append(out, fast)
+		}
+		out = append(out, twin)
+		if m, ok := meta.Targets[t.Name]; ok {
+			meta.Targets[twin.Name] = m
+		}
+	}
+	return out
 }
 
 func targetNames(ts []loadgen.Target) []string {

@@ -7,6 +7,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/sseload/sseload/topology"
 )
 
 // originSet is the local topology's running origin: one process (or an
@@ -53,13 +55,6 @@ func (o *originSet) restart(ctx context.Context, down time.Duration) error {
 // events on the same schedule and a stream measures the same whichever
 // shard it reached. Shard 0 listens on opts.OriginListen.
 func startOrigins(ctx context.Context, opts Options, n int) (*originSet, error) {
-	if opts.OriginExec == "" {
-		addr, stop, err := startOrigin(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		return &originSet{addrs: []string{clientAddr(addr)}, stopIn: stop}, nil
-	}
 	cfg := originConfig(opts.Scenario)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -67,6 +62,18 @@ func startOrigins(ctx context.Context, opts Options, n int) (*originSet, error) 
 	listen := opts.OriginListen
 	if listen == "" {
 		listen = "127.0.0.1:0"
+	}
+	if opts.OriginExec == "" {
+		addr, stop, err := startOriginInProcess(cfg, listen)
+		if err != nil {
+			return nil, err
+		}
+		client, err := topology.OriginHostPort(addr)
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		return &originSet{addrs: []string{client}, stopIn: stop}, nil
 	}
 	host, _, err := net.SplitHostPort(listen)
 	if err != nil {
@@ -87,24 +94,13 @@ func startOrigins(ctx context.Context, opts Options, n int) (*originSet, error) 
 			}
 			return nil, fmt.Errorf("origin shard %d of %d: %w", i+1, n, err)
 		}
-		set.addrs = append(set.addrs, clientAddr(p.address()))
 		set.procs = append(set.procs, p)
+		client, err := topology.OriginHostPort(p.address())
+		if err != nil {
+			set.stop()
+			return nil, err
+		}
+		set.addrs = append(set.addrs, client)
 	}
 	return set, nil
-}
-
-// clientAddr turns a listening address into one a client can connect to:
-// a wildcard host becomes loopback.
-func clientAddr(addr string) string {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return addr
-	}
-	switch host {
-	case "", "0.0.0.0":
-		host = "127.0.0.1"
-	case "::":
-		host = "::1"
-	}
-	return net.JoinHostPort(host, port)
 }

@@ -64,7 +64,7 @@ func StartLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 	if err := validateNames(cfg.Names); err != nil {
 		return nil, err
 	}
-	origin, err := originHostPort(cfg.OriginAddr)
+	origin, err := OriginHostPort(cfg.OriginAddr)
 	if err != nil {
 		return nil, err
 	}
@@ -137,10 +137,10 @@ func StartLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 	return l, nil
 }
 
-// originHostPort validates addr and returns it in a form both a client URL
-// and an nginx `server` line accept: a wildcard host (":8080", "0.0.0.0",
-// "::") becomes the loopback address.
-func originHostPort(addr string) (string, error) {
+// OriginHostPort validates addr, where an origin listens, and returns it in
+// a form both a client URL and an nginx `server` line accept: a wildcard
+// host (":8080", "0.0.0.0", "::") becomes the loopback address.
+func OriginHostPort(addr string) (string, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return "", fmt.Errorf("origin address %q: %w (want host:port, e.g. 127.0.0.1:8080)", addr, err)
