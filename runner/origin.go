@@ -80,10 +80,16 @@ type originProc struct {
 	cfg origin.Config
 
 	mu      sync.Mutex
-	addr    string // where it listens; a restart listens here again
-	cmd     *exec.Cmd
-	exited  chan error // receives cmd.Wait's result once
+	addr    string     // where it listens; a restart listens here again
+	run     *originRun // the current process; nil before the first
 	stopped bool       // stop was called: never start again
+}
+
+// originRun is one process of an originProc.
+type originRun struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed once cmd has been waited for
+	err  error         // cmd.Wait's result, set before done is closed
 }
 
 // startOriginProcess runs `sseload origin` as a child that dies with us
@@ -109,7 +115,7 @@ func (p *originProc) launch(ctx context.Context, listen string) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("origin process %s: %w", p.bin, err)
 	}
-	exited := make(chan error, 1)
+	run := &originRun{cmd: cmd, done: make(chan struct{})}
 	lines := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(out)
@@ -118,10 +124,11 @@ func (p *originProc) launch(ctx context.Context, listen string) error {
 				lines <- a
 			}
 		}
-		exited <- cmd.Wait()
+		run.err = cmd.Wait()
+		close(run.done)
 	}()
 	p.mu.Lock()
-	p.cmd, p.exited = cmd, exited
+	p.run = run
 	p.mu.Unlock()
 	select {
 	case a := <-lines:
@@ -129,8 +136,8 @@ func (p *originProc) launch(ctx context.Context, listen string) error {
 		p.addr = a
 		p.mu.Unlock()
 		return nil
-	case err := <-exited:
-		exited <- err // for stop and kill
+	case <-run.done:
+		err := run.err
 		if err == nil {
 			err = errors.New("exited")
 		}
@@ -153,30 +160,28 @@ func (p *originProc) address() string {
 func (p *originProc) stop() {
 	p.mu.Lock()
 	p.stopped = true
-	cmd, exited := p.cmd, p.exited
+	run := p.run
 	p.mu.Unlock()
-	if cmd == nil {
+	if run == nil {
 		return
 	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	t := time.AfterFunc(5*time.Second, func() { _ = cmd.Process.Kill() })
+	_ = run.cmd.Process.Signal(syscall.SIGTERM)
+	t := time.AfterFunc(5*time.Second, func() { _ = run.cmd.Process.Kill() })
 	defer t.Stop()
-	err := <-exited
-	exited <- err
+	<-run.done
 }
 
 // kill ends the process at once with SIGKILL, as a crash would: its
 // connections are reset or closed without a clean end.
 func (p *originProc) kill() {
 	p.mu.Lock()
-	cmd, exited := p.cmd, p.exited
+	run := p.run
 	p.mu.Unlock()
-	if cmd == nil {
+	if run == nil {
 		return
 	}
-	_ = cmd.Process.Kill()
-	err := <-exited
-	exited <- err
+	_ = run.cmd.Process.Kill()
+	<-run.done
 }
 
 // restart kills the process, waits down, and starts it again on the same
