@@ -18,7 +18,7 @@ func RequireDocker(t testing.TB) *compose.Docker {
 	t.Helper()
 	d, err := compose.Detect(context.Background())
 	if err != nil {
-		missing(t, "this test runs the compose topology: "+err.Error()+" (CI: scripts/install-deps installs docker-compose; the engine must run)")
+		Missing(t, "this test runs the compose topology: "+err.Error()+" (CI: scripts/install-deps installs docker-compose; the engine must run)")
 	}
 	return d
 }
@@ -31,16 +31,8 @@ func RequireDebootstrap(t testing.TB) {
 		return
 	}
 	if _, err := compose.FindDebootstrap(); err != nil {
-		missing(t, "this test builds the nginx image: "+err.Error())
+		Missing(t, "this test builds the nginx image: "+err.Error())
 	}
-}
-
-func missing(t testing.TB, msg string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
 }
 
 // ComposeLeftovers lists the containers and networks still labelled with

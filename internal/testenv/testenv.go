@@ -18,10 +18,17 @@ func RequireNginx(t testing.TB) string {
 	if err == nil {
 		return bin
 	}
-	msg := "this test runs real nginx: " + err.Error()
+	Missing(t, "this test runs real nginx: "+err.Error())
+	return ""
+}
+
+// Missing ends a test that needs something the machine lacks: it fails
+// under CI=true (CI must install what tests need) and is skipped
+// elsewhere. msg says what is missing and how to install it.
+func Missing(t testing.TB, msg string) {
+	t.Helper()
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg)
 	}
 	t.Skip(msg)
-	return ""
 }
