@@ -402,6 +402,21 @@ func TestBroadcastBounded(t *testing.T) {
 	}
 }
 
+// readInOrder reads n+1 events from r, each the successor of the one
+// before, and returns the last one's seq.
+func readInOrder(t *testing.T, r *sseReader, n int) int64 {
+	t.Helper()
+	prev := mustNext(t, r).Seq
+	for range n {
+		ev := mustNext(t, r)
+		if ev.Seq != prev+1 {
+			t.Fatalf("reading subscriber: seq %d after %d", ev.Seq, prev)
+		}
+		prev = ev.Seq
+	}
+	return prev
+}
+
 // dialStalled opens /events on a socket with a tiny receive buffer, reads
 // the first bytes (so the stream is known to be running) and then never
 // reads again.
@@ -456,14 +471,8 @@ func TestBroadcastStalledSubscriber(t *testing.T) {
 	s, ts := newTestServer(t, Config{Mode: Broadcast, Interval: 5 * time.Millisecond, Payload: pad})
 	dialStalled(t, ts.Listener.Addr().String())
 	_, r := subscribe(t, t.Context(), ts.URL)
-	prev := mustNext(t, r).Seq
-	for range socketBytes()/pad + 10 {
-		ev := mustNext(t, r)
-		if ev.Seq != prev+1 {
-			t.Fatalf("seq %d after %d", ev.Seq, prev)
-		}
-		prev = ev.Seq
-	}
+	// Read enough for the stalled socket to fill: its writer is blocked.
+	readInOrder(t, r, socketBytes()/pad+10)
 	if got := s.Subscribers(); got != 2 {
 		t.Errorf("Subscribers() = %d, want 2 (the stalled stream is blocked, not gone)", got)
 	}
