@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,25 +86,14 @@ func TestRunSeedReproducesTheBug(t *testing.T) {
 
 // TestRunExternalTarget measures an endpoint the run did not start.
 func TestRunExternalTarget(t *testing.T) {
-	srv, err := origin.New(origin.Config{Mode: origin.PerConnection, Interval: 10 * time.Millisecond, Events: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx, ln) }()
-	defer func() { cancel(); <-served }()
+	addr := testenv.ServeOrigin(t, origin.Config{Mode: origin.PerConnection, Interval: 10 * time.Millisecond, Events: 3})
 
 	sc, err := scenarios.Load("seed")
 	if err != nil {
 		t.Fatal(err)
 	}
 	sc.Connections, sc.Events = 4, 3
-	tg, err := ParseTarget("app=http://" + ln.Addr().String() + "/events")
+	tg, err := ParseTarget("app=http://" + addr + "/events")
 	if err != nil {
 		t.Fatal(err)
 	}

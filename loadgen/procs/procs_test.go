@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sseload/sseload/internal/testenv"
 	"github.com/sseload/sseload/loadgen"
 	"github.com/sseload/sseload/origin"
 )
@@ -122,19 +122,8 @@ func (c *children) reaped(t *testing.T) {
 // its events URL. events > 0 ends every stream after that many publishes.
 func startOrigin(t *testing.T, interval time.Duration, events int) string {
 	t.Helper()
-	srv, err := origin.New(origin.Config{Mode: origin.Broadcast, Interval: interval, Events: events})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-served })
-	return "http://" + ln.Addr().String() + "/events"
+	addr := testenv.ServeOrigin(t, origin.Config{Mode: origin.Broadcast, Interval: interval, Events: events})
+	return "http://" + addr + "/events"
 }
 
 // recorded is what OnInterval saw of one target's interval.
