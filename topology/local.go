@@ -11,130 +11,189 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
-	"github.com/sseload/sseload/docker"
+	"github.com/sseload/sseload/targets"
 )
 
 // LocalConfig says what StartLocal puts in front of a running origin.
 type LocalConfig struct {
-	OriginAddr string   // host:port of the running origin (its /events and /healthz)
-	Names      []string // which targets, subset of direct, nginx-stock, nginx-sse, in this order of appearance
-	NginxPath  string   // "" = look up "nginx" in PATH, then /usr/sbin/nginx
-	WorkDir    string   // "" = a new temp dir, removed by Stop
-	// ProxyReadTimeout, when > 0, replaces every nginx config's
-	// proxy_read_timeout (idle-timeout scenario); the configs' sha256 in the
+	OriginAddr string         // host:port of the running origin (its /events and /healthz)
+	Targets    []targets.Spec // in this order of appearance
+	// Programs maps a proxy kind to its binary; absent = looked up in
+	// PATH, then /usr/sbin.
+	Programs map[string]string
+	WorkDir  string // "" = a new temp dir, removed by Stop
+	// IdleTimeout, when > 0, replaces every proxy config's idle timeout
+	// (Kind.WithIdleTimeout: nginx's proxy_read_timeout, HAProxy's timeout
+	// client/server, Caddy's read_timeout); the configs' sha256 in the
 	// results is that of the config as run.
-	ProxyReadTimeout time.Duration
+	IdleTimeout time.Duration
 	// OriginShards are more origins serving the same schedule as
 	// OriginAddr (host:port each, one process may hold only so many
-	// streams): every nginx balances over all of them (round robin). The
+	// streams): every proxy balances over all of them (round robin). The
 	// direct target's URL is OriginAddr's.
 	OriginShards []string
 }
 
 // Local is the local topology: the origin measured directly and through
-// real nginx processes on loopback, one per proxied target.
+// real proxy processes on loopback, one per proxied target.
 type Local struct {
 	targets []Target
-	procs   map[string]*nginxProc
+	procs   map[string]*proxyProc
 	workDir string
 	ownDir  bool // workDir was created by StartLocal and is removed by Stop
 
 	mu      sync.Mutex
 	stopped bool
 	stopErr error
-	logs    map[string]string // error logs kept by Stop before it removes workDir
+	logs    map[string]string // logs kept by Stop before it removes workDir
 }
 
-// StartLocal starts one real nginx process per proxied target (own prefix
-// dir with conf/, logs/, temp dirs; `-p prefix -c conf/nginx.conf -g
-// "daemon off; pid ...; error_log ...;"`), each listening on a free loopback
-// port, proxying to OriginAddr, and waits until each answers GET /healthz
-// with 200 through the proxy (polled with short backoff, bounded by ctx and
-// 10 s per target). On any failure it stops what it started and returns an
-// error naming the target and the last lines of that nginx's error log.
+// Prepared is a proxied target's config as it will run: checked against its
+// kind's contract, with the scenario's overrides applied.
+type Prepared struct {
+	Spec    targets.Spec
+	Kind    Kind
+	Conf    []byte
+	SHA256  string
+	Version string // set by StartLocal; the compose topology asks its container
+}
+
+// PrepareConfig reads spec's config, checks it against its kind's contract
+// and applies the idle-timeout override (0: none). Errors wrap ErrConfig
+// and name the file.
+func PrepareConfig(spec targets.Spec, idle time.Duration) (Prepared, error) {
+	kind, err := KindOf(spec.Kind)
+	if err != nil {
+		return Prepared{}, fmt.Errorf("target %s: %w", spec.Name, err)
+	}
+	conf, err := spec.ConfigBytes()
+	if err != nil {
+		return Prepared{}, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if err := kind.CheckConfig(conf); err != nil {
+		return Prepared{}, fmt.Errorf("%w: target %s: %s: %w", ErrConfig, spec.Name, spec.ConfigName(), err)
+	}
+	if idle > 0 {
+		if conf, err = kind.WithIdleTimeout(conf, idle); err != nil {
+			return Prepared{}, fmt.Errorf("%w: target %s: %s: idle timeout: %w", ErrConfig, spec.Name, spec.ConfigName(), err)
+		}
+	}
+	sum := sha256.Sum256(conf)
+	return Prepared{Spec: spec, Kind: kind, Conf: conf, SHA256: hex.EncodeToString(sum[:])}, nil
+}
+
+// StartLocal starts one real proxy process per proxied target (its own
+// prefix dir; see each Kind), each listening on a free loopback port,
+// proxying to OriginAddr, and waits until each answers GET /healthz with
+// 200 through the proxy (polled with short backoff, bounded by ctx and 10 s
+// per target). Every config is checked before anything starts. On any
+// failure it stops what it started and returns an error naming the target,
+// the config file and the last lines of that proxy's log; a proxy that
+// does not start with its config wraps ErrConfig.
 //
-// The nginx processes cannot outlive the calling process, even if it is
-// killed: each runs in its own process group, the master with Pdeathsig
+// The proxies cannot outlive the calling process, even if it is killed:
+// each runs in its own process group, the main process with Pdeathsig
 // SIGKILL, and the whole group is tethered to a pipe whose closing kills it
 // (see tether). Call Stop to end them gracefully.
 func StartLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
-	if err := validateNames(cfg.Names); err != nil {
-		return nil, err
+	if len(cfg.Targets) == 0 {
+		return nil, errors.New("no targets: name at least one")
 	}
 	origin, err := OriginHostPort(cfg.OriginAddr)
 	if err != nil {
 		return nil, err
 	}
-
-	proxied := false
-	for _, name := range cfg.Names {
-		proxied = proxied || name != Direct
-	}
-	l := &Local{procs: make(map[string]*nginxProc)}
-	var bin, version string
-	if proxied {
-		if bin, err = FindNginx(cfg.NginxPath); err != nil {
-			return nil, err
+	// Check every config and find every program before starting any.
+	prepared := make([]Prepared, len(cfg.Targets))
+	bins := map[string]string{}
+	seen := make(map[string]bool, len(cfg.Targets))
+	for i, spec := range cfg.Targets {
+		// The name keys the proxy and names its prefix dir.
+		if spec.Name == "" {
+			return nil, errors.New("a target has no name")
 		}
-		if version, err = NginxVersion(bin); err != nil {
-			return nil, err
+		if seen[spec.Name] {
+			return nil, fmt.Errorf("target %q named twice", spec.Name)
 		}
-		if cfg.WorkDir == "" {
-			l.workDir, err = os.MkdirTemp("", "sseload-topology-")
-			if err != nil {
-				return nil, fmt.Errorf("work dir: %w", err)
-			}
-			l.ownDir = true
-		} else if err := os.MkdirAll(cfg.WorkDir, 0o755); err != nil {
-			return nil, fmt.Errorf("work dir %s: %w", cfg.WorkDir, err)
-		} else {
-			l.workDir = cfg.WorkDir
-		}
-		// nginx wants an absolute prefix; the pid and log paths given with -g
-		// must not depend on its working directory.
-		abs, err := filepath.Abs(l.workDir)
-		if err != nil {
-			_ = l.Stop()
-			return nil, fmt.Errorf("work dir %s: %w", l.workDir, err)
-		}
-		l.workDir = abs
-	}
-
-	for _, name := range cfg.Names {
-		if name == Direct {
-			l.targets = append(l.targets, Target{Name: Direct, URL: "http://" + origin + "/events"})
+		seen[spec.Name] = true
+		if !spec.Proxied() {
 			continue
 		}
-		file, _ := configFile(name)
-		conf, err := docker.NginxConfigs.ReadFile(file)
-		if err != nil {
-			_ = l.Stop()
-			return nil, fmt.Errorf("%s: embedded config %s: %w", name, file, err)
+		if prepared[i], err = PrepareConfig(spec, cfg.IdleTimeout); err != nil {
+			return nil, err
 		}
-		if cfg.ProxyReadTimeout > 0 {
-			if conf, err = withReadTimeout(conf, cfg.ProxyReadTimeout); err != nil {
-				_ = l.Stop()
-				return nil, fmt.Errorf("%s: %w", name, err)
+		k := prepared[i].Kind
+		if _, ok := bins[k.Name()]; !ok {
+			bin, err := Find(k, cfg.Programs[k.Name()])
+			if err != nil {
+				return nil, fmt.Errorf("target %s: %w", spec.Name, err)
 			}
+			bins[k.Name()] = bin
 		}
-		p, err := startNginx(ctx, bin, name, filepath.Join(l.workDir, name), conf, append([]string{origin}, cfg.OriginShards...)...)
+	}
+
+	l := &Local{procs: make(map[string]*proxyProc)}
+	versions := map[string]string{}
+	for name, bin := range bins {
+		k, _ := KindOf(name)
+		if versions[name], err = Version(k, bin); err != nil {
+			return nil, err
+		}
+	}
+	if len(bins) > 0 {
+		if err := l.makeWorkDir(cfg.WorkDir); err != nil {
+			return nil, err
+		}
+	}
+
+	for i, spec := range cfg.Targets {
+		if !spec.Proxied() {
+			l.targets = append(l.targets, Target{Name: spec.Name, URL: "http://" + origin + "/events"})
+			continue
+		}
+		pr := prepared[i]
+		p, err := startProxy(ctx, pr.Kind, bins[pr.Kind.Name()], spec.Name, spec.ConfigName(), filepath.Join(l.workDir, spec.Name), pr.Conf, append([]string{origin}, cfg.OriginShards...))
 		if err != nil {
 			_ = l.Stop()
 			return nil, err
 		}
-		l.procs[name] = p
-		sum := sha256.Sum256(conf)
+		l.procs[spec.Name] = p
 		l.targets = append(l.targets, Target{
-			Name:         name,
+			Name:         spec.Name,
 			URL:          p.url("/events"),
-			Proxy:        version,
-			ConfigSHA256: hex.EncodeToString(sum[:]),
+			Kind:         spec.Kind,
+			Proxy:        versions[pr.Kind.Name()],
+			ConfigSHA256: pr.SHA256,
+			ConfigName:   spec.ConfigName(),
 		})
 	}
 	return l, nil
+}
+
+// makeWorkDir sets the work dir: dir, or a new temp dir that Stop removes.
+func (l *Local) makeWorkDir(dir string) error {
+	if dir == "" {
+		d, err := os.MkdirTemp("", "sseload-topology-")
+		if err != nil {
+			return fmt.Errorf("work dir: %w", err)
+		}
+		l.workDir, l.ownDir = d, true
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("work dir %s: %w", dir, err)
+	} else {
+		l.workDir = dir
+	}
+	// Proxies want an absolute prefix; the pid and log paths given on
+	// their command lines must not depend on their working directory.
+	abs, err := filepath.Abs(l.workDir)
+	if err != nil {
+		_ = l.Stop()
+		return fmt.Errorf("work dir %s: %w", l.workDir, err)
+	}
+	l.workDir = abs
+	return nil
 }
 
 // OriginHostPort validates addr, where an origin listens, and returns it in
@@ -157,14 +216,15 @@ func OriginHostPort(addr string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
-// Targets returns the targets in the order of LocalConfig.Names.
+// Targets returns the targets in the order of LocalConfig.Targets.
 func (l *Local) Targets() []Target {
 	return append([]Target(nil), l.targets...)
 }
 
-// ErrorLog returns that target's nginx error log content (diagnosis:
-// "worker_connections are not enough"). After Stop it returns the content
-// as it was when Stop ran (at most the last MiB).
+// ErrorLog returns that target's proxy log (nginx's error log, what
+// HAProxy and Caddy print), for diagnosis: "worker_connections are not
+// enough". After Stop it returns the content as it was when Stop ran (at
+// most the last MiB).
 func (l *Local) ErrorLog(name string) (string, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -173,32 +233,32 @@ func (l *Local) ErrorLog(name string) (string, error) {
 	}
 	p, ok := l.procs[name]
 	if !ok {
-		if name == Direct {
-			return "", errors.New("target direct has no proxy, so no error log")
-		}
-		return "", fmt.Errorf("no nginx target %q in this topology", name)
+		return "", fmt.Errorf("no proxied target %q in this topology", name)
 	}
 	return p.readErrorLog()
 }
 
-// Reload reloads target name's nginx as `nginx -s reload` does (SIGHUP to
-// the master): it starts new workers with the config and tells the old ones
-// to finish their connections and exit.
+// Reload reloads target name's proxy the way its kind does it gracefully
+// (nginx: SIGHUP; HAProxy: SIGUSR2 to the master; Caddy: `caddy reload`):
+// new workers or a new config take new connections, open streams stay
+// where the kind keeps them. nginx's reload goes on after Reload returns;
+// HAProxy's and Caddy's have happened when it returns (HAProxy's: its new
+// worker runs).
 func (l *Local) Reload(name string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	p, ok := l.procs[name]
 	if !ok || l.stopped {
-		return fmt.Errorf("reload %s: no running nginx for that target", name)
+		return fmt.Errorf("reload %s: no running proxy for that target", name)
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := p.reload(p.cmd.Process.Pid); err != nil {
 		return fmt.Errorf("reload %s: %w", name, err)
 	}
 	return nil
 }
 
-// Processes returns how many processes target name's nginx has now (its
-// master and workers, old workers still finishing after a reload included),
+// Processes returns how many processes target name's proxy has now (its
+// main process and workers, old workers still finishing after a reload included),
 // from /proc; 0 when it has none.
 func (l *Local) Processes(name string) int {
 	l.mu.Lock()
@@ -210,7 +270,7 @@ func (l *Local) Processes(name string) int {
 	return groupSize(p.cmd.Process.Pid)
 }
 
-// Stop stops every nginx (SIGQUIT, then SIGKILL after 5 s), waits for the
+// Stop stops every proxy (its graceful signal, then SIGKILL after 5 s), waits for the
 // processes, and removes the work dir it created. Idempotent.
 func (l *Local) Stop() error {
 	l.mu.Lock()

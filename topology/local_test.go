@@ -1,4 +1,4 @@
-package topology
+package topology_test
 
 import (
 	"bufio"
@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -21,27 +22,94 @@ import (
 	"time"
 
 	"github.com/sseload/sseload/docker"
+	"github.com/sseload/sseload/internal/testenv"
+	"github.com/sseload/sseload/targets"
+	"github.com/sseload/sseload/topology"
 )
 
-// installHint is the part of ErrNginxMissing a user needs to act on.
-const installHint = "apt-get install nginx-light"
+// The tests that run real proxies are in package topology_test: they find
+// the programs with internal/testenv, which imports topology.
 
-// requireNginx returns the nginx binary, or skips the test with the install
-// hint — except under CI=true, where a missing nginx is a failure: CI must
-// run these tests, not silently skip them.
+// Preset target names used below.
+const (
+	direct       = targets.Direct
+	nginxStock   = "nginx-stock"
+	nginxSSE     = "nginx-sse"
+	haproxyStock = "haproxy-stock"
+	haproxySSE   = "haproxy-sse"
+	caddyStock   = "caddy-stock"
+)
+
+// nginxInstallHint is the part of a missing nginx's error a user acts on.
+const nginxInstallHint = "apt-get install nginx-light"
+
+// requireNginx returns the nginx binary: testenv.RequireProxy fails the
+// test under CI=true (CI must run these tests, not silently skip them) and
+// skips it elsewhere, with the install hint.
 func requireNginx(t *testing.T) string {
 	t.Helper()
-	bin, err := FindNginx("")
-	if err == nil {
-		return bin
-	}
-	msg := fmt.Sprintf("these tests run real nginx: %v (%s)", err, installHint)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
+	return testenv.RequireProxy(t, targets.Nginx)
 }
+
+// kindOf returns the Kind named name.
+func kindOf(t testing.TB, name string) topology.Kind {
+	t.Helper()
+	k, err := topology.KindOf(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// presets returns the built-in targets named, in that order.
+func presets(t testing.TB, names ...string) []targets.Spec {
+	t.Helper()
+	specs := make([]targets.Spec, len(names))
+	for i, n := range names {
+		s, ok := targets.Preset(n)
+		if !ok {
+			t.Fatalf("no preset target %q", n)
+		}
+		specs[i] = s
+	}
+	return specs
+}
+
+// embeddedSHA256 is the sha256 (hex) of a preset's embedded config.
+func embeddedSHA256(t testing.TB, file string) string {
+	t.Helper()
+	conf, err := docker.Configs.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(conf)
+	return hex.EncodeToString(sum[:])
+}
+
+// startLocal starts cfg and stops it when the test ends.
+func startLocal(t *testing.T, cfg topology.LocalConfig) *topology.Local {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*safety)
+	defer cancel()
+	l, err := topology.StartLocal(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Stop() })
+	return l
+}
+
+// byName indexes l's targets.
+func byName(l *topology.Local) map[string]topology.Target {
+	m := map[string]topology.Target{}
+	for _, tg := range l.Targets() {
+		m[tg.Name] = tg
+	}
+	return m
+}
+
+// baseURL is a target's URL without /events.
+func baseURL(tg topology.Target) string { return strings.TrimSuffix(tg.URL, "/events") }
 
 // safety bounds how long a broken test may hang. It is never a measurement.
 const safety = 10 * time.Second
@@ -149,8 +217,11 @@ func procStat(pid int) (state byte, pgid int, ok bool) {
 	}
 	// "pid (comm) state ppid pgrp ..."; comm may hold spaces and parens.
 	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, 0, false
+	}
 	f := strings.Fields(string(b[i+1:]))
-	if i < 0 || len(f) < 3 {
+	if len(f) < 3 {
 		return 0, 0, false
 	}
 	pg, err := strconv.Atoi(f[2])
@@ -168,27 +239,35 @@ func gone(pid int) bool {
 	return !ok || state == 'Z'
 }
 
+// waitGone polls until every pid has exited, failing after the safety
+// bound. The kernel's signals need the processes to be scheduled to die;
+// there is nothing to wait on but their state.
+func waitGone(t *testing.T, pids []int, what string) {
+	t.Helper()
+	deadline := time.Now().Add(safety)
+	for _, pid := range pids {
+		for !gone(pid) {
+			if time.Now().After(deadline) {
+				state, pg, _ := procStat(pid)
+				t.Fatalf("%s process %d (group %d, state %c) still running", what, pid, pg, state)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+}
+
 func TestStartLocalAllTargets(t *testing.T) {
 	bin := requireNginx(t)
-	version, err := NginxVersion(bin)
+	version, err := topology.Version(kindOf(t, targets.Nginx), bin)
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := newTestOrigin(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*safety)
-	defer cancel()
-	l, err := StartLocal(ctx, LocalConfig{
+	l := startLocal(t, topology.LocalConfig{
 		OriginAddr: o.addr(),
-		Names:      []string{NginxSSE, Direct, NginxStock},
+		Targets:    presets(t, nginxSSE, direct, nginxStock),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Stop() })
-	byName := map[string]Target{}
-	for _, tg := range l.Targets() {
-		byName[tg.Name] = tg
-	}
+	tgs := byName(l)
 	client := &http.Client{Transport: &http.Transport{Proxy: nil}}
 	defer client.CloseIdleConnections()
 
@@ -198,35 +277,34 @@ func TestStartLocalAllTargets(t *testing.T) {
 			names = append(names, tg.Name)
 		}
 		if got, want := strings.Join(names, ","), "nginx-sse,direct,nginx-stock"; got != want {
-			t.Errorf("target order %s, want %s (the order of Names)", got, want)
+			t.Errorf("target order %s, want %s (the order of Targets)", got, want)
 		}
-		d := byName[Direct]
-		if want := "http://" + o.addr() + "/events"; d.URL != want || d.Proxy != "" || d.ConfigSHA256 != "" {
+		d := tgs[direct]
+		if want := "http://" + o.addr() + "/events"; d.URL != want || d.Proxy != "" || d.ConfigSHA256 != "" || d.Kind != "" || d.ConfigName != "" {
 			t.Errorf("direct = %+v, want URL %s and no proxy", d, want)
 		}
-		for name, file := range map[string]string{NginxSSE: "nginx/nginx-sse.conf", NginxStock: "nginx/nginx-stock.conf"} {
-			conf, err := docker.NginxConfigs.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sum := sha256.Sum256(conf)
-			tg := byName[name]
-			if tg.ConfigSHA256 != hex.EncodeToString(sum[:]) {
+		for name, file := range map[string]string{nginxSSE: "nginx/nginx-sse.conf", nginxStock: "nginx/nginx-stock.conf"} {
+			tg := tgs[name]
+			if tg.ConfigSHA256 != embeddedSHA256(t, file) {
 				t.Errorf("%s: ConfigSHA256 %s, want sha256 of %s", name, tg.ConfigSHA256, file)
 			}
 			if tg.Proxy != version {
 				t.Errorf("%s: Proxy %q, want %q", name, tg.Proxy, version)
 			}
+			if tg.Kind != targets.Nginx || tg.ConfigName != "docker/"+file {
+				t.Errorf("%s: Kind %q, ConfigName %q; want nginx, docker/%s", name, tg.Kind, tg.ConfigName, file)
+			}
 			if !regexp.MustCompile(`^http://127\.0\.0\.1:\d+/events$`).MatchString(tg.URL) || tg.URL == d.URL {
 				t.Errorf("%s: URL %s, want its own loopback port", name, tg.URL)
 			}
+			loopbackOnly(t, tg)
 		}
 	})
 
 	t.Run("nginx-sse passes an event on before the origin finishes", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), safety)
 		defer cancel()
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, byName[NginxSSE].URL, nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, tgs[nginxSSE].URL, nil)
 		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -251,7 +329,7 @@ func TestStartLocalAllTargets(t *testing.T) {
 	})
 
 	t.Run("nginx-stock holds the head until the origin finishes", func(t *testing.T) {
-		host := strings.TrimSuffix(strings.TrimPrefix(byName[NginxStock].URL, "http://"), "/events")
+		host := strings.TrimPrefix(baseURL(tgs[nginxStock]), "http://")
 		conn, err := net.Dial("tcp", host)
 		if err != nil {
 			t.Fatal(err)
@@ -283,7 +361,7 @@ func TestStartLocalAllTargets(t *testing.T) {
 	})
 
 	t.Run("error log", func(t *testing.T) {
-		url := strings.TrimSuffix(byName[NginxStock].URL, "/events") + "/hangup"
+		url := baseURL(tgs[nginxStock]) + "/hangup"
 		resp, err := client.Get(url)
 		if err != nil {
 			t.Fatal(err)
@@ -292,11 +370,11 @@ func TestStartLocalAllTargets(t *testing.T) {
 		if resp.StatusCode != http.StatusBadGateway {
 			t.Fatalf("GET %s: %s, want 502", url, resp.Status)
 		}
-		log, err := l.ErrorLog(NginxStock)
+		log, err := l.ErrorLog(nginxStock)
 		if err != nil || !strings.Contains(log, "upstream prematurely closed connection") {
 			t.Fatalf("ErrorLog(nginx-stock) = %q, %v: want the upstream failure", log, err)
 		}
-		if _, err := l.ErrorLog(Direct); err == nil {
+		if _, err := l.ErrorLog(direct); err == nil {
 			t.Error("ErrorLog(direct) succeeded; direct has no proxy")
 		}
 		if _, err := l.ErrorLog("haproxy"); err == nil {
@@ -306,10 +384,10 @@ func TestStartLocalAllTargets(t *testing.T) {
 
 	t.Run("stop", func(t *testing.T) {
 		var pids []int
-		for name, p := range l.procs {
-			m := groupMembers(t, p.cmd.Process.Pid)
+		for name, pg := range l.ProcessGroups() {
+			m := groupMembers(t, pg)
 			if len(m) < 2 {
-				t.Fatalf("%s: process group %d has %v, want a master and workers", name, p.cmd.Process.Pid, m)
+				t.Fatalf("%s: process group %d has %v, want a master and workers", name, pg, m)
 			}
 			pids = append(pids, m...)
 		}
@@ -321,32 +399,38 @@ func TestStartLocalAllTargets(t *testing.T) {
 				t.Errorf("nginx process %d still running after Stop", pid)
 			}
 		}
-		if _, err := os.Stat(l.workDir); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("work dir %s after Stop: %v, want removed", l.workDir, err)
+		if _, err := os.Stat(l.WorkDir()); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("work dir %s after Stop: %v, want removed", l.WorkDir(), err)
 		}
 		if err := l.Stop(); err != nil {
 			t.Errorf("second Stop: %v", err)
 		}
-		if log, err := l.ErrorLog(NginxStock); err != nil || !strings.Contains(log, "upstream prematurely closed") {
+		if log, err := l.ErrorLog(nginxStock); err != nil || !strings.Contains(log, "upstream prematurely closed") {
 			t.Errorf("ErrorLog after Stop = %q, %v: want the log as it was", log, err)
 		}
 	})
 }
 
-func TestStartLocalMissingNginx(t *testing.T) {
-	missing := "/nonexistent/sbin/nginx"
-	_, err := StartLocal(context.Background(), LocalConfig{
-		OriginAddr: "127.0.0.1:1", Names: []string{Direct, NginxSSE}, NginxPath: missing,
-	})
-	if !errors.Is(err, ErrNginxMissing) || !strings.Contains(err.Error(), installHint) || !strings.Contains(err.Error(), missing) {
-		t.Fatalf("err = %v, want ErrNginxMissing naming %s with the install hint", err, missing)
+func TestStartLocalMissingProgram(t *testing.T) {
+	for _, tc := range []struct{ target, kind, hint string }{
+		{nginxSSE, targets.Nginx, nginxInstallHint},
+		{haproxySSE, targets.HAProxy, "apt-get install haproxy"},
+		{caddyStock, targets.Caddy, "apt-get install caddy"},
+	} {
+		missing := "/nonexistent/sbin/" + tc.kind
+		_, err := topology.StartLocal(context.Background(), topology.LocalConfig{
+			OriginAddr: "127.0.0.1:1", Targets: presets(t, direct, tc.target), Programs: map[string]string{tc.kind: missing},
+		})
+		if !errors.Is(err, topology.ErrMissing) || !strings.Contains(err.Error(), tc.hint) || !strings.Contains(err.Error(), missing) || !strings.Contains(err.Error(), tc.target) {
+			t.Errorf("err = %v, want ErrMissing naming %s and %s with the install hint %q", err, tc.target, missing, tc.hint)
+		}
+		if _, err := topology.Version(kindOf(t, tc.kind), missing); !errors.Is(err, topology.ErrMissing) {
+			t.Errorf("Version(%s, %s) err = %v, want ErrMissing", tc.kind, missing, err)
+		}
 	}
-	if _, err := NginxVersion(missing); !errors.Is(err, ErrNginxMissing) {
-		t.Errorf("NginxVersion(%s) err = %v, want ErrNginxMissing", missing, err)
-	}
-	// Direct alone needs no nginx.
-	l, err := StartLocal(context.Background(), LocalConfig{
-		OriginAddr: "127.0.0.1:8080", Names: []string{Direct}, NginxPath: missing,
+	// Direct alone needs no proxy.
+	l, err := topology.StartLocal(context.Background(), topology.LocalConfig{
+		OriginAddr: "127.0.0.1:8080", Targets: presets(t, direct), Programs: map[string]string{targets.Nginx: "/nonexistent/sbin/nginx"},
 	})
 	if err != nil {
 		t.Fatalf("direct only: %v", err)
@@ -360,23 +444,26 @@ func TestStartLocalMissingNginx(t *testing.T) {
 }
 
 func TestStartLocalBadInput(t *testing.T) {
+	squid := targets.Spec{Name: "mine", Kind: "squid", Config: "/etc/squid/squid.conf"}
 	for _, tc := range []struct {
-		cfg  LocalConfig
+		cfg  topology.LocalConfig
 		want string
 	}{
-		{LocalConfig{OriginAddr: "127.0.0.1:8080"}, "no targets"},
-		{LocalConfig{OriginAddr: "127.0.0.1:8080", Names: []string{"haproxy"}}, `unknown target "haproxy"`},
-		{LocalConfig{OriginAddr: "127.0.0.1:8080", Names: []string{Direct, Direct}}, `"direct" named twice`},
-		{LocalConfig{OriginAddr: "localhost", Names: []string{Direct}}, `origin address "localhost"`},
-		{LocalConfig{OriginAddr: "127.0.0.1:http", Names: []string{Direct}}, `port "http"`},
+		{topology.LocalConfig{OriginAddr: "127.0.0.1:8080"}, "no targets"},
+		{topology.LocalConfig{OriginAddr: "127.0.0.1:8080", Targets: []targets.Spec{squid}}, `unknown proxy kind "squid"`},
+		{topology.LocalConfig{OriginAddr: "127.0.0.1:8080", Targets: presets(t, direct, direct)}, `"direct" named twice`},
+		{topology.LocalConfig{OriginAddr: "127.0.0.1:8080", Targets: presets(t, nginxSSE, direct, nginxSSE)}, `"nginx-sse" named twice`},
+		{topology.LocalConfig{OriginAddr: "127.0.0.1:8080", Targets: []targets.Spec{{Kind: targets.Nginx, PresetFile: "nginx/nginx-sse.conf"}}}, "no name"},
+		{topology.LocalConfig{OriginAddr: "localhost", Targets: presets(t, direct)}, `origin address "localhost"`},
+		{topology.LocalConfig{OriginAddr: "127.0.0.1:http", Targets: presets(t, direct)}, `port "http"`},
 	} {
-		_, err := StartLocal(context.Background(), tc.cfg)
+		_, err := topology.StartLocal(context.Background(), tc.cfg)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("StartLocal(%+v) err = %v, want %q", tc.cfg, err, tc.want)
 		}
 	}
 	// A wildcard origin address is reached over loopback.
-	l, err := StartLocal(context.Background(), LocalConfig{OriginAddr: ":8080", Names: []string{Direct}})
+	l, err := topology.StartLocal(context.Background(), topology.LocalConfig{OriginAddr: ":8080", Targets: presets(t, direct)})
 	if err != nil || l.Targets()[0].URL != "http://127.0.0.1:8080/events" {
 		t.Errorf("wildcard origin: %v, %+v", err, l)
 	}
@@ -395,13 +482,16 @@ func TestStartLocalOriginDown(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	_, err = StartLocal(ctx, LocalConfig{OriginAddr: down, Names: []string{NginxSSE}, WorkDir: dir})
+	_, err = topology.StartLocal(ctx, topology.LocalConfig{OriginAddr: down, Targets: presets(t, nginxSSE), WorkDir: dir})
 	if err == nil {
 		t.Fatal("StartLocal succeeded with the origin down")
 	}
 	msg := err.Error()
 	if !strings.HasPrefix(msg, "nginx-sse: ") || !strings.Contains(msg, "502") || !strings.Contains(msg, "Connection refused") {
 		t.Errorf("err = %v\nwant it to name nginx-sse, the 502 and the error log's connect() failure", err)
+	}
+	if !strings.Contains(msg, "docker/nginx/nginx-sse.conf") {
+		t.Errorf("err = %v\nwant it to name the config", err)
 	}
 	// Nothing started for it is left running: the master's title holds the
 	// prefix, and a gracefully stopped master takes its workers with it.
@@ -415,38 +505,65 @@ func TestStartLocalOriginDown(t *testing.T) {
 	}
 }
 
-func TestNginxVersion(t *testing.T) {
-	bin := requireNginx(t)
-	v, err := NginxVersion(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !regexp.MustCompile(`^nginx/\d+\.\d+\.\d+$`).MatchString(v) {
-		t.Errorf("NginxVersion = %q, want nginx/X.Y.Z", v)
+// TestVersion runs each kind's program and reads its version.
+func TestVersion(t *testing.T) {
+	for kind, want := range map[string]string{
+		targets.Nginx:   `^nginx/\d+\.\d+\.\d+$`,
+		targets.HAProxy: `^HAProxy/\d+\.\d+\.\d+\S*$`,
+		targets.Caddy:   `^Caddy/\d+\.\d+\.\d+\S*$`,
+	} {
+		t.Run(kind, func(t *testing.T) {
+			bin := testenv.RequireProxy(t, kind)
+			v, err := topology.Version(kindOf(t, kind), bin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !regexp.MustCompile(want).MatchString(v) {
+				t.Errorf("Version = %q, want it to match %s", v, want)
+			}
+		})
 	}
 }
 
-// harnessEnv makes the test binary act as a harness that starts nginx and
-// waits to be killed (see TestNginxDiesWithHarness).
-const harnessEnv = "SSELOAD_TOPOLOGY_HARNESS_DIR"
+// harnessEnv makes the test binary act as a harness that starts the
+// targets named in harnessTargetsEnv (comma-separated presets) and waits
+// to be killed (see dieWithHarness). With harnessReloadEnv set it reloads
+// each proxy first and waits for its log to show the reload done.
+const (
+	harnessEnv        = "SSELOAD_TOPOLOGY_HARNESS_DIR"
+	harnessTargetsEnv = "SSELOAD_TOPOLOGY_HARNESS_TARGETS"
+	harnessReloadEnv  = "SSELOAD_TOPOLOGY_HARNESS_RELOAD"
+)
 
-// TestHarnessChild is the child side of TestNginxDiesWithHarness; it does
-// nothing in a normal run.
+// TestHarnessChild is the child side of the *DiesWithHarness tests; it
+// does nothing in a normal run.
 func TestHarnessChild(t *testing.T) {
 	dir := os.Getenv(harnessEnv)
 	if dir == "" {
-		t.Skip("helper for TestNginxDiesWithHarness")
+		t.Skip("helper for the *DiesWithHarness tests")
 	}
 	o := newTestOrigin(t)
-	l, err := StartLocal(context.Background(), LocalConfig{
-		OriginAddr: o.addr(), Names: []string{NginxStock, NginxSSE}, WorkDir: dir,
+	l, err := topology.StartLocal(context.Background(), topology.LocalConfig{
+		OriginAddr: o.addr(), Targets: presets(t, strings.Split(os.Getenv(harnessTargetsEnv), ",")...), WorkDir: dir,
 	})
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(1)
 	}
-	for _, p := range l.procs {
-		fmt.Println("pgid", p.cmd.Process.Pid)
+	if done := os.Getenv(harnessReloadEnv); done != "" {
+		for name := range l.ProcessGroups() {
+			if err := l.Reload(name); err != nil {
+				fmt.Println("error", err)
+				os.Exit(1)
+			}
+			if err := waitLog(l, name, done, 2); err != nil {
+				fmt.Println("error", err)
+				os.Exit(1)
+			}
+		}
+	}
+	for _, pg := range l.ProcessGroups() {
+		fmt.Println("pgid", pg)
 	}
 	fmt.Println("ready")
 	// Wait to be SIGKILLed; the bound only keeps an orphaned child from
@@ -455,13 +572,32 @@ func TestHarnessChild(t *testing.T) {
 	os.Exit(1)
 }
 
-// TestNginxDiesWithHarness kills a harness process with SIGKILL — no
-// chance to run Stop — and checks that its nginx masters and workers die
-// too.
-func TestNginxDiesWithHarness(t *testing.T) {
-	requireNginx(t)
+// waitLog polls target name's log until it holds line n times (the
+// proxy's own report that something happened), up to the safety bound.
+func waitLog(l *topology.Local, name, line string, n int) error {
+	deadline := time.Now().Add(safety)
+	for {
+		log, err := l.ErrorLog(name)
+		if err != nil {
+			return err
+		}
+		if strings.Count(log, line) >= n {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: %q not %d times in the log after %v:\n%s", name, line, n, safety, log)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// dieWithHarness kills a harness process running presets with SIGKILL —
+// no chance to run Stop — and checks that every process of every proxy
+// (at least minProcs in each group) dies too. reloaded, when set, makes
+// the harness reload each proxy first and wait for that line in its log.
+func dieWithHarness(t *testing.T, presets []string, minProcs int, reloaded string) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHarnessChild$")
-	cmd.Env = append(os.Environ(), harnessEnv+"="+t.TempDir())
+	cmd.Env = append(os.Environ(), harnessEnv+"="+t.TempDir(), harnessTargetsEnv+"="+strings.Join(presets, ","), harnessReloadEnv+"="+reloaded)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -481,14 +617,14 @@ func TestNginxDiesWithHarness(t *testing.T) {
 			t.Log(sc.Text())
 		}
 	}
-	if len(groups) != 2 {
-		t.Fatalf("child reported process groups %v, want two", groups)
+	if len(groups) != len(presets) {
+		t.Fatalf("child reported process groups %v, want %d", groups, len(presets))
 	}
 	var pids []int
 	for _, pg := range groups {
 		m := groupMembers(t, pg)
-		if len(m) < 2 {
-			t.Fatalf("process group %d has %v, want a master and workers", pg, m)
+		if len(m) < minProcs {
+			t.Fatalf("process group %d has %v, want at least %d processes", pg, m, minProcs)
 		}
 		pids = append(pids, m...)
 	}
@@ -499,16 +635,15 @@ func TestNginxDiesWithHarness(t *testing.T) {
 	// The kernel sends SIGKILL while the child's files close, before Wait
 	// returns; the processes then need to be scheduled to die. Poll for
 	// that condition (bounded by safety).
-	deadline := time.Now().Add(safety)
-	for _, pid := range pids {
-		for !gone(pid) {
-			if time.Now().After(deadline) {
-				state, pg, _ := procStat(pid)
-				t.Fatalf("nginx process %d (group %d, state %c) outlived the harness", pid, pg, state)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
+	waitGone(t, pids, "proxy process that outlived the harness:")
+}
+
+// TestNginxDiesWithHarness: nginx masters and workers die with a harness
+// killed by SIGKILL.
+func TestNginxDiesWithHarness(t *testing.T) {
+	requireNginx(t)
+	t.Parallel()
+	dieWithHarness(t, []string{nginxStock, nginxSSE}, 2, "")
 }
 
 // TestReloadKeepsServing: a reload (SIGHUP) leaves nginx serving, with its
@@ -516,25 +651,32 @@ func TestNginxDiesWithHarness(t *testing.T) {
 func TestReloadKeepsServing(t *testing.T) {
 	requireNginx(t)
 	o := newTestOrigin(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*safety)
-	defer cancel()
-	l, err := StartLocal(ctx, LocalConfig{OriginAddr: o.addr(), Names: []string{NginxSSE}, ProxyReadTimeout: 7 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Stop() })
-	if n := l.Processes(NginxSSE); n < 2 {
+	l := startLocal(t, topology.LocalConfig{OriginAddr: o.addr(), Targets: presets(t, nginxSSE), IdleTimeout: 7 * time.Second})
+	if n := l.Processes(nginxSSE); n < 2 {
 		t.Errorf("nginx-sse has %d processes, want a master and at least one worker", n)
 	}
-	if err := l.Reload(NginxSSE); err != nil {
+	if err := l.Reload(nginxSSE); err != nil {
 		t.Fatal(err)
 	}
 	client := &http.Client{Transport: &http.Transport{Proxy: nil}}
 	defer client.CloseIdleConnections()
-	if err := Get200(ctx, client, strings.TrimSuffix(l.Targets()[0].URL, "/events")+"/healthz"); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), safety)
+	defer cancel()
+	if err := topology.Get200(ctx, client, baseURL(l.Targets()[0])+"/healthz"); err != nil {
 		t.Errorf("after reload: %v", err)
 	}
-	if err := l.Reload(Direct); err == nil {
-		t.Error("Reload(direct) succeeded; want an error: direct has no nginx")
+	if err := l.Reload(direct); err == nil {
+		t.Error("Reload(direct) succeeded; want an error: direct has no proxy")
 	}
+}
+
+// writeConfig writes conf to a file named name in a new temp dir and
+// returns its path.
+func writeConfig(t *testing.T, name string, conf []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, conf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

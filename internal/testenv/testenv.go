@@ -6,20 +6,14 @@ import (
 	"os"
 	"testing"
 
-	"github.com/sseload/sseload/topology"
+	"github.com/sseload/sseload/targets"
 )
 
-// RequireNginx returns the nginx binary for tests that run real nginx. When
-// it is missing the test fails under CI=true (CI must install it) and is
-// skipped elsewhere; both say what to install.
+// RequireNginx returns the nginx binary for tests that run real nginx:
+// RequireProxy(t, targets.Nginx).
 func RequireNginx(t testing.TB) string {
 	t.Helper()
-	bin, err := topology.FindNginx("")
-	if err == nil {
-		return bin
-	}
-	Missing(t, "this test runs real nginx: "+err.Error())
-	return ""
+	return RequireProxy(t, targets.Nginx)
 }
 
 // Missing ends a test that needs something the machine lacks: it fails
