@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sseload/sseload/targets"
 )
 
 // embedded holds the scenario files shipped in the binary. It is read-only.
@@ -91,7 +93,7 @@ func Parse(file string, data []byte) (Scenario, error) {
 		return Scenario{}, err
 	}
 
-	d := decoder{file: label, lines: map[string]int{}, items: map[string][]int{}}
+	d := decoder{file: label, dir: filepath.Dir(file), lines: map[string]int{}, items: map[string][]int{}}
 	s := d.mapping(root)
 	if len(d.errs) > 0 {
 		return Scenario{}, errors.Join(d.errs...)
@@ -153,7 +155,10 @@ func applyDefaults(s *Scenario, set map[string]int, file string) {
 		s.Duration = DefaultDuration
 	}
 	if !has("targets") {
-		s.Targets = KnownTargets()
+		for _, n := range targets.DefaultNames() {
+			t, _ := targets.Preset(n)
+			s.Targets = append(s.Targets, t)
+		}
 	}
 	if !has("max_event_bytes") {
 		s.MaxEventBytes = DefaultMaxEventBytes
@@ -243,6 +248,7 @@ func kindName(n *yaml.Node) string {
 // item was, so that validation problems found later can name their line.
 type decoder struct {
 	file  string
+	dir   string // the file's directory: a target's config path is relative to it
 	errs  []error
 	lines map[string]int   // key -> line of its value
 	items map[string][]int // list key -> line of each item
@@ -283,7 +289,7 @@ func fields() []field {
 		{"retry_ms", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.integer(k, v, &s.RetryMS) }},
 		{"slow_read_rate", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.integer(k, v, &s.SlowReadRate) }},
 		{"slow_share", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.number(k, v, &s.SlowShare) }},
-		{"targets", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.list(k, v, "[direct, nginx-sse]", &s.Targets) }},
+		{"targets", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.targetList(k, v, &s.Targets) }},
 		{"thresholds", func(d *decoder, s *Scenario, k string, v *yaml.Node) {
 			d.list(k, v, `["nginx-sse:latency.p99 < 50ms"]`, &s.Thresholds)
 		}},
@@ -459,4 +465,83 @@ func (d *decoder) list(key string, v *yaml.Node, example string, out *[]string) 
 	}
 	*out = list
 	d.items[key] = lines
+}
+
+// targetList decodes the targets key: each item is a built-in target's
+// name (direct, nginx-sse, …) or a mapping naming the user's own proxy,
+// {name: mine, proxy: nginx, config: ./deploy/nginx.conf}, whose config
+// path is relative to the scenario file.
+func (d *decoder) targetList(key string, v *yaml.Node, out *[]targets.Spec) {
+	const example = "[direct, nginx-sse, {name: mine, proxy: nginx, config: ./nginx.conf}]"
+	if v.Kind != yaml.SequenceNode {
+		d.errorf(v.Line, "%s: expected a list such as %s, got %s", key, example, kindName(v))
+		return
+	}
+	var list []targets.Spec
+	var lines []int
+	for _, item := range v.Content {
+		line := item.Line
+		item = resolve(item)
+		switch {
+		case item != nil && item.Kind == yaml.ScalarNode && item.ShortTag() != "!!null":
+			t, ok := targets.Preset(item.Value)
+			if !ok {
+				d.errorf(line, "%s: %v", key, targets.UnknownPreset(item.Value))
+				continue
+			}
+			list = append(list, t)
+		case item != nil && item.Kind == yaml.MappingNode:
+			t, ok := d.customTarget(key, item)
+			if !ok {
+				continue
+			}
+			list = append(list, t)
+		default:
+			d.errorf(line, "%s: each item is a target's name or a mapping such as {name: mine, proxy: nginx, config: ./nginx.conf}", key)
+			continue
+		}
+		lines = append(lines, line)
+	}
+	*out = list
+	d.items[key] = lines
+}
+
+// customTarget decodes {name, proxy, config}.
+func (d *decoder) customTarget(key string, m *yaml.Node) (targets.Spec, bool) {
+	vals := map[string]string{}
+	ok := true
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := resolve(m.Content[i]), resolve(m.Content[i+1])
+		if k == nil || v == nil || k.Kind != yaml.ScalarNode || v.Kind != yaml.ScalarNode {
+			d.errorf(m.Content[i].Line, "%s: a target's keys and values are plain text (name, proxy, config)", key)
+			ok = false
+			continue
+		}
+		switch k.Value {
+		case "name", "proxy", "config":
+			if _, dup := vals[k.Value]; dup {
+				d.errorf(k.Line, "%s: duplicate key %q in a target (keep one)", key, k.Value)
+				ok = false
+			}
+			vals[k.Value] = v.Value
+		default:
+			d.errorf(k.Line, "%s: unknown key %q in a target (valid: name, proxy, config)", key, k.Value)
+			ok = false
+		}
+	}
+	for _, k := range []string{"name", "proxy", "config"} {
+		if vals[k] == "" && ok {
+			d.errorf(m.Line, "%s: a target of your own needs %s (write {name: mine, proxy: %s, config: ./path})", key, k, strings.Join(targets.Kinds(), "|"))
+			ok = false
+		}
+	}
+	if !ok {
+		return targets.Spec{}, false
+	}
+	t, err := targets.Custom(vals["name"], vals["proxy"], vals["config"], d.dir)
+	if err != nil {
+		d.errorf(m.Line, "%s: %v", key, err)
+		return targets.Spec{}, false
+	}
+	return t, true
 }

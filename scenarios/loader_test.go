@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sseload/sseload/targets"
 )
 
 // validKeys is the list every unknown-key error must show.
@@ -33,16 +35,20 @@ func TestParseErrors(t *testing.T) {
 		{"quoted bare number", "interval: \"5\"\n", []string{file + `:1: interval "5": a duration needs a unit`}},
 		{"duration list", "duration: [1s]\n", []string{file + ":1: duration: expected a duration such as 5s, got a list"}},
 		{"unknown target", "mode: broadcast\n\n\n\n\n\n\ntargets:\n  - nginx\n",
-			[]string{file + `:9: targets: unknown target "nginx" (valid: direct, nginx-stock, nginx-sse)`}},
+			[]string{file + `:9: targets: unknown target "nginx" (built-in: direct, nginx-stock, nginx-sse, haproxy-stock, haproxy-sse, caddy-stock, caddy-sse; your own proxy: NAME=KIND:PATH`}},
 		{"unknown target flow", "targets: [direct, nginx-ssе]\n", // Cyrillic е
-			[]string{file + `:1: targets: unknown target "nginx-ssе" (valid: direct, nginx-stock, nginx-sse)`}},
+			[]string{file + `:1: targets: unknown target "nginx-ssе": did you mean "nginx-sse"?`}},
 		{"duplicate target", "targets:\n  - direct\n  - nginx-sse\n  - direct\n",
 			[]string{file + `:4: targets: duplicate target "direct" (list each target once)`}},
 		{"empty targets", "mode: broadcast\ntargets: []\n",
-			[]string{file + ":2: targets: empty: list at least one target (valid: direct, nginx-stock, nginx-sse)"}},
+			[]string{file + ":2: targets: empty: list at least one target (built-in: direct, nginx-stock"}},
 		{"targets not a list", "targets: direct\n",
-			[]string{file + `:1: targets: expected a list such as [direct, nginx-sse], got the value "direct"`}},
-		{"target item a mapping", "targets:\n  - direct\n  - {a: b}\n", []string{file + ":3: targets: each item must be text, got a mapping"}},
+			[]string{file + `:1: targets: expected a list such as [direct, nginx-sse, {name: mine, proxy: nginx, config: ./nginx.conf}], got the value "direct"`}},
+		{"own target without config", "targets:\n  - {name: mine, proxy: nginx}\n", []string{file + ":2: targets: a target of your own needs config"}},
+		{"own target unknown kind", "targets:\n  - {name: mine, proxy: envoy, config: x.conf}\n", []string{file + `:2: targets: target mine: unknown proxy kind "envoy" (valid: nginx, haproxy, caddy)`}},
+		{"own target missing file", "targets:\n  - {name: mine, proxy: nginx, config: no-such.conf}\n", []string{file + ":2: targets: target mine: config ", "no-such.conf does not exist"}},
+		{"own target named like a preset", "targets:\n  - {name: nginx-sse, proxy: nginx, config: x.conf}\n", []string{file + `:2: targets: target name "nginx-sse" is a built-in target`}},
+		{"target item a mapping", "targets:\n  - direct\n  - {a: b}\n", []string{file + `:3: targets: unknown key "a" in a target (valid: name, proxy, config)`}},
 		{"wrong type", "connections: many\n",
 			[]string{file + `:1: connections "many": not a whole number (write digits, such as connections: 100)`}},
 		{"float for int", "events: 2.5\n", []string{file + `:1: events "2.5": not a whole number`}},
@@ -150,7 +156,7 @@ func TestParseDefaults(t *testing.T) {
 		want := Scenario{
 			Name: "my-load", Mode: "broadcast", Interval: time.Second, Events: 0, Payload: 0,
 			Connections: 5, Ramp: 1000, Duration: 60 * time.Second,
-			Targets: []string{"direct", "nginx-stock", "nginx-sse"}, MaxEventBytes: 1 << 20,
+			Targets: presets("direct", "nginx-stock", "nginx-sse"), MaxEventBytes: 1 << 20,
 			Reconnect: "never", ReconnectDelay: 3 * time.Second, FaultDown: 2 * time.Second,
 			Source: "some/dir/my-load.yml",
 		}
@@ -226,7 +232,7 @@ slow_read_rate: 300
 		Name: "custom", Description: "all keys set", Mode: "per-connection",
 		Interval: 250 * time.Millisecond, Events: 12, Payload: 4096, XAccel: true, RetryMS: 3000, Heartbeat: 15 * time.Second,
 		Connections: 7, Ramp: 2.5, Duration: 90 * time.Second,
-		Targets: []string{"nginx-sse", "direct"}, MaxEventBytes: 65536,
+		Targets: presets("nginx-sse", "direct"), MaxEventBytes: 65536,
 		Thresholds: []string{"nginx-sse:latency.p99 < 50ms", "direct:errors == 0"},
 		Reconnect:  "persistent", ReconnectDelay: 500 * time.Millisecond,
 		Faults: []string{"proxy-reload@20s", "origin-restart@10s"}, FaultDown: time.Second,
@@ -243,10 +249,10 @@ slow_read_rate: 300
 
 // TestEmbedded pins the shipped scenarios to their exact values.
 func TestEmbedded(t *testing.T) {
-	if got, want := Names(), []string{"idle-timeout", "origin-restart", "proxy-reload", "seed", "slow-consumer", "steady"}; !slices.Equal(got, want) {
+	if got, want := Names(), []string{"devices", "idle-timeout", "origin-restart", "proxy-reload", "seed", "slow-consumer", "steady"}; !slices.Equal(got, want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
 	}
-	all := []string{"direct", "nginx-stock", "nginx-sse"}
+	all := presets("direct", "nginx-stock", "nginx-sse")
 	cases := map[string]Scenario{
 		"seed": {
 			Name: "seed", Mode: "per-connection", Interval: 5 * time.Second, Events: 6,
@@ -261,9 +267,17 @@ func TestEmbedded(t *testing.T) {
 			Source: "embedded:steady",
 		},
 	}
+	cases["devices"] = Scenario{
+		Name: "devices", Mode: "broadcast", Interval: 5 * time.Minute, XAccel: true, RetryMS: 3000,
+		Connections: 100, Ramp: 100, Duration: 15 * time.Minute,
+		Targets:       presets("direct", "nginx-stock", "nginx-sse", "haproxy-stock", "haproxy-sse", "caddy-stock"),
+		MaxEventBytes: 1 << 20, Reconnect: "spec", ReconnectDelay: 3 * time.Second, FaultDown: 2 * time.Second,
+		Source: "embedded:devices",
+	}
 	descWords := map[string][]string{
-		"seed":   {"bug report", "Vue", "EventSource", "stock nginx", "30 s", "six events", "HTTP/1.0", "headers"},
-		"steady": {"Steady-state latency", "broadcast", "many devices"},
+		"devices": {"five minutes", "idle timeout", "proxy_read_timeout", "Last-Event-ID", "--heartbeat"},
+		"seed":    {"bug report", "Vue", "EventSource", "stock nginx", "30 s", "six events", "HTTP/1.0", "headers"},
+		"steady":  {"Steady-state latency", "broadcast", "many devices"},
 	}
 	for name, want := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -319,7 +333,7 @@ func TestLoadPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Name != "burst" || s.Source != path || s.Events != 3 || s.Connections != 2 || !slices.Equal(s.Targets, []string{"direct"}) {
+	if s.Name != "burst" || s.Source != path || s.Events != 3 || s.Connections != 2 || !reflect.DeepEqual(s.Targets, presets("direct")) {
 		t.Errorf("Load(%s) = %+v", path, s)
 	}
 
@@ -340,11 +354,11 @@ func TestLoadUnknown(t *testing.T) {
 		ref  string
 		want []string
 	}{
-		{"sead", []string{`unknown scenario "sead"`, "embedded scenarios: idle-timeout, origin-restart, proxy-reload, seed, slow-consumer, steady", ".yaml"}},
-		{"Seed", []string{`unknown scenario "Seed"`, "embedded scenarios: idle-timeout, origin-restart, proxy-reload, seed, slow-consumer, steady"}},
-		{"", []string{"no scenario given", "embedded scenarios: idle-timeout, origin-restart, proxy-reload, seed, slow-consumer, steady"}},
+		{"sead", []string{`unknown scenario "sead"`, "embedded scenarios: devices, idle-timeout, origin-restart, proxy-reload, seed, slow-consumer, steady", ".yaml"}},
+		{"Seed", []string{`unknown scenario "Seed"`, "embedded scenarios: devices, idle-timeout, origin-restart, proxy-reload, seed, slow-consumer, steady"}},
+		{"", []string{"no scenario given", "embedded scenarios: devices, idle-timeout, origin-restart, proxy-reload, seed, slow-consumer, steady"}},
 		{"scenarios/seed.txt", []string{`unknown scenario "scenarios/seed.txt"`, ".yaml/.yml"}},
-		{missing, []string{"read scenario: open " + missing, "no such file", "embedded scenarios: idle-timeout, origin-restart, proxy-reload, seed, slow-consumer, steady"}},
+		{missing, []string{"read scenario: open " + missing, "no such file", "embedded scenarios: devices, idle-timeout, origin-restart, proxy-reload, seed, slow-consumer, steady"}},
 	}
 	for _, c := range cases {
 		_, err := Load(c.ref)
@@ -370,5 +384,26 @@ func TestDocsListEveryKey(t *testing.T) {
 		if !strings.Contains(string(data), "`"+f.key+"`") {
 			t.Errorf("docs/scenarios.md does not document key %s", f.key)
 		}
+	}
+}
+
+// TestOwnTargetPathRelativeToFile: a target's config path in a scenario
+// file is relative to that file, wherever sseload runs from.
+func TestOwnTargetPathRelativeToFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "edge.cfg"), []byte("# haproxy\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "mine.yaml")
+	if err := os.WriteFile(path, []byte("targets:\n  - direct\n  - {name: edge, proxy: haproxy, config: edge.cfg}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append(presets("direct"), targets.Spec{Name: "edge", Kind: targets.HAProxy, Config: filepath.Join(dir, "edge.cfg")})
+	if !reflect.DeepEqual(s.Targets, want) {
+		t.Errorf("targets %+v, want %+v", s.Targets, want)
 	}
 }

@@ -16,6 +16,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/sseload/sseload/targets"
 )
 
 // Modes a scenario may run in.
@@ -99,9 +101,12 @@ type Scenario struct {
 	// because a broadcast stream never ends by itself. Default 60s for
 	// broadcast, 0 for per-connection.
 	Duration time.Duration
-	// Targets is yaml key "targets": which of KnownTargets to run against,
-	// at least one, no duplicates. Default: all of them.
-	Targets []string
+	// Targets is yaml key "targets": what to measure, at least one, no
+	// name twice. Each item is a built-in target's name
+	// (targets.PresetNames) or the user's own proxy, {name, proxy (its
+	// kind), config (a path relative to the scenario file)}. Default:
+	// targets.DefaultNames (direct, nginx-stock, nginx-sse).
+	Targets []targets.Spec
 	// MaxEventBytes is yaml key "max_event_bytes": the largest event the
 	// client accepts before it fails the stream (default 1 MiB, >= 1). It
 	// bounds per-connection memory when a proxy misbehaves.
@@ -125,14 +130,16 @@ type Scenario struct {
 	// Faults is yaml key "faults": faults to inject during the hold, each
 	// "KIND@TIME" with TIME since the run's start, such as
 	// "origin-restart@10s" (SIGKILL the origin process, start it again
-	// after FaultDown) or "proxy-reload@15s" (`nginx -s reload` of every
-	// nginx target). Local topology only.
+	// after FaultDown) or "proxy-reload@15s" (a graceful reload of every
+	// proxied target, each its kind's way). Local and compose topologies.
 	Faults []string
 	// FaultDown is yaml key "fault_down": how long a killed origin stays
 	// down before it is started again (default 2s).
 	FaultDown time.Duration
 	// ProxyReadTimeout is yaml key "proxy_read_timeout": when set, every
-	// nginx target's proxy_read_timeout (a quiet stream is cut after it).
+	// proxy target's idle timeout (nginx's proxy_read_timeout, HAProxy's
+	// timeout client/server, Caddy's transport read_timeout): a quiet
+	// stream is cut after it.
 	// Default 0: each config's own.
 	ProxyReadTimeout time.Duration
 	// SlowShare is yaml key "slow_share": the share (0 to 1) of each
@@ -188,12 +195,6 @@ func (s Scenario) ParsedFaults() []Fault {
 	slices.SortStableFunc(out, func(a, b Fault) int { return int(a.At - b.At) })
 	return out
 }
-
-// KnownTargets are the target names a scenario may list, in display order:
-// the origin itself, stock nginx (buffering, HTTP/1.0 upstream) and nginx
-// configured for SSE. Each call returns a fresh slice, so a caller may keep
-// or change it without affecting anyone else.
-func KnownTargets() []string { return []string{"direct", "nginx-stock", "nginx-sse"} }
 
 // problem is one validation failure. key is the yaml key at fault; index is
 // the item within a list key (targets, thresholds), or -1. Parse maps the key
@@ -271,17 +272,13 @@ func (s Scenario) problems() []problem {
 	case s.Duration == 0 && s.Mode == ModeBroadcast:
 		add("duration", "0 is only valid for mode per-connection; a broadcast stream never ends by itself (use a duration such as 60s)")
 	}
-	known := KnownTargets()
-	valid := strings.Join(known, ", ")
 	if len(s.Targets) == 0 {
-		add("targets", "empty: list at least one target (valid: %s)", valid)
+		add("targets", "empty: list at least one target (built-in: %s)", strings.Join(targets.PresetNames(), ", "))
 	}
+	names := targets.Names(s.Targets)
 	for i, t := range s.Targets {
-		switch {
-		case !slices.Contains(known, t):
-			ps = append(ps, problem{"targets", i, fmt.Sprintf("unknown target %q (valid: %s)", t, valid)})
-		case slices.Index(s.Targets, t) < i:
-			ps = append(ps, problem{"targets", i, fmt.Sprintf("duplicate target %q (list each target once)", t)})
+		if slices.Index(names, t.Name) < i {
+			ps = append(ps, problem{"targets", i, fmt.Sprintf("duplicate target %q (list each target once)", t.Name)})
 		}
 	}
 	switch s.Reconnect {

@@ -2,16 +2,17 @@ package scenarios
 
 import (
 	"math"
-	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sseload/sseload/targets"
 )
 
 func valid() Scenario {
 	return Scenario{
 		Name: "v", Mode: ModeBroadcast, Interval: time.Second, Connections: 1, Ramp: 1,
-		Duration: time.Second, Targets: KnownTargets(), MaxEventBytes: DefaultMaxEventBytes,
+		Duration: time.Second, Targets: presets("direct", "nginx-stock", "nginx-sse"), MaxEventBytes: DefaultMaxEventBytes,
 	}
 }
 
@@ -35,9 +36,8 @@ func TestValidate(t *testing.T) {
 		{"connections", func(s *Scenario) { s.Connections = 0 }, "connections: 0 is below 1"},
 		{"ramp", func(s *Scenario) { s.Ramp = math.Inf(1) }, "ramp: +Inf is not a finite number greater than 0"},
 		{"ramp negative", func(s *Scenario) { s.Ramp = -1 }, "ramp: -1 is not a finite number greater than 0"},
-		{"targets", func(s *Scenario) { s.Targets = []string{"direct", "nginx"} }, `targets: unknown target "nginx" (valid: direct, nginx-stock, nginx-sse)`},
-		{"no targets", func(s *Scenario) { s.Targets = nil }, "targets: empty: list at least one target (valid: direct, nginx-stock, nginx-sse)"},
-		{"duplicate target", func(s *Scenario) { s.Targets = []string{"nginx-sse", "nginx-sse"} }, `targets: duplicate target "nginx-sse"`},
+		{"no targets", func(s *Scenario) { s.Targets = nil }, "targets: empty: list at least one target (built-in: direct, nginx-stock, nginx-sse, haproxy-stock, haproxy-sse, caddy-stock, caddy-sse)"},
+		{"duplicate target", func(s *Scenario) { s.Targets = presets("nginx-sse", "nginx-sse") }, `targets: duplicate target "nginx-sse"`},
 		{"max_event_bytes", func(s *Scenario) { s.MaxEventBytes = -1 }, "max_event_bytes: -1 is below 1"},
 		{"payload", func(s *Scenario) { s.Payload = DefaultMaxEventBytes }, "payload: 1048576 bytes does not fit in max_event_bytes 1048576"},
 		{"retry", func(s *Scenario) { s.RetryMS = -1 }, "retry_ms: -1 is negative"},
@@ -85,15 +85,17 @@ func TestSeedOverrideToBroadcast(t *testing.T) {
 	}
 }
 
-func TestKnownTargetsIsACopy(t *testing.T) {
-	a := KnownTargets()
-	if want := []string{"direct", "nginx-stock", "nginx-sse"}; !slices.Equal(a, want) {
-		t.Fatalf("KnownTargets() = %v, want %v", a, want)
+// presets returns the built-in targets named.
+func presets(names ...string) []targets.Spec {
+	var out []targets.Spec
+	for _, n := range names {
+		t, ok := targets.Preset(n)
+		if !ok {
+			panic("no preset " + n)
+		}
+		out = append(out, t)
 	}
-	a[0] = "changed"
-	if KnownTargets()[0] != "direct" {
-		t.Error("changing the returned slice changed KnownTargets")
-	}
+	return out
 }
 
 func TestParseFault(t *testing.T) {
