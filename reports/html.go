@@ -16,10 +16,11 @@ import (
 // WriteHTML writes report.html: one self-contained page (inline CSS and
 // SVG; no script, no font, nothing fetched) that a browser shows offline
 // years later. It holds the verdict, the summary table with errors by kind,
-// diagnosis, thresholds and the harness verdict in words, then the charts:
-// the latency percentile distribution of every target on a "nines" axis,
-// latency p50/p99 over time, connections established over time, and the
-// distributions of time to headers and to the first event.
+// the diagnoses (s.Diagnoses, as a table), thresholds and the harness
+// verdict in words, then the charts: the latency percentile distribution of
+// every target on a "nines" axis, latency p50/p99 over time, connections
+// established over time, and the distributions of time to headers and to
+// the first event.
 func WriteHTML(w io.Writer, d *RunData) error {
 	s := d.Summary
 	e := html.EscapeString
@@ -98,13 +99,7 @@ footer{color:#777;font-size:12px;margin-top:28px}
 	}
 	b.WriteString("</table>\n")
 	writeHTMLErrors(&b, s)
-	if ds := Diagnose(s); len(ds) > 0 {
-		b.WriteString("<p><b>Diagnosis</b></p><ul>")
-		for _, d := range ds {
-			b.WriteString("<li>" + e(d) + "</li>")
-		}
-		b.WriteString("</ul>\n")
-	}
+	writeHTMLDiagnoses(&b, s.Diagnoses)
 	if len(s.Thresholds) > 0 {
 		b.WriteString(`<p><b>Thresholds</b></p><table><tr><th class="l">result</th><th class="l">target</th><th class="l">threshold</th><th>measured</th><th class="l">why</th></tr>` + "\n")
 		for _, r := range s.Thresholds {
@@ -167,6 +162,21 @@ footer{color:#777;font-size:12px;margin-top:28px}
 
 func figure(b *strings.Builder, c chart, caption string) {
 	b.WriteString("<figure>" + c.svg() + "<figcaption>" + html.EscapeString(caption) + "</figcaption></figure>\n")
+}
+
+// writeHTMLDiagnoses writes the diagnoses as a table, one row each with its
+// fields as columns; nothing when there are none.
+func writeHTMLDiagnoses(b *strings.Builder, ds []Diagnosis) {
+	if len(ds) == 0 {
+		return
+	}
+	e := html.EscapeString
+	b.WriteString(`<p><b>Diagnosis</b></p><table><tr><th class="l">target</th><th class="l">symptom</th><th class="l">cause</th><th class="l">fix</th><th class="l">evidence</th></tr>` + "\n")
+	for _, d := range ds {
+		b.WriteString(`<tr><td>` + e(d.Target) + `</td><td class="wrap">` + e(d.Symptom) + `</td><td class="wrap">` + e(d.Directive) +
+			`</td><td class="wrap">` + e(d.Fix) + `</td><td class="wrap">` + e(d.Evidence) + "</td></tr>\n")
+	}
+	b.WriteString("</table>\n")
 }
 
 // writeHTMLErrors writes the errors by kind: one row per kind, one column

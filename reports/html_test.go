@@ -153,7 +153,8 @@ func TestWriteReportsHTML(t *testing.T) {
 			t.Errorf("report.html contains %q: it must be self-contained", bad)
 		}
 	}
-	for _, want := range []string{"FAIL: 1 of 2 thresholds failed", "reset_by_peer", "Harness", "Latency by percentile", "99.99%", "Connections established over time"} {
+	for _, want := range []string{"FAIL: 1 of 2 thresholds failed", "reset_by_peer", "Harness", "Latency by percentile", "99.99%", "Connections established over time",
+		"<b>Diagnosis</b>", "response buffering (proxy_buffering on)", "time_to_headers p50 30.0s vs direct 1.30ms"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("report.html lacks %q", want)
 		}

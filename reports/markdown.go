@@ -70,9 +70,9 @@ func mdEscape(s string) string {
 }
 
 // WriteMarkdown writes report.md: the verdict, the summary table, errors,
-// diagnosis, thresholds and the harness verdict as GitHub-flavoured
-// Markdown, fit for $GITHUB_STEP_SUMMARY (it starts at heading level 2 so
-// several runs can share one job summary).
+// diagnosis (s.Diagnoses), thresholds and the harness verdict as
+// GitHub-flavoured Markdown, fit for $GITHUB_STEP_SUMMARY (it starts at
+// heading level 2 so several runs can share one job summary).
 func WriteMarkdown(w io.Writer, s Summary) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## sseload: %s\n\n", mdEscape(orDash(s.Scenario)))
@@ -126,10 +126,10 @@ func WriteMarkdown(w io.Writer, s Summary) error {
 		}
 		b.WriteString("\n")
 	}
-	if ds := Diagnose(s); len(ds) > 0 {
+	if len(s.Diagnoses) > 0 {
 		b.WriteString("**Diagnosis**\n\n")
-		for _, d := range ds {
-			b.WriteString("- " + mdEscape(d) + "\n")
+		for _, d := range s.Diagnoses {
+			b.WriteString("- " + mdEscape(d.String()) + "\n")
 		}
 		b.WriteString("\n")
 	}

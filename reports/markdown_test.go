@@ -23,6 +23,7 @@ func TestWriteMarkdown(t *testing.T) {
 	unreliable := textSummary()
 	unreliable.Harness = Harness{LagP99US: 25_000, Reliable: false, Note: "scheduling lag p99 25 ms > 10 ms"}
 	unreliable.Targets[0].Name = "a|b" // a pipe must not break the table
+	unreliable.Diagnoses = Diagnose(unreliable)
 	unreliable.Thresholds = []ThresholdResult{}
 	for name, s := range map[string]Summary{"thresholds": reportSummary(t), "unreliable": unreliable} {
 		t.Run(name, func(t *testing.T) {

@@ -153,5 +153,9 @@ func RegenerateReports(dir string) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
+	if s.Diagnoses == nil {
+		// A summary written before diagnoses were stored in it.
+		s.Diagnoses = Diagnose(s)
+	}
 	return s, WriteReports(dir, s)
 }

@@ -54,8 +54,15 @@ type RunConfig struct {
 
 // TargetMeta is what the topology knows about one target.
 type TargetMeta struct {
-	Proxy        string // e.g. "nginx/1.22.1"; empty for a direct target
+	Proxy string // e.g. "nginx/1.22.1"; empty for a direct target
+	// ProxyKind is the proxy program, one of targets.Kinds() ("nginx",
+	// "haproxy", "caddy"); empty for a direct target or when unknown (an
+	// external target). Diagnose words its causes and fixes by it.
+	ProxyKind    string
 	ConfigSHA256 string // hex sha256 of the proxy configuration file
+	// ConfigFile names the configuration: the preset's file in the
+	// repository (docker/nginx/nginx-stock.conf) or the user's path.
+	ConfigFile string
 }
 
 // Summary is summary.json (public API, documented in docs/summary.md). Field
@@ -88,6 +95,11 @@ type Summary struct {
 	// proxy reloads) and what each cost every target; always an array.
 	// Added within schema_version 1.
 	Faults []Fault `json:"faults"`
+	// Diagnoses are the known proxy symptoms Diagnose found in the
+	// targets' numbers, in target order; absent when none. Every report
+	// (text, report.md, report.html) shows this list. Added within
+	// schema_version 1: older summaries read back with none.
+	Diagnoses []Diagnosis `json:"diagnoses,omitempty"`
 }
 
 // Fault is one injected fault in summary.json.
@@ -116,12 +128,17 @@ type FaultTarget struct {
 
 // Target is one target's entry in summary.json.
 type Target struct {
-	Name         string      `json:"name"`
-	URL          string      `json:"url"`
-	Proxy        string      `json:"proxy,omitempty"`
-	ConfigSHA256 string      `json:"config_sha256,omitempty"`
-	Connections  Connections `json:"connections"`
-	Events       Events      `json:"events"`
+	Name  string `json:"name"`
+	URL   string `json:"url"`
+	Proxy string `json:"proxy,omitempty"`
+	// ProxyKind is TargetMeta.ProxyKind: "nginx", "haproxy", "caddy", or
+	// absent for a direct or unknown target. Added within schema_version 1.
+	ProxyKind    string `json:"proxy_kind,omitempty"`
+	ConfigSHA256 string `json:"config_sha256,omitempty"`
+	// ConfigFile is TargetMeta.ConfigFile.
+	ConfigFile  string      `json:"config_file,omitempty"`
+	Connections Connections `json:"connections"`
+	Events      Events      `json:"events"`
 	// The three distributions are nil (JSON null) when nothing was recorded:
 	// latency is absent when the origin's events carry no publish time, the
 	// other two when no connection got that far.
@@ -218,8 +235,10 @@ type Harness struct {
 	Note          string  `json:"note"`
 }
 
-// Summarize builds the summary of res. It copies what it keeps, so res may be
-// reused or discarded afterwards.
+// Summarize builds the summary of res, diagnoses included (Diagnose). It
+// copies what it keeps, so res may be reused or discarded afterwards. A
+// caller that changes the targets afterwards (their names, proxy or kind)
+// sets Diagnoses = Diagnose(s) again.
 func Summarize(res *loadgen.Result, meta Meta) Summary {
 	s := Summary{
 		SchemaVersion:  SchemaVersion,
@@ -255,7 +274,9 @@ func Summarize(res *loadgen.Result, meta Meta) Summary {
 			Name:         tr.Name,
 			URL:          tr.URL,
 			Proxy:        tm.Proxy,
+			ProxyKind:    tm.ProxyKind,
 			ConfigSHA256: tm.ConfigSHA256,
+			ConfigFile:   tm.ConfigFile,
 			Connections: Connections{
 				Requested:   tr.Requested,
 				Established: tr.Established,
@@ -287,6 +308,7 @@ func Summarize(res *loadgen.Result, meta Meta) Summary {
 		}
 		s.Targets = append(s.Targets, t)
 	}
+	s.Diagnoses = Diagnose(s)
 	return s
 }
 

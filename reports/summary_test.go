@@ -82,7 +82,7 @@ func testMeta() Meta {
 		Scenario: "seed", Topology: "local", Version: "0.1.0",
 		Command: []string{"sseload", "run", "seed"},
 		Config:  RunConfig{Mode: "broadcast", IntervalMS: 1000, Events: 6, Payload: 64, Connections: 20, Ramp: 100, DurationS: 7},
-		Targets: map[string]TargetMeta{"nginx-stock": {Proxy: "nginx/1.22.1", ConfigSHA256: "abc123"}},
+		Targets: map[string]TargetMeta{"nginx-stock": {Proxy: "nginx/1.22.1", ProxyKind: "nginx", ConfigSHA256: "abc123"}},
 	}
 }
 
@@ -124,8 +124,23 @@ func TestSummarize(t *testing.T) {
 	if st.TimeToFirstEventUS != nil {
 		t.Errorf("nginx-stock time_to_first_event = %+v, want nil (nil histogram)", st.TimeToFirstEventUS)
 	}
-	if st.Proxy != "nginx/1.22.1" || st.ConfigSHA256 != "abc123" {
-		t.Errorf("nginx-stock meta: %q %q", st.Proxy, st.ConfigSHA256)
+	if st.Proxy != "nginx/1.22.1" || st.ProxyKind != "nginx" || st.ConfigSHA256 != "abc123" {
+		t.Errorf("nginx-stock meta: %q %q %q", st.Proxy, st.ProxyKind, st.ConfigSHA256)
+	}
+	if d.ProxyKind != "" {
+		t.Errorf("direct proxy_kind = %q, want none", d.ProxyKind)
+	}
+	// nginx-stock's head took 30 s beside direct's 1.3 ms: Summarize
+	// diagnoses buffering, in nginx's words.
+	want0 := Diagnosis{
+		Target:    "nginx-stock",
+		Symptom:   "response headers held back until the stream ends or the first event arrives",
+		Directive: "response buffering (proxy_buffering on)",
+		Fix:       "proxy_buffering off or X-Accel-Buffering: no",
+		Evidence:  "time_to_headers p50 30.0s vs direct 1.30ms",
+	}
+	if len(s.Diagnoses) != 1 || s.Diagnoses[0] != want0 {
+		t.Errorf("diagnoses = %+v, want [%+v]", s.Diagnoses, want0)
 	}
 	if st.Connections != (Connections{Requested: 20, Established: 17, Failed: 3}) {
 		t.Errorf("nginx-stock connections = %+v", st.Connections)
@@ -188,8 +203,10 @@ func TestSummaryJSONShape(t *testing.T) {
 	}
 	targets := doc["targets"].([]any)
 	d := targets[0].(map[string]any)
-	if _, ok := d["proxy"]; ok {
-		t.Error("direct has a proxy field; want it omitted when empty")
+	for _, k := range []string{"proxy", "proxy_kind"} {
+		if _, ok := d[k]; ok {
+			t.Errorf("direct has a %s field; want it omitted when empty", k)
+		}
 	}
 	lat := d["latency_us"].(map[string]any)
 	for _, k := range []string{"count", "min", "mean", "p50", "p90", "p99", "p999", "max"} {
@@ -198,6 +215,18 @@ func TestSummaryJSONShape(t *testing.T) {
 		}
 	}
 	st := targets[1].(map[string]any)
+	if st["proxy_kind"] != "nginx" {
+		t.Errorf("nginx-stock proxy_kind = %v, want nginx", st["proxy_kind"])
+	}
+	ds, ok := doc["diagnoses"].([]any)
+	if !ok || len(ds) != 1 {
+		t.Fatalf("diagnoses = %#v, want one", doc["diagnoses"])
+	}
+	for _, k := range []string{"target", "symptom", "directive", "fix", "evidence"} {
+		if v, ok := ds[0].(map[string]any)[k].(string); !ok || v == "" {
+			t.Errorf("diagnoses[0].%s = %#v, want a string", k, ds[0].(map[string]any)[k])
+		}
+	}
 	for _, k := range []string{"latency_us", "time_to_first_event_us"} {
 		if v, ok := st[k]; !ok || v != nil {
 			t.Errorf("nginx-stock %s = %v (present %v), want null", k, v, ok)

@@ -50,8 +50,8 @@ func WriteText(w io.Writer, s Summary) error {
 	for _, f := range s.Faults {
 		bw.WriteString(faultLine(f) + "\n")
 	}
-	for _, d := range Diagnose(s) {
-		bw.WriteString(d + "\n")
+	for _, d := range s.Diagnoses {
+		bw.WriteString(d.String() + "\n")
 	}
 	h := s.Harness
 	if h.Reliable {

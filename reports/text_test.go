@@ -15,9 +15,10 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // textSummary is the seed scenario's typical outcome: direct is healthy,
-// nginx-stock buffers (headers after 30 s), nginx-sse streams.
+// nginx-stock buffers (headers after 30 s), nginx-sse streams. Its
+// diagnoses are Diagnose's, as Summarize would fill them.
 func textSummary() Summary {
-	return Summary{
+	s := Summary{
 		SchemaVersion: SchemaVersion, Scenario: "seed", Topology: "local", DurationS: 7.2,
 		Targets: []Target{
 			{
@@ -28,14 +29,14 @@ func textSummary() Summary {
 				Errors:             map[string]int64{},
 			},
 			{
-				Name: "nginx-stock", Connections: Connections{Requested: 20, Established: 20, Failed: 4}, Events: Events{Received: 120, Timed: 120},
+				Name: "nginx-stock", ProxyKind: "nginx", Connections: Connections{Requested: 20, Established: 20, Failed: 4}, Events: Events{Received: 120, Timed: 120},
 				TimeToHeadersUS:    &Hist{Count: 20, P50: 30_015_000},
 				TimeToFirstEventUS: &Hist{Count: 20, P50: 30_015_000},
 				LatencyUS:          &Hist{Count: 120, Min: 10, P50: 15_007_000, P90: 27_000_000, P99: 29_900_000, P999: 30_010_000, Max: 30_015_000},
 				Errors:             map[string]int64{loadgen.ErrReset: 3, loadgen.ErrNoResponseHeaders: 1},
 			},
 			{
-				Name: "nginx-sse", Connections: Connections{Requested: 20, Established: 20}, Events: Events{Received: 120},
+				Name: "nginx-sse", ProxyKind: "nginx", Connections: Connections{Requested: 20, Established: 20}, Events: Events{Received: 120},
 				TimeToHeadersUS:    &Hist{Count: 20, P50: 3_100},
 				TimeToFirstEventUS: &Hist{Count: 20, P50: 13_000},
 				Errors:             map[string]int64{},
@@ -43,6 +44,8 @@ func textSummary() Summary {
 		},
 		Harness: Harness{LagP99US: 300, LagMaxUS: 1200, BusyMax: 0.1, Reliable: true},
 	}
+	s.Diagnoses = Diagnose(s)
+	return s
 }
 
 func TestWriteText(t *testing.T) {
@@ -50,6 +53,7 @@ func TestWriteText(t *testing.T) {
 	unreliable.Interrupted = true
 	unreliable.Harness = Harness{LagP99US: 25_000, Reliable: false, Note: "scheduling lag p99 25 ms > 10 ms"}
 	unreliable.Targets = unreliable.Targets[1:] // no direct target
+	unreliable.Diagnoses = Diagnose(unreliable)
 
 	for name, s := range map[string]Summary{"seed": textSummary(), "unreliable": unreliable} {
 		t.Run(name, func(t *testing.T) {
