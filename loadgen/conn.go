@@ -57,7 +57,7 @@ type conn struct {
 	droppedAt   time.Duration // since the epoch
 	droppedUnix int64         // wall clock of the drop, ns
 	resumedUnix int64         // wall clock of the reconnected head, ns; 0 = not replaying
-	lastByte    time.Duration // since the epoch: when the stream last read a byte
+	lastByte    time.Duration // since the epoch: when the stream last read a byte of its response (head or body; not framing such as the terminating chunk)
 	due         time.Duration // timer heap: when to reconnect or read again
 	timer       int           // index in the worker's timer heap + 1; 0 = none
 
@@ -92,6 +92,7 @@ func (e *streamError) Error() string { return e.msg }
 // Head is called by the decoder once the response head is parsed: the
 // moment EventSource would fire onopen (or fail the connection).
 func (c *conn) Head(h *httpstream.Head) error {
+	c.lastByte = time.Since(c.w.e.epoch)
 	c.w.e.saveHead(c.t.index, headFields(h))
 	if isRedirect(h.Status) {
 		return c.redirect(h)
@@ -125,7 +126,10 @@ func (c *conn) Head(h *httpstream.Head) error {
 }
 
 // Body passes de-framed body bytes to the SSE parser.
-func (c *conn) Body(p []byte) error { return c.parser.Feed(p, c) }
+func (c *conn) Body(p []byte) error {
+	c.lastByte = time.Since(c.w.e.epoch)
+	return c.parser.Feed(p, c)
+}
 
 // Event is called by the parser when a blank line dispatches an event; this
 // is the receipt time. Latency is receipt minus the event's scheduled

@@ -72,6 +72,12 @@ type Config struct {
 	// Zero means a broadcast origin or an unknown one: expected is then
 	// derived from the sequence numbers seen (accounting.go).
 	EventsPerStream int
+	// EndlessStreams says the origin never ends a stream (sseload's
+	// broadcast origin): a response that ends cleanly was ended by
+	// something in between — Caddy's read_timeout ends a quiet response
+	// with its terminating chunk — so it counts as a drop for
+	// QuietBeforeDrop like a cut one.
+	EndlessStreams bool
 	// ConnectTimeout bounds TCP connect (default 10 s).
 	ConnectTimeout time.Duration
 	// Workers is the number of epoll workers (default GOMAXPROCS).

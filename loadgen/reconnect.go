@@ -89,9 +89,10 @@ func (w *worker) drop(c *conn, cause dropCause) bool {
 		w.finish(c)
 		return false
 	}
-	if c.state == stateStreaming && cause != dropEnded && w.streams == nil {
-		// A response that ended cleanly was ended by the server; a cut
-		// (an idle timeout) leaves a response unfinished.
+	if c.state == stateStreaming && (cause != dropEnded || w.e.cfg.EndlessStreams) && w.streams == nil {
+		// A response that ended cleanly was ended by the server, unless
+		// the server never ends one; a cut (an idle timeout) leaves a
+		// response unfinished.
 		w.record(c.t.index, QuietBeforeDrop, (time.Since(w.e.epoch) - c.lastByte).Microseconds())
 	}
 	d, again := c.reconnectDelay(cause)

@@ -363,3 +363,27 @@ func TestSlowConsumerBackpressure(t *testing.T) {
 		})
 	}
 }
+
+// TestEndlessStreamsCountCleanEnds: when the origin never ends a stream
+// (Config.EndlessStreams), a response that ends cleanly was ended on the
+// path — Caddy's read_timeout does so — and counts in QuietBeforeDrop like
+// a cut; without it, it does not.
+func TestEndlessStreamsCountCleanEnds(t *testing.T) {
+	for _, endless := range []bool{false, true} {
+		t.Run(fmt.Sprintf("endless=%v", endless), func(t *testing.T) {
+			srv := &resumingServer{per: 2, total: 6}
+			ts := httptest.NewServer(srv)
+			defer ts.Close()
+			cfg := Config{Connections: 1, Reconnect: ReconnectSpec, SequenceField: "seq", MaxDuration: 30 * time.Second,
+				EndlessStreams: endless, Targets: []Target{{Name: "a", URL: ts.URL + "/events"}}}
+			tr := runEngine(t, context.Background(), cfg).Targets[0]
+			want := int64(0)
+			if endless {
+				want = 3 // three responses ended cleanly; the fourth request got 204
+			}
+			if n := tr.Hist[QuietBeforeDrop].TotalCount(); n != want {
+				t.Errorf("quiet before drop holds %d values, want %d", n, want)
+			}
+		})
+	}
+}

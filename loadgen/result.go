@@ -42,7 +42,8 @@ const (
 	// QuietBeforeDrop is, for an open stream whose connection failed or was
 	// cut (its response unfinished), the time since its last byte: a
 	// proxy's idle timeout shows as a peak at that timeout. Responses that
-	// end cleanly are the server's doing and are not counted.
+	// end cleanly are the server's doing and are not counted, unless
+	// Config.EndlessStreams says the server never ends one.
 	QuietBeforeDrop
 	numMetrics
 )

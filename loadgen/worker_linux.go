@@ -523,7 +523,6 @@ func (w *worker) read(c *conn) {
 	if c.t.ReadBytesPerSec > 0 {
 		c.budget -= n
 	}
-	c.lastByte = time.Since(w.e.epoch)
 	if err := c.dec.Feed(buf[:n], c); err != nil {
 		if err == errFollow {
 			w.follow(c)
