@@ -1,12 +1,15 @@
-// Package compose runs the compose topology: it builds the two images the
-// topology needs without a registry (images.go), and starts, drives and
-// always tears down one docker-compose project per run (project.go). The
-// topology itself is docker/compose.yaml, the file a user can also run by
-// hand.
+// Package compose runs the compose topology: it builds the images the
+// topology needs without a registry (images.go: sseload, and one per proxy
+// kind), generates one compose project per run from the run's targets
+// (services.go: the origin, a service per proxied target as its kind says
+// to run it, the load generator), starts it and always tears it down
+// (project.go), and acts on its containers while the load generator runs
+// (control.go: the faults, versions, logs). docker/compose.yaml is the same
+// topology written by hand for the preset nginx targets.
 //
 // It drives the docker and compose command-line tools rather than the Engine
-// API: they are what a user has and debugs with, they read the same
-// compose.yaml, and every step can be repeated by hand.
+// API: they are what a user has and debugs with, they read the same compose
+// files, and every step can be repeated by hand.
 package compose
 
 import (

@@ -8,69 +8,99 @@ import (
 	"crypto/sha256"
 	"debug/elf"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sseload/sseload/targets"
+	"github.com/sseload/sseload/topology"
 )
 
 // Environment variables that name the images instead of building them, e.g.
-// NGINX_IMAGE=nginx:1.27 where a registry is reachable.
+// NGINX_IMAGE=nginx:1.27 where a registry is reachable. Each proxy kind has
+// one, <KIND>_IMAGE (ImageEnv).
 const (
-	EnvNginxImage   = "NGINX_IMAGE"
 	EnvSSELoadImage = "SSELOAD_IMAGE"
+	EnvNginxImage   = "NGINX_IMAGE"
+	EnvHAProxyImage = "HAPROXY_IMAGE"
+	EnvCaddyImage   = "CADDY_IMAGE"
 )
 
-// Image repositories of the images BuildImages makes. Each build is tagged
-// with a content hash, and also :latest, which docker/compose.yaml uses by
-// default when run by hand.
-const (
-	SSELoadRepo = "sseload"
-	NginxRepo   = "sseload-nginx"
-)
+// ImageEnv is the environment variable that names kind's image instead of
+// building it: NGINX_IMAGE, HAPROXY_IMAGE, CADDY_IMAGE.
+func ImageEnv(kind string) string { return strings.ToUpper(kind) + "_IMAGE" }
 
-// The nginx image's recipe. Changing any of it changes the image's tag.
-// bookworm's nginx-light is nginx 1.22.1, the version docker/nginx/*.conf
-// and docs/proxies.md document.
+// SSELoadRepo is the repository of the sseload image BuildImages makes.
+// Each build is tagged with a content hash, and also :latest, which
+// docker/compose.yaml uses by default when run by hand.
+const SSELoadRepo = "sseload"
+
+// ProxyRepo is the repository of kind's image: sseload-nginx,
+// sseload-haproxy, sseload-caddy. Tagged like SSELoadRepo.
+func ProxyRepo(kind string) string { return "sseload-" + kind }
+
+// NginxRepo is ProxyRepo(targets.Nginx), the image docker/compose.yaml's
+// nginx services run by hand.
+const NginxRepo = "sseload-nginx"
+
+// The proxy images' recipe: a Debian root with the kind's package
+// (topology.Kind.Package: nginx-light, haproxy, caddy). Changing any of it
+// changes the images' tags. bookworm's packages are the versions the preset
+// configs and docs/proxies.md document: nginx 1.22.1, HAProxy 2.6.12,
+// Caddy 2.6.2.
 const (
-	nginxSuite   = "bookworm"
-	nginxVariant = "minbase"
-	nginxInclude = "nginx-light"
+	debianSuite   = "bookworm"
+	debianVariant = "minbase"
+	// recipeVersion names this way of building; bump it when the build
+	// changes in a way the other parts of the recipe do not show.
+	recipeVersion = "v2"
 	// DefaultMirror is the Debian mirror debootstrap fetches from.
 	DefaultMirror = "http://deb.debian.org/debian"
 )
 
-// nginxChanges are applied by `docker import`. STOPSIGNAL SIGQUIT would be
-// nginx's graceful stop; SIGTERM (its fast stop) is what teardown wants.
-func nginxChanges() []string { return []string{`CMD ["nginx", "-g", "daemon off;"]`} }
+// proxyChanges are applied by `docker import`: the default command prints
+// the program's version (the compose topology always gives its own command;
+// by hand, `docker run --rm sseload-haproxy` says what is inside).
+func proxyChanges(k topology.Kind) []string {
+	cmd, _ := json.Marshal(append([]string{k.Binary()}, k.VersionArgs()...))
+	return []string{"CMD " + string(cmd)}
+}
 
 // sseloadChanges make the static binary the image's entrypoint.
 func sseloadChanges() []string {
 	return []string{`ENTRYPOINT ["/sseload"]`, `CMD ["origin", "--listen", ":8080"]`}
 }
 
-// Images names the two images a compose run uses.
+// Images names the images a compose run uses.
 type Images struct {
 	SSELoad string // e.g. sseload:3f9a0c1d2e4b: the origin and the load generator
-	Nginx   string // e.g. sseload-nginx:77c1a0b9e2d4: nginx-stock and nginx-sse
+	// Proxies maps a proxy kind (targets.Nginx, …) to its image, e.g.
+	// "nginx" → sseload-nginx:77c1a0b9e2d4; only the kinds the run needs.
+	Proxies map[string]string
 }
 
 // BuildConfig says which images BuildImages makes and from what.
 type BuildConfig struct {
-	// SSELoadImage and NginxImage, when set, are used as they are: nothing
-	// is built and nothing is checked (compose pulls them if it can). The
-	// callers fill them from SSELOAD_IMAGE and NGINX_IMAGE.
+	// SSELoadImage, when set, is used as it is: nothing is built and
+	// nothing is checked (compose pulls it if it can). The callers fill it
+	// from SSELOAD_IMAGE.
 	SSELoadImage string
-	NginxImage   string
-	// SkipNginx leaves the nginx image out (a run with only the direct
-	// target needs none).
-	SkipNginx bool
+	// Kinds are the proxy kinds whose images are needed (targets.Kinds()
+	// for all); none for a run with only the direct target.
+	Kinds []string
+	// ProxyImages maps a kind to an image to use as it is, like
+	// SSELoadImage; the callers fill it from <KIND>_IMAGE (NamedImages).
+	ProxyImages map[string]string
 	// Binary is a candidate sseload binary for the image, normally the
 	// running sseload. It is used only if statically linked (the image has
 	// no libc); otherwise one is built with CGO_ENABLED=0 from SourceDir.
@@ -84,24 +114,50 @@ type BuildConfig struct {
 	Log io.Writer
 }
 
+// NamedImages reads the images the user named in the environment:
+// SSELOAD_IMAGE, and <KIND>_IMAGE for each proxy kind that has one.
+func NamedImages() (sseload string, proxies map[string]string) {
+	proxies = map[string]string{}
+	for _, k := range targets.Kinds() {
+		if v := os.Getenv(ImageEnv(k)); v != "" {
+			proxies[k] = v
+		}
+	}
+	return os.Getenv(EnvSSELoadImage), proxies
+}
+
 // BuildImages returns the images a compose run needs, building those that
 // are missing. Each is tagged with a hash of what it is made from — the
-// sseload binary's bytes, the nginx recipe — so an unchanged image is reused
-// at no cost, and also tagged :latest for docker/compose.yaml by hand.
+// sseload binary's bytes, a proxy image's recipe — so an unchanged image is
+// reused at no cost, and also tagged :latest for docker/compose.yaml by hand.
 //
 //   - sseload: FROM scratch with one static binary at /sseload, made with
 //     `docker import` from a tar stream written here (no Dockerfile, no
 //     builder, nothing to pull).
-//   - nginx: a Debian bookworm root made by `debootstrap --variant=minbase
-//     --include=nginx-light` (needs root, and the Debian mirror; about a
-//     minute) and `docker import`ed.
+//   - one per proxy kind in cfg.Kinds: a Debian bookworm root made by
+//     `debootstrap --variant=minbase --include=PACKAGE` (needs root, and the
+//     Debian mirror; 40 to 50 s each, about a minute for all three side by
+//     side) and `docker import`ed.
 //
 // Concurrent builds on one machine (two test packages, two terminals) are
 // serialised by a lock file, so the second finds the first one's images.
 func BuildImages(ctx context.Context, d *Docker, cfg BuildConfig) (Images, error) {
+	var logMu sync.Mutex
 	logf := func(format string, args ...any) {
 		if cfg.Log != nil {
+			logMu.Lock()
+			defer logMu.Unlock()
 			fmt.Fprintf(cfg.Log, format+"\n", args...)
+		}
+	}
+	kinds := make([]topology.Kind, 0, len(cfg.Kinds))
+	for _, name := range cfg.Kinds {
+		k, err := topology.KindOf(name)
+		if err != nil {
+			return Images{}, err
+		}
+		if !slices.ContainsFunc(kinds, func(o topology.Kind) bool { return o.Name() == name }) {
+			kinds = append(kinds, k)
 		}
 	}
 	unlock, err := lockBuilds(ctx)
@@ -110,19 +166,47 @@ func BuildImages(ctx context.Context, d *Docker, cfg BuildConfig) (Images, error
 	}
 	defer unlock()
 
-	var imgs Images
-	if cfg.SSELoadImage != "" {
-		imgs.SSELoad = cfg.SSELoadImage
-	} else if imgs.SSELoad, err = buildSSELoad(ctx, d, cfg, logf); err != nil {
-		return Images{}, fmt.Errorf("sseload image: %w", err)
+	// The builds are independent, and each mostly waits (the mirror, dpkg,
+	// the engine's import): they run side by side, the first failure
+	// cancelling the rest.
+	bctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu    sync.Mutex
+		wg    sync.WaitGroup
+		first error
+	)
+	imgs := Images{SSELoad: cfg.SSELoadImage, Proxies: map[string]string{}}
+	build := func(what string, f func() (string, error), set func(string)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ref, err := f()
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if first == nil {
+					first = fmt.Errorf("%s image: %w", what, err)
+				}
+				cancel()
+				return
+			}
+			set(ref)
+		}()
 	}
-	switch {
-	case cfg.NginxImage != "":
-		imgs.Nginx = cfg.NginxImage
-	case !cfg.SkipNginx:
-		if imgs.Nginx, err = buildNginx(ctx, d, cfg, logf); err != nil {
-			return Images{}, fmt.Errorf("nginx image: %w", err)
+	if imgs.SSELoad == "" {
+		build("sseload", func() (string, error) { return buildSSELoad(bctx, d, cfg, logf) }, func(ref string) { imgs.SSELoad = ref })
+	}
+	for _, k := range kinds {
+		if named := cfg.ProxyImages[k.Name()]; named != "" {
+			imgs.Proxies[k.Name()] = named
+			continue
 		}
+		build(k.Name(), func() (string, error) { return buildProxy(bctx, d, k, cfg, logf) }, func(ref string) { imgs.Proxies[k.Name()] = ref })
+	}
+	wg.Wait()
+	if first != nil {
+		return Images{}, first
 	}
 	return imgs, nil
 }
@@ -282,29 +366,32 @@ func moduleRoot(dir string) (string, error) {
 	}
 }
 
-// nginxTag is the nginx image's content tag: a hash of its recipe. debootstrap
-// does not produce identical bytes twice, so the recipe, not the root file
-// system, names the image.
-func nginxTag() string {
-	recipe := strings.Join(append([]string{"v1", nginxSuite, nginxVariant, nginxInclude}, nginxChanges()...), "\n")
+// proxyTag is kind's image tag: a hash of its recipe. debootstrap does not
+// produce identical bytes twice, so the recipe, not the root file system,
+// names the image.
+func proxyTag(k topology.Kind) string {
+	recipe := strings.Join(append([]string{recipeVersion, debianSuite, debianVariant, k.Package()}, proxyChanges(k)...), "\n")
 	sum := sha256.Sum256([]byte(recipe))
-	return NginxRepo + ":" + hex.EncodeToString(sum[:])[:12]
+	return ProxyRepo(k.Name()) + ":" + hex.EncodeToString(sum[:])[:12]
 }
 
-// buildNginx makes sure the nginx image exists, building it with
-// debootstrap when it does not.
-func buildNginx(ctx context.Context, d *Docker, cfg BuildConfig, logf func(string, ...any)) (string, error) {
-	ref := nginxTag()
+// buildProxy makes sure kind's image exists, building it with debootstrap
+// when it does not.
+func buildProxy(ctx context.Context, d *Docker, k topology.Kind, cfg BuildConfig, logf func(string, ...any)) (string, error) {
+	ref := proxyTag(k)
 	if d.imageExists(ctx, ref) {
 		logf("image %s: up to date", ref)
 	} else {
-		if err := debootstrapImport(ctx, d, cfg, ref, logf); err != nil {
+		start := time.Now()
+		if err := debootstrapImport(ctx, d, k, cfg, ref, logf); err != nil {
 			return "", err
 		}
+		logf("image %s: built in %s", ref, time.Since(start).Round(time.Second))
 	}
-	if _, err := d.dockerCmd(ctx, "tag", ref, NginxRepo+":latest"); err != nil {
+	if _, err := d.dockerCmd(ctx, "tag", ref, ProxyRepo(k.Name())+":latest"); err != nil {
 		return "", err
 	}
+	d.pruneOlder(ctx, ProxyRepo(k.Name()), ref)
 	return ref, nil
 }
 
@@ -318,38 +405,39 @@ func FindDebootstrap() (string, error) {
 	if _, err := os.Stat(sbin); err == nil {
 		return sbin, nil
 	}
-	return "", errors.New("debootstrap not found: install it (apt-get install debootstrap) to build the nginx image offline, or use an image from a registry: NGINX_IMAGE=nginx:1.27")
+	return "", errors.New("debootstrap not found: install it (apt-get install debootstrap) to build the proxy images offline, or use images from a registry: NGINX_IMAGE=nginx:1.27 (likewise HAPROXY_IMAGE, CADDY_IMAGE)")
 }
 
-// debootstrapImport builds a bookworm root with nginx-light in a temp dir
-// and imports it as ref.
-func debootstrapImport(ctx context.Context, d *Docker, cfg BuildConfig, ref string, logf func(string, ...any)) error {
+// debootstrapImport builds a bookworm root with kind's package in a temp
+// dir and imports it as ref.
+func debootstrapImport(ctx context.Context, d *Docker, k topology.Kind, cfg BuildConfig, ref string, logf func(string, ...any)) error {
 	bin, err := FindDebootstrap()
 	if err != nil {
 		return err
 	}
+	env := ImageEnv(k.Name())
 	if os.Geteuid() != 0 {
-		return errors.New("debootstrap needs root to build the nginx image: run `sudo sseload images` once (later runs reuse it), or set NGINX_IMAGE=nginx:1.27")
+		return fmt.Errorf("debootstrap needs root to build the %s image: run `sudo sseload images` once (later runs reuse it), or name an image in %s", k.Name(), env)
 	}
 	mirror := cfg.Mirror
 	if mirror == "" {
 		mirror = DefaultMirror
 	}
-	tmp, err := os.MkdirTemp("", "sseload-nginx-root-")
+	tmp, err := os.MkdirTemp("", "sseload-"+k.Name()+"-root-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
 	root := filepath.Join(tmp, "root")
 
-	logf("image %s: debootstrap %s with %s from %s (about a minute)", ref, nginxSuite, nginxInclude, mirror)
+	logf("image %s: debootstrap %s with %s from %s (about a minute)", ref, debianSuite, k.Package(), mirror)
 	var log bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin, "--variant="+nginxVariant, "--include="+nginxInclude, nginxSuite, root, mirror)
+	cmd := exec.CommandContext(ctx, bin, "--variant="+debianVariant, "--include="+k.Package(), debianSuite, root, mirror)
 	cmd.Stdout = &log
 	cmd.Stderr = &log
 	cmd.WaitDelay = 10 * time.Second
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("debootstrap %s: %w\n%s", nginxSuite, err, lastLines(log.Bytes(), 12))
+		return fmt.Errorf("debootstrap %s with %s: %w\n%s", debianSuite, k.Package(), err, lastLines(log.Bytes(), 12))
 	}
 	// The package cache and lists are not part of what runs (~85 MB).
 	for _, glob := range []string{"var/cache/apt/archives/*.deb", "var/lib/apt/lists/*"} {
@@ -370,7 +458,7 @@ func debootstrapImport(ctx context.Context, d *Docker, cfg BuildConfig, ref stri
 	if err := tarCmd.Start(); err != nil {
 		return fmt.Errorf("tar: %w", err)
 	}
-	ierr := d.importImage(ctx, pipe, ref, nginxChanges())
+	ierr := d.importImage(ctx, pipe, ref, proxyChanges(k))
 	if ierr != nil {
 		_ = tarCmd.Process.Kill()
 	}

@@ -12,7 +12,7 @@ import (
 // Probe waits until GET on every URL answers 200, polling each with short
 // backoff (5 ms doubling to 250 ms), or until ctx ends. It is the readiness
 // check of the compose topology, run inside the compose network by `sseload
-// probe`: nginx has no other way to say "listening and able to reach the
+// probe`: a proxy has no other way to say "listening and able to reach the
 // origin", and /healthz through a proxy says exactly that. The error names
 // the first URL that was not ready and its last answer.
 func Probe(ctx context.Context, urls []string) error {

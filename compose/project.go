@@ -5,46 +5,20 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
-	"github.com/sseload/sseload/docker"
+	"github.com/sseload/sseload/topology"
 )
-
-// Services of docker/compose.yaml.
-const (
-	ServiceOrigin     = "origin"
-	ServiceNginxStock = "nginx-stock"
-	ServiceNginxSSE   = "nginx-sse"
-	ServiceLoadgen    = "loadgen"
-)
-
-// Addresses of the services on the compose network.
-const (
-	OriginURL = "http://origin:8080" // the origin's listen port in compose.yaml
-	// ResultsMount is where the load generator sees Config.ResultsDir.
-	ResultsMount = "/results"
-)
-
-// ServiceURL is the base URL of a service on the compose network.
-func ServiceURL(service string) string {
-	if service == ServiceOrigin {
-		return OriginURL
-	}
-	return "http://" + service // nginx listens on port 80 (nginx/compose/sseload-listen.conf)
-}
 
 const (
 	// LogTailLines is how much of each service's log a failure saves.
@@ -58,9 +32,9 @@ const (
 	// container before SIGKILL.
 	downTimeout = 2 * time.Minute
 	stopTimeout = "5"
-	// defaultNofile is the descriptor limit of every service except
-	// nginx-stock when Config.Nofile is 0: what nginx-sse.conf's
-	// worker_rlimit_nofile asks for.
+	// defaultNofile is the descriptor limit of the services when
+	// Config.Nofile is 0: what nginx-sse.conf's worker_rlimit_nofile asks
+	// for.
 	defaultNofile = 20000
 )
 
@@ -69,22 +43,27 @@ type Config struct {
 	// Name is the project name; "" = a new unique one (see Name).
 	Name   string
 	Images Images
-	// Services are started and waited for before the load generator runs:
-	// origin and the proxies measured (nginx-stock, nginx-sse).
-	Services []string
+	// Proxies are the run's proxied targets, each a service named after
+	// its target that runs the prepared config (topology.PrepareConfig, the
+	// overrides applied) the way its kind says (topology.Kind.Container).
+	// The origin always runs; the direct target needs nothing more.
+	Proxies []topology.Prepared
 	// OriginArgs are the origin's flags after `origin --listen :8080`
-	// (mode, interval, events, ...).
+	// (mode, interval, events, epoch, ...).
 	OriginArgs []string
+	// Scenario is the scenario the load generator runs, as a file
+	// (scenarios.Marshal); it is mounted read-only at ScenarioMount.
+	Scenario []byte
 	// ResultsDir is the host directory mounted at /results for the load
 	// generator; on failure each service's last log lines go there too.
 	ResultsDir string
 	// User is the uid:gid the load generator runs as, so that its results
 	// belong to the caller; "" = the calling process's ids.
 	User string
-	// Nofile is RLIMIT_NOFILE (soft and hard) of every service except
-	// nginx-stock, which keeps Debian's defaults; 0 = 20000. A container
-	// cannot be given more than the engine itself has (dockerd's
-	// LimitNOFILE); Up says so when that is the failure.
+	// Nofile is RLIMIT_NOFILE (the hard limit of every service, the soft
+	// limit of all but the *-stock presets, which keep Debian's); 0 =
+	// 20000. A container cannot be given more than the engine itself has
+	// (dockerd's LimitNOFILE); Up says so when that is the failure.
 	Nofile int
 	// Log receives one line per step; nil = discarded.
 	Log io.Writer
@@ -96,9 +75,8 @@ type Config struct {
 type Project struct {
 	d    *Docker
 	name string
-	dir  string // work dir: compose.yaml, nginx/, override.json
+	dir  string // work dir: compose.json, scenario.yaml, proxies/
 	cfg  Config
-	env  []string
 
 	janitorW    *os.File
 	janitorDone chan struct{}
@@ -107,19 +85,17 @@ type Project struct {
 	downErr  error
 }
 
-// Up writes the topology to a work dir, starts cfg.Services under a new
-// project name, and waits until each answers GET /healthz from inside the
-// compose network (through the proxy for nginx services). On any failure it
-// saves each service's last log lines to cfg.ResultsDir, tears the project
-// down, and returns an error naming the service that failed.
+// Up writes the topology to a work dir, starts the origin and a service per
+// proxy under a new project name, and waits until each answers GET /healthz
+// from inside the compose network (through the proxy for proxies). On any
+// failure it saves each service's last log lines to cfg.ResultsDir, tears
+// the project down, and returns an error naming the service that failed.
 func Up(ctx context.Context, d *Docker, cfg Config) (*Project, error) {
-	if len(cfg.Services) == 0 {
-		return nil, errors.New("compose: no services to start")
+	if cfg.Images.SSELoad == "" {
+		return nil, errors.New("compose: no sseload image")
 	}
-	for _, s := range cfg.Services {
-		if !slices.Contains([]string{ServiceOrigin, ServiceNginxStock, ServiceNginxSSE}, s) {
-			return nil, fmt.Errorf("compose: unknown service %q (valid: origin, nginx-stock, nginx-sse)", s)
-		}
+	if err := checkProxies(cfg.Proxies, cfg.Images); err != nil {
+		return nil, err
 	}
 	if cfg.ResultsDir == "" {
 		return nil, errors.New("compose: no results directory")
@@ -146,12 +122,6 @@ func Up(ctx context.Context, d *Docker, cfg Config) (*Project, error) {
 		return nil, fmt.Errorf("compose work dir: %w", err)
 	}
 	p := &Project{d: d, name: name, dir: dir, cfg: cfg}
-	p.env = append(os.Environ(),
-		EnvSSELoadImage+"="+cfg.Images.SSELoad,
-		EnvNginxImage+"="+orDefault(cfg.Images.Nginx, NginxRepo+":latest"),
-		"SSELOAD_RESULTS="+cfg.ResultsDir,
-		"SSELOAD_USER="+cfg.User,
-	)
 	if err := p.writeFiles(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -160,7 +130,7 @@ func Up(ctx context.Context, d *Docker, cfg Config) (*Project, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	p.logf("compose project %s (%s): starting %s", name, d.ComposeCommand(), strings.Join(cfg.Services, ", "))
+	p.logf("compose project %s (%s): starting %s", name, d.ComposeCommand(), strings.Join(p.services(), ", "))
 
 	fail := func(err error) (*Project, error) {
 		if ctx.Err() == nil {
@@ -171,7 +141,7 @@ func Up(ctx context.Context, d *Docker, cfg Config) (*Project, error) {
 		}
 		return nil, err
 	}
-	args := append([]string{"up", "-d", "--no-build"}, cfg.Services...)
+	args := append([]string{"up", "-d", "--no-build"}, p.services()...)
 	if out, err := p.composeOutput(ctx, args...); err != nil {
 		if ctx.Err() != nil {
 			return fail(ctx.Err())
@@ -202,66 +172,10 @@ func newProjectName() (string, error) {
 	return "sseload-" + hex.EncodeToString(b[:]), nil
 }
 
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
 func (p *Project) logf(format string, args ...any) {
 	if p.cfg.Log != nil {
 		fmt.Fprintf(p.cfg.Log, format+"\n", args...)
 	}
-}
-
-// writeFiles lays out the work dir as docker/ is laid out (compose.yaml's
-// bind mounts are relative to it) and adds override.json, which sets the
-// origin's flags and the descriptor limits of this run. JSON is YAML, so
-// compose reads it as a second -f file.
-func (p *Project) writeFiles() error {
-	err := fs.WalkDir(docker.ComposeFiles, ".", func(path string, e fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		dst := filepath.Join(p.dir, filepath.FromSlash(path))
-		if e.IsDir() {
-			return os.MkdirAll(dst, 0o755)
-		}
-		b, err := docker.ComposeFiles.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(dst, b, 0o644)
-	})
-	if err != nil {
-		return fmt.Errorf("compose work dir: %w", err)
-	}
-	b, err := json.MarshalIndent(p.override(), "", "  ")
-	if err != nil {
-		return fmt.Errorf("compose override: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(p.dir, "override.json"), b, 0o644); err != nil {
-		return fmt.Errorf("compose override: %w", err)
-	}
-	return nil
-}
-
-// serviceOverride is the part of a compose service override.json sets.
-type serviceOverride struct {
-	Command []string                  `json:"command,omitempty"`
-	Ulimits map[string]map[string]int `json:"ulimits,omitempty"`
-}
-
-// override is override.json's content: the origin's command, and
-// RLIMIT_NOFILE for every service but nginx-stock.
-func (p *Project) override() map[string]map[string]serviceOverride {
-	nofile := map[string]map[string]int{"nofile": {"soft": p.cfg.Nofile, "hard": p.cfg.Nofile}}
-	return map[string]map[string]serviceOverride{"services": {
-		ServiceOrigin:   {Command: append([]string{"origin", "--listen", ":8080"}, p.cfg.OriginArgs...), Ulimits: nofile},
-		ServiceNginxSSE: {Ulimits: nofile},
-		ServiceLoadgen:  {Ulimits: nofile},
-	}}
 }
 
 // composeCmd is a compose command for this project. It runs in its own
@@ -269,11 +183,10 @@ func (p *Project) override() map[string]map[string]serviceOverride {
 // then stops the run in order.
 func (p *Project) composeCmd(ctx context.Context, args ...string) *exec.Cmd {
 	full := append(append([]string(nil), p.d.compose[1:]...),
-		"-p", p.name, "-f", filepath.Join(p.dir, "compose.yaml"), "-f", filepath.Join(p.dir, "override.json"))
+		"-p", p.name, "-f", filepath.Join(p.dir, projectFile))
 	full = append(full, args...)
 	cmd := exec.CommandContext(ctx, p.d.compose[0], full...)
 	cmd.Dir = p.dir
-	cmd.Env = p.env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.WaitDelay = 5 * time.Second
 	return cmd
@@ -293,8 +206,10 @@ func (p *Project) composeOutput(ctx context.Context, args ...string) ([]byte, er
 // the project's network against /healthz of every started service.
 func (p *Project) waitReady(ctx context.Context) error {
 	var urls []string
-	for _, s := range p.cfg.Services {
-		urls = append(urls, ServiceURL(s)+"/healthz")
+	for _, s := range p.services() {
+		if s != ServiceOriginNet { // its address is the origin's
+			urls = append(urls, ServiceURL(s)+"/healthz")
+		}
 	}
 	args := append([]string{"run", "--rm", "-T", "--no-deps", ServiceLoadgen,
 		"probe", "--timeout", readyTimeout.String()}, urls...)
@@ -339,7 +254,7 @@ func (p *Project) waitReady(ctx context.Context) error {
 	// The probe names the first URL that did not answer; its host is the
 	// service.
 	msg := oneLine(out, err)
-	for _, s := range p.cfg.Services {
+	for _, s := range p.services() {
 		if strings.Contains(msg, ServiceURL(s)+"/") {
 			return fmt.Errorf("service %s not ready: %s (its last log lines are in %s)", s, msg, p.logPath(s))
 		}
@@ -347,56 +262,34 @@ func (p *Project) waitReady(ctx context.Context) error {
 	return fmt.Errorf("services not ready: %s\n%s", msg, lastLines(out, 12))
 }
 
-// exitedService returns the first started service whose container is not
+// exitedService returns the first service whose container is not
 // running, or "".
 func (p *Project) exitedService() string {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	for _, s := range p.cfg.Services {
-		out, err := p.composeOutput(ctx, "ps", "-q", s)
-		id := strings.TrimSpace(string(out))
-		if err != nil || id == "" {
-			return s
-		}
-		st, err := p.d.output(ctx, p.d.docker, "inspect", "--format", "{{.State.Running}}", id)
-		if err != nil || strings.TrimSpace(string(st)) != "true" {
+	cs, err := p.containers(ctx)
+	if err != nil {
+		return ""
+	}
+	for _, s := range p.services() {
+		if c, ok := cs[s]; !ok || !c.running {
 			return s
 		}
 	}
 	return ""
 }
 
-// lastLogLine is the last line service logged, without compose's prefix.
+// lastLogLine is the last line service logged.
 func (p *Project) lastLogLine(service string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out, err := p.composeOutput(ctx, "logs", "--no-color", "--tail", "5", service)
-	line := oneLine(out, err)
-	if _, after, ok := strings.Cut(line, " | "); ok {
-		line = strings.TrimSpace(after)
-	}
-	return line
+	out, err := p.Logs(ctx, service, 5)
+	return oneLine(out, err)
 }
 
 // logPath is where SaveLogs puts a service's log lines.
 func (p *Project) logPath(service string) string {
 	return filepath.Join(p.cfg.ResultsDir, service+".log")
-}
-
-// ProxyVersion runs `nginx -v` inside service's container and returns e.g.
-// "nginx/1.22.1".
-func (p *Project) ProxyVersion(ctx context.Context, service string) (string, error) {
-	out, err := p.composeOutput(ctx, "exec", "-T", service, "nginx", "-v")
-	if err != nil {
-		return "", fmt.Errorf("%s: nginx -v: %s", service, oneLine(out, err))
-	}
-	_, v, ok := strings.Cut(string(out), "nginx version: ")
-	v, _, _ = strings.Cut(v, "\n")
-	v = strings.TrimSpace(v)
-	if !ok || v == "" {
-		return "", fmt.Errorf("%s: nginx -v: no version in output %q", service, out)
-	}
-	return v, nil
 }
 
 // RunLoadgen runs the load generator (`sseload args...` in a one-off
@@ -409,7 +302,7 @@ func (p *Project) ProxyVersion(ctx context.Context, service string) (string, err
 // code other than 0, 1 (a threshold failed) or 130 has its last output
 // lines saved as loadgen.log in ResultsDir.
 func (p *Project) RunLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
-	container := p.name + "-loadgen"
+	container := p.loadgenName()
 	tail := &tailBuffer{max: LogTailLines}
 	cmd := p.composeCmd(context.Background(),
 		append([]string{"run", "--rm", "-T", "--no-deps", "--name", container, ServiceLoadgen}, args...)...)
@@ -477,14 +370,14 @@ func (p *Project) interrupt(container string, done <-chan error) error {
 	}
 }
 
-// SaveLogs writes the last LogTailLines log lines of each started service
-// to ResultsDir/<service>.log and returns the files written.
+// SaveLogs writes the last LogTailLines log lines of each service to
+// ResultsDir/<service>.log and returns the files written.
 func (p *Project) SaveLogs() []string {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var files []string
-	for _, s := range p.cfg.Services {
-		out, err := p.composeOutput(ctx, "logs", "--no-color", "--tail", strconv.Itoa(LogTailLines), s)
+	for _, s := range p.services() {
+		out, err := p.Logs(ctx, s, LogTailLines)
 		if err != nil && len(out) == 0 {
 			continue
 		}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/sseload/sseload/compose"
 	"github.com/sseload/sseload/internal/testenv"
+	"github.com/sseload/sseload/targets"
+	"github.com/sseload/sseload/topology"
 )
 
 // TestUpFailedStartNamesServiceAndCleansUp starts a project whose
@@ -20,7 +22,12 @@ func TestUpFailedStartNamesServiceAndCleansUp(t *testing.T) {
 	d := testenv.RequireDocker(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	imgs, err := compose.BuildImages(ctx, d, compose.BuildConfig{SkipNginx: true, SourceDir: ".."})
+	imgs, err := compose.BuildImages(ctx, d, compose.BuildConfig{SourceDir: ".."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stock, _ := targets.Preset("nginx-stock")
+	pr, err := topology.PrepareConfig(stock, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,8 +35,9 @@ func TestUpFailedStartNamesServiceAndCleansUp(t *testing.T) {
 	name := "sseload-test-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))[:20]
 	_, err = compose.Up(ctx, d, compose.Config{
 		Name:       name,
-		Images:     compose.Images{SSELoad: imgs.SSELoad, Nginx: imgs.SSELoad},
-		Services:   []string{compose.ServiceOrigin, compose.ServiceNginxStock},
+		Images:     compose.Images{SSELoad: imgs.SSELoad, Proxies: map[string]string{targets.Nginx: imgs.SSELoad}},
+		Proxies:    []topology.Prepared{pr},
+		Scenario:   []byte("name: test\n"),
 		ResultsDir: dir,
 	})
 	if err == nil {

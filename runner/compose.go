@@ -3,54 +3,85 @@ package runner
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
-	"os"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sseload/sseload/compose"
-	"github.com/sseload/sseload/docker"
 	"github.com/sseload/sseload/reports"
 	"github.com/sseload/sseload/scenarios"
+	"github.com/sseload/sseload/topology"
 )
 
 // TopologyCompose runs origin, proxies and the load generator as containers
-// on one compose network (docker/compose.yaml).
+// on one compose network: one service per proxied target, generated from
+// its config and its kind (see package compose; docker/compose.yaml is the
+// same topology written by hand).
 const TopologyCompose = "compose"
 
+// composeMinFaultAt is the earliest a fault may be planned on the compose
+// topology: the generator must be up and listening for the SIGUSR1 that
+// marks it (before that, the signal would be lost, or end it) — a container
+// start and a process start, tens of milliseconds, with a wide margin.
+const composeMinFaultAt = time.Second
+
 // runCompose is Run for the compose topology. The engine does not run in
-// this process: the load generator is `sseload run --topology none` in a
-// container on the compose network, against the service names, so no
-// docker-proxy or published port sits on a measured path. It writes the
-// .hlog files, reports and summary.json into dir through a bind mount; this
-// side then records what only it knows — topology, scenario, the origin's
-// configuration, each proxy's version and config hash — evaluates the
-// thresholds and rewrites the reports and summary.json.
+// this process: the load generator is `sseload run SCENARIO --topology none`
+// in a container on the compose network, given the whole scenario as a
+// file and one --target per service, so no docker-proxy or published port
+// sits on a measured path. It writes the .hlog files, reports and
+// summary.json into dir through a bind mount; this side carries out the
+// scenario's faults on the containers (each marked in the generator first),
+// then records what only it knows — topology, scenario, the origin's
+// configuration, each proxy's kind, version, config and its hash —
+// evaluates the thresholds and rewrites the reports and summary.json.
 //
 // The project is torn down on every path out, including a failed start and
 // cancellation; cancellation interrupts the generator like a Ctrl-C, so the
 // results it measured are still written.
 func runCompose(ctx context.Context, opts Options, dir string) (*Outcome, error) {
 	sc := opts.Scenario
-	if len(opts.External) > 0 {
-		return nil, fmt.Errorf("%w: --target measures external endpoints and needs --topology none", ErrSetup)
+	if err := checkCompose(opts); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
 	}
+	// Every config is checked, and its overrides applied, before anything
+	// starts: a config that breaks its kind's contract costs nothing.
+	var proxies []topology.Prepared
+	for _, t := range sc.Targets {
+		if !t.Proxied() {
+			continue
+		}
+		pr, err := topology.PrepareConfig(t, sc.ProxyReadTimeout)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrSetup, err)
+		}
+		proxies = append(proxies, pr)
+	}
+	if err := checkComposeFaults(sc, proxies); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
+	}
+	genScenario, err := generatorScenario(sc)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
+	}
+
 	logw := lineWriter(opts.Warn, "")
 	d, err := compose.Detect(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
 	}
-	proxied := slices.ContainsFunc(sc.Targets, func(t string) bool { return t != "direct" })
+	sseloadImage, proxyImages := compose.NamedImages()
 	imgs, err := compose.BuildImages(ctx, d, compose.BuildConfig{
-		SSELoadImage: os.Getenv(compose.EnvSSELoadImage),
-		NginxImage:   os.Getenv(compose.EnvNginxImage),
-		SkipNginx:    !proxied,
+		SSELoadImage: sseloadImage,
+		Kinds:        proxyKinds(proxies),
+		ProxyImages:  proxyImages,
 		Binary:       opts.SelfBinary,
 		Log:          logw,
 	})
@@ -61,16 +92,11 @@ func runCompose(ctx context.Context, opts Options, dir string) (*Outcome, error)
 		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
 	}
 
-	services := []string{compose.ServiceOrigin}
-	for _, t := range sc.Targets {
-		if t != "direct" {
-			services = append(services, t)
-		}
-	}
 	p, err := compose.Up(ctx, d, compose.Config{
 		Images:     imgs,
-		Services:   services,
+		Proxies:    proxies,
 		OriginArgs: originFlags(originConfig(sc)),
+		Scenario:   genScenario,
 		ResultsDir: dir,
 		Nofile:     composeNofile(sc),
 		Log:        logw,
@@ -83,13 +109,21 @@ func runCompose(ctx context.Context, opts Options, dir string) (*Outcome, error)
 			opts.Warn(err.Error())
 		}
 	}()
+	if opts.ProxyLogs != nil {
+		defer func() {
+			lctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			for _, pr := range proxies {
+				if out, err := p.Logs(lctx, pr.Spec.Name, 0); err == nil {
+					opts.ProxyLogs(pr.Spec.Name, string(out))
+				}
+			}
+		}()
+	}
 
 	meta := reports.Meta{Targets: map[string]reports.TargetMeta{}}
-	for _, t := range sc.Targets {
-		if t == "direct" {
-			continue
-		}
-		v, err := p.ProxyVersion(ctx, t)
+	for _, pr := range proxies {
+		v, err := p.ProxyVersion(ctx, pr.Spec.Name)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -97,22 +131,26 @@ func runCompose(ctx context.Context, opts Options, dir string) (*Outcome, error)
 			p.SaveLogs()
 			return nil, fmt.Errorf("%w: %w", ErrSetup, err)
 		}
-		conf, err := docker.NginxConfigs.ReadFile("nginx/" + t + ".conf")
-		if err != nil {
-			return nil, fmt.Errorf("%s: embedded config: %w", t, err)
+		meta.Targets[pr.Spec.Name] = reports.TargetMeta{
+			Proxy:        v,
+			ProxyKind:    pr.Kind.Name(),
+			ConfigSHA256: pr.SHA256,
+			ConfigFile:   pr.Spec.ConfigName(),
 		}
-		sum := sha256.Sum256(conf)
-		meta.Targets[t] = reports.TargetMeta{Proxy: v, ConfigSHA256: hex.EncodeToString(sum[:])}
 	}
 
 	// The generator's own table and "results:" line name container paths;
 	// this side prints the summary instead.
+	fctx, stopFaults := context.WithCancel(ctx)
+	faults := startComposeFaults(fctx, p, sc, proxies, opts.Warn)
 	code, err := p.RunLoadgen(ctx, composeLoadgenArgs(sc, opts), io.Discard, lineWriter(opts.Warn, "loadgen: "))
+	stopFaults()
+	faults.Wait()
 	if err != nil {
 		p.SaveLogs()
 		return nil, err
 	}
-	sum, err := reports.ReadSummary(filepath.Join(dir, "summary.json"))
+	sum, err := reports.ReadSummary(filepath.Join(dir, reports.SummaryFile))
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("interrupted before the load generator wrote results: %w", ctx.Err())
@@ -123,13 +161,20 @@ func runCompose(ctx context.Context, opts Options, dir string) (*Outcome, error)
 	sum.Topology = TopologyCompose
 	sum.SSELoadVersion = opts.Version
 	sum.Command = opts.Command
+	// The generator knew the origin only as a URL (--topology none).
 	sum.Config = runConfig(sc)
 	for i := range sum.Targets {
-		if m, ok := meta.Targets[sum.Targets[i].Name]; ok {
+		// A slow consumers' twin, "<target>~slow", shares its target's proxy.
+		if m, ok := meta.Targets[strings.TrimSuffix(sum.Targets[i].Name, slowSuffix)]; ok {
 			sum.Targets[i].Proxy = m.Proxy
+			sum.Targets[i].ProxyKind = m.ProxyKind
 			sum.Targets[i].ConfigSHA256 = m.ConfigSHA256
+			sum.Targets[i].ConfigFile = m.ConfigFile
 		}
 	}
+	// The diagnoses word causes and fixes by the proxy's kind, which the
+	// generator did not know.
+	sum.Diagnoses = reports.Diagnose(sum)
 	sum.Thresholds = reports.EvaluateThresholds(sum, opts.Thresholds)
 	if err := reports.WriteReports(dir, sum); err != nil && opts.Warn != nil {
 		opts.Warn(err.Error())
@@ -140,27 +185,92 @@ func runCompose(ctx context.Context, opts Options, dir string) (*Outcome, error)
 	return &Outcome{Dir: dir, Summary: sum}, nil
 }
 
-// composeLoadgenArgs is the generator's command line: the scenario's
-// figures as flags (the origin's too, which plan the run's length), one
-// --target per service, results to the mounted directory. Thresholds are
-// evaluated on this side, after the summary is completed.
-func composeLoadgenArgs(sc scenarios.Scenario, opts Options) []string {
-	args := []string{"run", "--topology=none", "--no-progress", "--out=" + compose.ResultsMount,
-		"--mode=" + sc.Mode,
-		"--interval=" + sc.Interval.String(),
-		"--events=" + strconv.Itoa(sc.Events),
-		"--payload=" + strconv.Itoa(sc.Payload),
-		"--connections=" + strconv.Itoa(sc.Connections),
-		"--ramp=" + strconv.FormatFloat(sc.Ramp, 'g', -1, 64),
-		"--duration=" + sc.Duration.String(),
-		"--max-event-bytes=" + strconv.Itoa(sc.MaxEventBytes),
+// slowSuffix ends the name of a target's slow consumers (withSlowConsumers).
+const slowSuffix = "~slow"
+
+// checkCompose refuses, before anything starts, what the compose topology
+// cannot do, naming the flag and the topology.
+func checkCompose(opts Options) error {
+	if len(opts.External) > 0 {
+		return errors.New("--target measures external endpoints and needs --topology none")
 	}
+	if len(opts.SourceAddrs) > 0 {
+		return errors.New("--source-addrs: on the compose topology the generator opens its streams from its container's own address; leave it out, or use --topology local")
+	}
+	for _, kind := range slices.Sorted(maps.Keys(opts.Programs)) {
+		if opts.Programs[kind] != "" {
+			return fmt.Errorf("the %s binary %s is for the local topology; the compose topology runs %s from its image (%s names another image)", kind, opts.Programs[kind], kind, compose.ImageEnv(kind))
+		}
+	}
+	if opts.ExternalFaults {
+		return errors.New("--external-faults is for the generator inside the compose topology; with --topology compose, sseload carries the faults out itself")
+	}
+	if opts.Procs < 0 {
+		return fmt.Errorf("--procs %d: want 0 (one generator process per %d streams) or a count", opts.Procs, streamsPerGenerator)
+	}
+	return nil
+}
+
+// checkComposeFaults says whether the compose topology can carry out the
+// scenario's faults: a proxy-reload needs a way to reload each proxy's
+// container, and every fault comes after the generator can be told of it.
+func checkComposeFaults(sc scenarios.Scenario, proxies []topology.Prepared) error {
+	for _, f := range sc.ParsedFaults() {
+		if f.At < composeMinFaultAt {
+			return fmt.Errorf("faults: %s@%s: on the compose topology a fault comes at least %s after the start (the generator must be running to mark it)", f.Kind, f.At, composeMinFaultAt)
+		}
+		if f.Kind != scenarios.FaultProxyReload {
+			continue
+		}
+		if len(proxies) == 0 {
+			return fmt.Errorf("faults: %s: no proxied target in this run to reload", f.Kind)
+		}
+		for _, pr := range proxies {
+			if c := pr.Kind.Container(); c.ReloadSignal == "" && len(c.ReloadExec) == 0 {
+				return fmt.Errorf("faults: %s: target %s: a %s proxy has no way to reload in a container on the compose topology", f.Kind, pr.Spec.Name, pr.Kind.Name())
+			}
+		}
+	}
+	return nil
+}
+
+// generatorScenario is the scenario file the generator container runs: sc
+// whole, every key written (flags applied), except targets — it measures
+// the --target URLs of the services, and a user's config path would not
+// exist in its container. The reader's default targets stand in, unused by
+// --topology none.
+func generatorScenario(sc scenarios.Scenario) ([]byte, error) {
+	sc.Targets = nil
+	b, err := scenarios.Marshal(sc)
+	if err != nil {
+		return nil, fmt.Errorf("the generator's scenario: %w", err)
+	}
+	return b, nil
+}
+
+// proxyKinds lists the kinds of proxies, each once, in order.
+func proxyKinds(proxies []topology.Prepared) []string {
+	var kinds []string
+	for _, pr := range proxies {
+		if !slices.Contains(kinds, pr.Kind.Name()) {
+			kinds = append(kinds, pr.Kind.Name())
+		}
+	}
+	return kinds
+}
+
+// composeLoadgenArgs is the generator's command line: the scenario file
+// (compose.ScenarioMount), one --target per service, results to the
+// mounted directory, and what is not a scenario key. Thresholds are
+// evaluated again on this side, after the summary is completed.
+func composeLoadgenArgs(sc scenarios.Scenario, opts Options) []string {
+	args := []string{"run", compose.ScenarioMount, "--topology=none", "--no-progress", "--out=" + compose.ResultsMount}
 	for _, t := range sc.Targets {
 		svc := compose.ServiceOrigin
-		if t != "direct" {
-			svc = t
+		if t.Proxied() {
+			svc = t.Name
 		}
-		args = append(args, "--target="+t+"="+compose.ServiceURL(svc)+"/events")
+		args = append(args, "--target="+t.Name+"="+compose.ServiceURL(svc)+"/events")
 	}
 	if opts.TimestampField != "" {
 		args = append(args, "--timestamp-field="+opts.TimestampField, "--timestamp-unit="+opts.TimestampUnit.String())
@@ -172,18 +282,132 @@ func composeLoadgenArgs(sc scenarios.Scenario, opts Options) []string {
 		seq = defaultSequenceField
 	}
 	args = append(args, "--sequence-field="+seq)
+	if opts.Procs > 0 {
+		args = append(args, "--procs="+strconv.Itoa(opts.Procs))
+	}
+	if len(sc.Faults) > 0 {
+		// This side carries the faults out; a SIGUSR1 marks each.
+		args = append(args, "--external-faults")
+	}
 	return args
 }
 
-// composeNofile is the descriptor limit for the origin, nginx-sse and the
-// generator: one per stream per target for the generator and the origin
-// (which serves the direct streams and every proxy's upstream ones), two per
-// stream for a proxy, plus headroom; at least 20000, what nginx-sse.conf's
-// worker_rlimit_nofile asks for. It is also the hard limit, which a
-// container cannot exceed the engine's own (dockerd's LimitNOFILE).
+// composeNofile is the descriptor limit for the services: one per stream
+// per target for the generator and the origin (which serves the direct
+// streams and every proxy's upstream ones), two per stream for a proxy,
+// plus headroom; at least 20000, what nginx-sse.conf's worker_rlimit_nofile
+// asks for. It is also the hard limit, which a container cannot have above
+// the engine's own (dockerd's LimitNOFILE).
 func composeNofile(sc scenarios.Scenario) int {
 	need := max(sc.Connections*len(sc.Targets), 2*sc.Connections) + 1024
 	return min(max(need, 20000), 1<<20)
+}
+
+// composeFaults carries out a scenario's faults on the compose topology's
+// containers.
+type composeFaults struct {
+	p       *compose.Project
+	plan    []scenarios.Fault
+	down    time.Duration
+	proxies []topology.Prepared
+	say     func(string) // may be nil
+	wg      sync.WaitGroup
+}
+
+// startComposeFaults runs the plan in the background until ctx ends: each
+// fault at its time after the generator's container started (the
+// generator's own start follows within milliseconds), marked in the
+// generator first (SIGUSR1; it runs with --external-faults), then carried
+// out. Wait waits for a fault in progress.
+func startComposeFaults(ctx context.Context, p *compose.Project, sc scenarios.Scenario, proxies []topology.Prepared, say func(string)) *composeFaults {
+	cf := &composeFaults{p: p, plan: sc.ParsedFaults(), down: sc.FaultDown, proxies: proxies, say: say}
+	if len(cf.plan) == 0 {
+		return cf
+	}
+	cf.wg.Add(1)
+	go func() {
+		defer cf.wg.Done()
+		start, err := p.LoadgenStarted(ctx)
+		if err != nil {
+			return // the run ended before the generator started
+		}
+		for _, f := range cf.plan {
+			timer := time.NewTimer(time.Until(start.Add(f.At)))
+			select {
+			case <-ctx.Done():
+				timer.Stop()
+				return
+			case <-timer.C:
+			}
+			what, err := cf.inject(ctx, f)
+			if err != nil {
+				what = strings.TrimPrefix(what+"; ", "; ") + err.Error()
+			}
+			if cf.say != nil && what != "" {
+				cf.say(fmt.Sprintf("fault %s at %s: %s", f.Kind, f.At, what))
+			}
+		}
+	}()
+	return cf
+}
+
+// Wait returns once no fault is in progress.
+func (cf *composeFaults) Wait() { cf.wg.Wait() }
+
+// inject marks f in the generator and carries it out, and says what it did.
+func (cf *composeFaults) inject(ctx context.Context, f scenarios.Fault) (string, error) {
+	if err := cf.p.Signal(ctx, compose.ServiceLoadgen, "USR1"); err != nil {
+		return "", fmt.Errorf("not marked in the generator, not carried out: %w", err)
+	}
+	switch f.Kind {
+	case scenarios.FaultOriginRestart:
+		return cf.restartOrigin(ctx)
+	case scenarios.FaultProxyReload:
+		return cf.reloadProxies(ctx)
+	}
+	return "", fmt.Errorf("unknown fault %q", f.Kind)
+}
+
+// restartOrigin kills the origin's container with SIGKILL, waits down and
+// starts it again: the same command, so the same --epoch and schedule, and
+// the same address (compose.ServiceOriginNet); it replays what a stream
+// missed by Last-Event-ID.
+func (cf *composeFaults) restartOrigin(ctx context.Context) (string, error) {
+	if err := cf.p.Signal(ctx, compose.ServiceOrigin, "KILL"); err != nil {
+		return "", err
+	}
+	t := time.NewTimer(cf.down)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return "origin killed (SIGKILL); the run ended before it was due back", nil
+	case <-t.C:
+	}
+	if err := cf.p.Start(ctx, compose.ServiceOrigin); err != nil {
+		return "origin killed (SIGKILL)", fmt.Errorf("start it again: %w", err)
+	}
+	return fmt.Sprintf("origin killed (SIGKILL), started again %s later", cf.down), nil
+}
+
+// reloadProxies reloads every proxy's container the way its kind says.
+func (cf *composeFaults) reloadProxies(ctx context.Context) (string, error) {
+	var done []string
+	for _, pr := range cf.proxies {
+		name := pr.Spec.Name
+		// More processes than a master and its workers: old workers of
+		// an earlier reload still hold their streams.
+		before, perr := cf.p.Processes(ctx, name)
+		how, err := cf.p.Reload(ctx, name)
+		if err != nil {
+			return strings.Join(done, ", "), err
+		}
+		s := fmt.Sprintf("%s reloaded (%s", name, how)
+		if perr == nil {
+			s += fmt.Sprintf("; %d %s processes before", before, pr.Kind.Name())
+		}
+		done = append(done, s+")")
+	}
+	return strings.Join(done, ", "), nil
 }
 
 // lineWriter turns written text into one warn call per line, with the

@@ -2,26 +2,35 @@ package runner
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"errors"
+	"math"
+	"net/netip"
+	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/sseload/sseload/compose"
 	"github.com/sseload/sseload/docker"
 	"github.com/sseload/sseload/internal/testenv"
+	"github.com/sseload/sseload/loadgen"
 	"github.com/sseload/sseload/reports"
 	"github.com/sseload/sseload/scenarios"
+	"github.com/sseload/sseload/targets"
+	"github.com/sseload/sseload/topology"
 )
 
 // projectLog catches the compose project's name from Run's messages, so a
-// test can check that nothing of it is left.
+// test can check that nothing of it is left, and keeps every line.
 type projectLog struct {
 	mu      sync.Mutex
 	project string
+	lines   []string
 	onLine  func(string)
 }
 
@@ -32,6 +41,7 @@ func (l *projectLog) warn(s string) {
 	if m := projectRe.FindStringSubmatch(s); m != nil {
 		l.project = m[1]
 	}
+	l.lines = append(l.lines, s)
 	l.mu.Unlock()
 	if l.onLine != nil {
 		l.onLine(s)
@@ -47,27 +57,185 @@ func (l *projectLog) name(t *testing.T) string {
 	return l.project
 }
 
-// TestRunComposeSeed builds the images (or finds them up to date) and runs
-// the seed scenario, shortened, on the compose topology: origin, both
-// nginx and the generator as containers. Stock nginx must hold the response
-// head until the stream ends, as it does locally; the summary must say
-// compose and name each proxy's version and config; nothing of the project
-// may be left afterwards.
-func TestRunComposeSeed(t *testing.T) {
+// line returns the first line containing s, or "".
+func (l *projectLog) line(s string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, line := range l.lines {
+		if strings.Contains(line, s) {
+			return line
+		}
+	}
+	return ""
+}
+
+func preset(t *testing.T, name string) targets.Spec {
+	t.Helper()
+	s, ok := targets.Preset(name)
+	if !ok {
+		t.Fatalf("no preset %s", name)
+	}
+	return s
+}
+
+// userNginx is the user's own nginx config: a copy of nginx-stock.conf.
+func userNginx(t *testing.T, name string) targets.Spec {
+	t.Helper()
+	b, err := docker.Configs.ReadFile("nginx/nginx-stock.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "nginx.conf")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := targets.Custom(name, targets.Nginx, path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestComposeRefusesWhatItCannotDo: each of these fails before anything
+// starts (no Docker engine is asked), as a setup error naming the flag or
+// key and the compose topology.
+func TestComposeRefusesWhatItCannotDo(t *testing.T) {
+	base, err := scenarios.Load("steady")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base.Targets = []targets.Spec{preset(t, targets.Direct), preset(t, "nginx-sse")}
+	broken := filepath.Join(t.TempDir(), "broken.conf")
+	if err := os.WriteFile(broken, []byte("events {}\nhttp {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(*Options)
+		want []string
+	}{
+		{"external", func(o *Options) { o.External = []loadgen.Target{{Name: "x", URL: "http://127.0.0.1:1/"}} }, []string{"--target", "--topology none"}},
+		{"source addrs", func(o *Options) { o.SourceAddrs = []netip.Addr{netip.MustParseAddr("127.0.0.2")} }, []string{"--source-addrs", "compose topology"}},
+		{"local binary", func(o *Options) { o.Programs = map[string]string{targets.Nginx: "/usr/sbin/nginx"} }, []string{"/usr/sbin/nginx", "local topology", "NGINX_IMAGE"}},
+		{"external faults", func(o *Options) { o.ExternalFaults = true }, []string{"--external-faults", "compose topology"}},
+		{"early fault", func(o *Options) { o.Scenario.Faults = []string{"origin-restart@500ms"} }, []string{"faults", "origin-restart@500ms", "compose topology"}},
+		{"reload without proxies", func(o *Options) {
+			o.Scenario.Targets = o.Scenario.Targets[:1]
+			o.Scenario.Faults = []string{"proxy-reload@5s"}
+		}, []string{"faults", "proxy-reload", "no proxied target"}},
+		{"broken config", func(o *Options) {
+			o.Scenario.Targets = append(o.Scenario.Targets, targets.Spec{Name: "mine", Kind: targets.Nginx, Config: broken})
+		}, []string{"mine", broken, "sseload-listen.conf"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := Options{Scenario: base, Topology: TopologyCompose, OutDir: t.TempDir(), Version: "test"}
+			opts.Scenario.Targets = slices.Clone(base.Targets)
+			tc.edit(&opts)
+			_, err := Run(context.Background(), opts)
+			if !errors.Is(err, ErrSetup) {
+				t.Fatalf("Run error = %v, want a setup error", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Run error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestComposeLoadgenArgsCarryTheScenarioFile: the generator gets the
+// scenario as a file and one --target per service; no scenario key is
+// hand-picked into a flag.
+func TestComposeLoadgenArgsCarryTheScenarioFile(t *testing.T) {
+	sc, err := scenarios.Load("origin-restart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Targets = []targets.Spec{preset(t, targets.Direct), preset(t, "haproxy-sse"), userNginx(t, "mine")}
+	args := composeLoadgenArgs(sc, Options{Procs: 2})
+	want := []string{"run", compose.ScenarioMount, "--topology=none", "--no-progress", "--out=" + compose.ResultsMount}
+	if !slices.Equal(args[:len(want)], want) {
+		t.Errorf("args start %q, want %q", args, want)
+	}
+	for _, w := range []string{
+		"--target=direct=http://origin:8080/events",
+		"--target=haproxy-sse=http://haproxy-sse/events",
+		"--target=mine=http://mine/events",
+		"--sequence-field=seq", "--procs=2", "--external-faults",
+	} {
+		if !slices.Contains(args, w) {
+			t.Errorf("args %q lack %s", args, w)
+		}
+	}
+	for _, a := range args {
+		for _, key := range []string{"--connections", "--duration", "--ramp", "--mode", "--interval", "--events", "--reconnect", "--heartbeat", "--slow", "--max-event-bytes"} {
+			if strings.HasPrefix(a, key) {
+				t.Errorf("args carry the scenario key %s as a flag: %s", key, a)
+			}
+		}
+	}
+	sc.Faults = nil
+	if args := composeLoadgenArgs(sc, Options{}); slices.Contains(args, "--external-faults") || slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--procs") }) {
+		t.Errorf("without faults or --procs: args %q", args)
+	}
+}
+
+// TestGeneratorScenarioIsTheWholeScenario: the file the generator reads is
+// the run's scenario, flags applied, all but its targets (it measures the
+// --target URLs).
+func TestGeneratorScenarioIsTheWholeScenario(t *testing.T) {
+	sc, err := scenarios.Load("slow-consumer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Connections, sc.Heartbeat, sc.Ramp, sc.ReconnectDelay = 77, 2*time.Second, 33.5, 250*time.Millisecond
+	sc.Thresholds = []string{"mine:latency.p99 < 50ms"}
+	sc.Targets = []targets.Spec{preset(t, targets.Direct), userNginx(t, "mine")}
+	b, err := generatorScenario(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := scenarios.Parse("/etc/sseload/scenario.yaml", b)
+	if err != nil {
+		t.Fatalf("the generator cannot read its scenario: %v\n%s", err, b)
+	}
+	if strings.Join(targets.Names(got.Targets), ",") != strings.Join(targets.DefaultNames(), ",") {
+		t.Errorf("targets read back %v, want the reader's defaults", targets.Names(got.Targets))
+	}
+	got.Targets, got.Source = sc.Targets, sc.Source
+	if !reflect.DeepEqual(got, sc) {
+		t.Errorf("the generator's scenario differs:\n got %+v\nwant %+v", got, sc)
+	}
+}
+
+// TestRunComposeAllKinds builds the images (or finds them up to date) and
+// runs the seed scenario, shortened, on the compose topology with a target
+// of every kind: the origin directly, SSE-tuned nginx, the user's own nginx
+// config (a copy of nginx-stock.conf), SSE-tuned HAProxy and stock Caddy.
+// The user's stock nginx must hold the response head until the stream ends,
+// as it does locally; the summary must say compose and, per proxy, its
+// kind, version, config file and the hash of the config as run; nothing of
+// the project may be left afterwards.
+func TestRunComposeAllKinds(t *testing.T) {
 	testenv.RequireDocker(t)
-	testenv.RequireDebootstrap(t)
+	testenv.RequireDebootstrap(t, targets.Kinds()...)
 	sc, err := scenarios.Load("seed")
 	if err != nil {
 		t.Fatal(err)
 	}
 	const conns, events = 5, 3
-	const interval = 300 * time.Millisecond
+	const interval = 200 * time.Millisecond
 	sc.Interval, sc.Events, sc.Connections = interval, events, conns
+	sc.Targets = []targets.Spec{preset(t, targets.Direct), preset(t, "nginx-sse"), userNginx(t, "mine"), preset(t, "haproxy-sse"), preset(t, "caddy-stock")}
 	dir := t.TempDir()
 	log := &projectLog{onLine: func(s string) { t.Log(s) }}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	var logsMu sync.Mutex
+	proxyLogs := map[string]bool{}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	out, err := Run(ctx, Options{Scenario: sc, Topology: TopologyCompose, OutDir: dir, Version: "test", Warn: log.warn})
+	out, err := Run(ctx, Options{Scenario: sc, Topology: TopologyCompose, OutDir: dir, Version: "test", Warn: log.warn,
+		ProxyLogs: func(target, _ string) { logsMu.Lock(); proxyLogs[target] = true; logsMu.Unlock() }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +246,7 @@ func TestRunComposeSeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Topology != TopologyCompose || s.Scenario != "seed" || s.Config.Events != events || len(s.Targets) != 3 {
+	if s.Topology != TopologyCompose || s.Scenario != "seed" || s.Config.Events != events || len(s.Targets) != len(sc.Targets) {
 		t.Errorf("summary.json: topology %q scenario %q config %+v, %d targets", s.Topology, s.Scenario, s.Config, len(s.Targets))
 	}
 	got := map[string]reports.Target{}
@@ -89,21 +257,100 @@ func TestRunComposeSeed(t *testing.T) {
 				tg.Name, tg.Connections.Established, tg.Events.Received, conns, conns*events, tg.Errors)
 		}
 	}
-	stock := got["nginx-stock"]
-	if stock.TimeToHeadersUS == nil {
-		t.Fatalf("nginx-stock: no time to headers: %+v", stock)
+	mine := got["mine"]
+	if mine.TimeToHeadersUS == nil {
+		t.Fatalf("mine: no time to headers: %+v", mine)
 	}
 	// Held until the origin ends the close-delimited stream: the bug, in
 	// containers as on the host.
-	if end := (events * interval).Microseconds(); stock.TimeToHeadersUS.P50 < end {
-		t.Errorf("nginx-stock time to headers p50 %d µs, want >= %d µs (held until the stream ends)", stock.TimeToHeadersUS.P50, end)
+	if end := (events * interval).Microseconds(); mine.TimeToHeadersUS.P50 < end {
+		t.Errorf("mine (nginx-stock.conf) time to headers p50 %d µs, want >= %d µs (held until the stream ends)", mine.TimeToHeadersUS.P50, end)
 	}
-	for _, name := range []string{"nginx-stock", "nginx-sse"} {
-		conf, _ := docker.NginxConfigs.ReadFile("nginx/" + name + ".conf")
-		sum := sha256.Sum256(conf)
-		tg := got[name]
-		if !strings.HasPrefix(tg.Proxy, "nginx/") || tg.ConfigSHA256 != hex.EncodeToString(sum[:]) {
-			t.Errorf("%s: proxy %q config sha256 %q; want nginx/<version> and %x", name, tg.Proxy, tg.ConfigSHA256, sum)
+	versionPrefix := map[string]string{targets.Nginx: "nginx/", targets.HAProxy: "HAProxy/", targets.Caddy: "Caddy/"}
+	for _, spec := range sc.Targets {
+		tg := got[spec.Name]
+		if !spec.Proxied() {
+			if tg.Proxy != "" || tg.ProxyKind != "" || tg.ConfigSHA256 != "" {
+				t.Errorf("direct: proxy %q kind %q sha256 %q, want none", tg.Proxy, tg.ProxyKind, tg.ConfigSHA256)
+			}
+			continue
+		}
+		pr, err := topology.PrepareConfig(spec, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(tg.Proxy, versionPrefix[spec.Kind]) || tg.ProxyKind != spec.Kind || tg.ConfigSHA256 != pr.SHA256 || tg.ConfigFile != spec.ConfigName() {
+			t.Errorf("%s: proxy %q kind %q config %q sha256 %q; want %s<version>, %s, %s, %s",
+				spec.Name, tg.Proxy, tg.ProxyKind, tg.ConfigFile, tg.ConfigSHA256, versionPrefix[spec.Kind], spec.Kind, spec.ConfigName(), pr.SHA256)
+		}
+		if !proxyLogs[spec.Name] {
+			t.Errorf("%s: its log was not handed to ProxyLogs", spec.Name)
+		}
+	}
+}
+
+// TestRunComposeFaults kills and restarts the origin's container, then
+// reloads every proxy's container the way its kind says (nginx SIGHUP,
+// HAProxy SIGUSR2, `caddy reload`), under load with persistent clients.
+// Each fault must be marked in the generator at its planned time and
+// carried out; the restarted origin replays what the streams missed, so no
+// event is lost, and every stream recovers.
+func TestRunComposeFaults(t *testing.T) {
+	testenv.RequireDocker(t)
+	testenv.RequireDebootstrap(t, targets.Kinds()...)
+	sc, err := scenarios.Load("origin-restart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Clients back off with jitter while the origin is down: the reload
+	// comes late enough for every stream to be back (recovery is measured
+	// up to the next fault).
+	sc.Connections, sc.Ramp, sc.Duration, sc.Interval, sc.RetryMS = 10, 100, 13*time.Second, 200*time.Millisecond, 100
+	sc.ReconnectDelay, sc.FaultDown = 100*time.Millisecond, 500*time.Millisecond
+	sc.Faults = []string{"origin-restart@2s", "proxy-reload@10s"}
+	sc.Targets = []targets.Spec{preset(t, targets.Direct), preset(t, "nginx-sse"), preset(t, "haproxy-sse"), preset(t, "caddy-stock")}
+	dir := t.TempDir()
+	log := &projectLog{onLine: func(s string) { t.Log(s) }}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	out, err := Run(ctx, Options{Scenario: sc, Topology: TopologyCompose, OutDir: dir, Version: "test", Warn: log.warn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left := testenv.ComposeLeftovers(t, log.name(t)); left != "" {
+		t.Errorf("project %s left after the run: %s", log.name(t), left)
+	}
+	for _, want := range []string{
+		"fault origin-restart at 2s: origin killed (SIGKILL), started again 500ms later",
+		"nginx-sse reloaded (SIGHUP",
+		"haproxy-sse reloaded (SIGUSR2",
+		"caddy-stock reloaded (`caddy reload",
+		"loadgen: fault origin-restart at 2s: marked",
+		"loadgen: fault proxy-reload at 10s: marked",
+	} {
+		if log.line(want) == "" {
+			t.Errorf("no line saying %q", want)
+		}
+	}
+	fs := out.Summary.Faults
+	if len(fs) != 2 || fs[0].Name != scenarios.FaultOriginRestart || fs[1].Name != scenarios.FaultProxyReload {
+		t.Fatalf("faults %+v, want origin-restart then proxy-reload", fs)
+	}
+	for i, at := range []float64{2, 10} {
+		// Marked at the planned time after the container's start; the
+		// generator's own start follows it by milliseconds.
+		if math.Abs(fs[i].AtS-at) > 0.5 {
+			t.Errorf("%s at %.3f s, want about %v s", fs[i].Name, fs[i].AtS, at)
+		}
+		for _, ft := range fs[i].Targets {
+			if ft.Lost != 0 || ft.RecoveryS == nil || ft.Recovered != ft.Streams {
+				t.Errorf("%s: %s lost %d, recovered %d of %d streams (recovery %v)", fs[i].Name, ft.Name, ft.Lost, ft.Recovered, ft.Streams, ft.RecoveryS)
+			}
+		}
+	}
+	for _, tg := range out.Summary.Targets {
+		if tg.Connections.Reconnects == 0 {
+			t.Errorf("%s: no reconnects, yet the origin was killed", tg.Name)
 		}
 	}
 }
@@ -118,7 +365,7 @@ func TestRunComposeInterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc.Targets = []string{"direct"}
+	sc.Targets = []targets.Spec{preset(t, targets.Direct)}
 	sc.Connections, sc.Duration, sc.Interval = 5, 10*time.Minute, 100*time.Millisecond
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())

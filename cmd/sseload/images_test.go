@@ -5,8 +5,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/sseload/sseload/compose"
+	"github.com/sseload/sseload/internal/testenv"
+	"github.com/sseload/sseload/targets"
 )
 
 func TestComposeCommandsUsageErrors(t *testing.T) {
@@ -15,6 +20,7 @@ func TestComposeCommandsUsageErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"images", "extra"}, "images takes no arguments"},
+		{[]string{"images", "--kinds", "nginx,traefik"}, `--kinds "traefik": unknown proxy kind (valid: nginx, haproxy, caddy)`},
 		{[]string{"probe"}, "probe needs at least one URL"},
 		{[]string{"run", "--topology", "bogus"}, "valid: local, compose, none"},
 		{[]string{"run", "--topology", "compose", "--target", "a=http://127.0.0.1:1/events"}, "--topology none"},
@@ -56,5 +62,23 @@ func TestComposeWithoutEngineExits3(t *testing.T) {
 	code := run([]string{"run", "seed", "--topology", "compose", "--out", t.TempDir()}, &stdout, &stderr)
 	if code != exitNotComplete || !strings.Contains(stderr.String(), "--topology local") {
 		t.Fatalf("exit %d, stderr %q; want %d suggesting --topology local", code, stderr.String(), exitNotComplete)
+	}
+}
+
+// TestImagesBuildsTheKindsAsked builds (or finds up to date) the HAProxy
+// image only, with the sseload image named in SSELOAD_IMAGE (the test
+// binary is no sseload to put in an image), and prints one variable per
+// image, ready for the environment.
+func TestImagesBuildsTheKindsAsked(t *testing.T) {
+	testenv.RequireDocker(t)
+	testenv.RequireDebootstrap(t, targets.HAProxy)
+	t.Setenv(compose.EnvSSELoadImage, "sseload:named-by-the-test")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"images", "--kinds", targets.HAProxy}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("images: exit %d, stderr %q", code, stderr.String())
+	}
+	re := regexp.MustCompile(`^SSELOAD_IMAGE=sseload:named-by-the-test\nHAPROXY_IMAGE=sseload-haproxy:[0-9a-f]{12}\n$`)
+	if !re.MatchString(stdout.String()) {
+		t.Fatalf("images printed %q, want the two variables", stdout.String())
 	}
 }

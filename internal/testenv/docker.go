@@ -8,10 +8,11 @@ import (
 	"testing"
 
 	"github.com/sseload/sseload/compose"
+	"github.com/sseload/sseload/targets"
 )
 
 // RequireDocker returns a working docker CLI and engine for tests that run
-// the compose topology, and RequireDebootstrap checks that the nginx image
+// the compose topology, and RequireDebootstrap checks that the proxy images
 // can be built. Like RequireNginx, a missing one fails the test under
 // CI=true (scripts/install-deps installs them) and skips it elsewhere.
 func RequireDocker(t testing.TB) *compose.Docker {
@@ -23,15 +24,25 @@ func RequireDocker(t testing.TB) *compose.Docker {
 	return d
 }
 
-// RequireDebootstrap: see RequireDocker. Not needed when NGINX_IMAGE names
-// an image.
-func RequireDebootstrap(t testing.TB) {
+// RequireDebootstrap: see RequireDocker. kinds are the proxy kinds whose
+// images the test needs (none: nginx); not needed when each is named in its
+// variable (NGINX_IMAGE, HAPROXY_IMAGE, CADDY_IMAGE).
+func RequireDebootstrap(t testing.TB, kinds ...string) {
 	t.Helper()
-	if os.Getenv(compose.EnvNginxImage) != "" {
+	if len(kinds) == 0 {
+		kinds = []string{targets.Nginx}
+	}
+	var build []string
+	for _, k := range kinds {
+		if os.Getenv(compose.ImageEnv(k)) == "" {
+			build = append(build, k)
+		}
+	}
+	if len(build) == 0 {
 		return
 	}
 	if _, err := compose.FindDebootstrap(); err != nil {
-		Missing(t, "this test builds the nginx image: "+err.Error())
+		Missing(t, "this test builds the "+strings.Join(build, ", ")+" images: "+err.Error())
 	}
 }
 
