@@ -7,6 +7,7 @@ import (
 
 	"github.com/sseload/sseload/loadgen"
 	"github.com/sseload/sseload/reports"
+	"github.com/sseload/sseload/targets"
 )
 
 // BufferingReason is the reason given when no stream got a response head at
@@ -123,9 +124,9 @@ func errorMeaning(s *step) string {
 		}
 	}
 	if len(words) > 0 {
-		why := "connections " + joinOr(words) + ": a connection limit such as nginx's worker_connections"
-		if s.nginxLimit != "" {
-			why += fmt.Sprintf(" (nginx's error log: %q, %d %s)", s.nginxLimit, s.nginxLimitCount, plural(s.nginxLimitCount, "time", "times"))
+		why := "connections " + joinOr(words) + ": " + limitWords(s.proxyKind)
+		if s.proxyLimit != "" {
+			why += fmt.Sprintf(" (%s's log: %q, %d %s)", s.proxyKind, s.proxyLimit, s.proxyLimitCount, plural(s.proxyLimitCount, "time", "times"))
 		}
 		return why
 	}
@@ -191,4 +192,17 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// limitWords names the connection limit a kind of proxy runs into.
+func limitWords(kind string) string {
+	switch kind {
+	case targets.Nginx:
+		return "a connection limit such as nginx's worker_connections"
+	case targets.HAProxy:
+		return "a connection limit such as HAProxy's maxconn or its file-descriptor limit"
+	case targets.Caddy:
+		return "a connection limit such as Caddy's file-descriptor limit"
+	}
+	return "a connection limit such as nginx's worker_connections or a file-descriptor limit"
 }

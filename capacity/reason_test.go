@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/sseload/sseload/reports"
+	"github.com/sseload/sseload/targets"
 )
 
 // fakeStep builds a step as evaluate would from a summary of one target.
@@ -33,7 +34,7 @@ func fakeStep(n int, established, failed int64, errs map[string]int64, p99us int
 func TestExplainNamesTheSymptom(t *testing.T) {
 	slo := "latency.p99 < 100ms"
 	limited := fakeStep(800, 766, 34, map[string]int64{"eof_before_headers": 29, "reset_by_peer": 5}, 3000, slo)
-	limited.nginxLimit, limited.nginxLimitCount = "768 worker_connections are not enough", 34
+	limited.proxyLimit, limited.proxyLimitCount, limited.proxyKind = "768 worker_connections are not enough", 34, targets.Nginx
 	for _, tc := range []struct {
 		name   string
 		found  Found
@@ -97,7 +98,7 @@ func TestExplainNamesTheSymptom(t *testing.T) {
 func TestWorkerConnectionsLogLine(t *testing.T) {
 	log := "2026/11/25 02:19:02 [alert] 4242#4242: *1533 768 worker_connections are not enough while connecting to upstream, client: 127.0.0.1\n" +
 		"2026/11/25 02:19:02 [alert] 4243#4243: 768 worker_connections are not enough\n"
-	m := workerConnsRE.FindAllString(log, -1)
+	m := proxyLimitRE.FindAllString(log, -1)
 	if len(m) != 2 || m[0] != "768 worker_connections are not enough" {
 		t.Errorf("matches %q", m)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sseload/sseload/reports"
 	"github.com/sseload/sseload/runner"
+	"github.com/sseload/sseload/targets"
 )
 
 // Step defaults. A step is a short steady run: ramp, then hold every stream
@@ -43,7 +44,7 @@ type Options struct {
 	// and the run's OutDir and Thresholds.
 	Base runner.Options
 	// Target names the one target measured: a local topology target
-	// (direct, nginx-stock, nginx-sse), or the name of Base.External's only
+	// (a built-in or one of Base.Scenario's targets), or the name of Base.External's only
 	// entry for topology none.
 	Target string
 	// SLOs must all hold on a step for it to count as carried; nil means
@@ -73,13 +74,21 @@ type step struct {
 	sum      reports.Summary // the step's summary.json
 	target   reports.Target
 	sloFails []reports.ThresholdResult
-	// nginxLimit is nginx's "N worker_connections are not enough" when the
-	// target's error log had it, and nginxLimitCount how often.
-	nginxLimit      string
-	nginxLimitCount int
+	// proxyLimit is the proxy's own line about a limit (nginx's "N
+	// worker_connections are not enough", "Too many open files") when the
+	// target's log had one, proxyLimitCount how often, and proxyKind the
+	// kind whose log it is.
+	proxyLimit      string
+	proxyLimitCount int
+	proxyKind       string
 }
 
-var workerConnsRE = regexp.MustCompile(`\d+ worker_connections are not enough`)
+// proxyLimitRE matches a proxy's own words for running out of connection
+// slots or descriptors: nginx's worker_connections alert, and the
+// "Too many open files" of an accept() at the descriptor limit (nginx,
+// HAProxy and Caddy all print the system's message), or HAProxy's
+// "reached process FD limit".
+var proxyLimitRE = regexp.MustCompile(`\d+ worker_connections are not enough|[Tt]oo many open files|reached (?:process|system) FD limit`)
 
 // Run searches for the target's capacity, writes the results directory and
 // returns the summary. When ctx is cancelled the steps measured so far are
@@ -124,13 +133,23 @@ func Run(ctx context.Context, opts Options) (*Outcome, error) {
 		sc.Duration = hold
 		sc.Ramp = max(sc.Ramp, float64(n)/maxRamp.Seconds())
 		if ro.Topology != runner.TopologyNone {
-			sc.Targets = []string{opts.Target}
+			spec, ok := targets.Find(sc.Targets, opts.Target)
+			if !ok {
+				if spec, ok = targets.Preset(opts.Target); !ok {
+					return false, targets.UnknownPreset(opts.Target)
+				}
+			}
+			sc.Targets = []targets.Spec{spec}
 		}
 		ro.Scenario = sc
 		ro.Thresholds = slos
 		sub := "step-" + strconv.Itoa(n)
 		ro.OutDir = filepath.Join(dir, sub)
 		var errorLog string
+		kind := ""
+		if spec, ok := targets.Find(sc.Targets, opts.Target); ok {
+			kind = spec.Kind
+		}
 		ro.ProxyLogs = func(name, log string) {
 			if name == opts.Target {
 				errorLog = log
@@ -149,8 +168,8 @@ func Run(ctx context.Context, opts Options) (*Outcome, error) {
 		}
 		st := evaluate(n, out.Summary, opts.Target)
 		st.rep.Dir = sub
-		if m := workerConnsRE.FindAllString(errorLog, -1); len(m) > 0 {
-			st.nginxLimit, st.nginxLimitCount = m[0], len(m)
+		if m := proxyLimitRE.FindAllString(errorLog, -1); len(m) > 0 {
+			st.proxyLimit, st.proxyLimitCount, st.proxyKind = m[0], len(m), kind
 		}
 		steps = append(steps, st)
 		if opts.StepDone != nil {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/signal"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/sseload/sseload/scenarios"
@@ -18,6 +21,9 @@ type faultInjector struct {
 	topo *startedTopology // what the faults act on
 	gen  Generator
 	say  func(string) // may be nil
+	// marks, when set, says someone else carries the faults out: each
+	// signal on it marks the next one (Options.ExternalFaults).
+	marks chan os.Signal
 
 	wg sync.WaitGroup
 }
@@ -26,7 +32,7 @@ type faultInjector struct {
 // inject the scenario's faults.
 func checkFaults(opts Options) error {
 	plan := opts.Scenario.ParsedFaults()
-	if len(plan) == 0 {
+	if len(plan) == 0 || opts.ExternalFaults {
 		return nil
 	}
 	if opts.Topology != TopologyLocal && opts.Topology != "" {
@@ -44,6 +50,10 @@ func checkFaults(opts Options) error {
 // ctx ends. Wait waits for a fault in progress to finish.
 func (fi *faultInjector) start(ctx context.Context, start time.Time) {
 	if len(fi.plan) == 0 {
+		return
+	}
+	if fi.marks != nil {
+		fi.markOnSignal(ctx)
 		return
 	}
 	fi.wg.Add(1)
@@ -93,10 +103,11 @@ func (t *startedTopology) restartOrigin(ctx context.Context, down time.Duration)
 	return t.origins.restart(ctx, down)
 }
 
-// reloadProxies reloads every nginx target and says what it did.
+// reloadProxies reloads every proxied target, each the way its kind does
+// it, and says what it did.
 func (t *startedTopology) reloadProxies() (string, error) {
 	if t.local == nil {
-		return "", errors.New("no local nginx to reload")
+		return "", errors.New("no local proxy to reload")
 	}
 	var done []string
 	for _, tg := range t.local.Targets() {
@@ -109,10 +120,42 @@ func (t *startedTopology) reloadProxies() (string, error) {
 		}
 		// More processes than a master and its workers: old workers of
 		// an earlier reload still hold their streams.
-		done = append(done, fmt.Sprintf("%s reloaded (%d nginx processes before)", tg.Name, before))
+		done = append(done, fmt.Sprintf("%s reloaded (%d %s processes before)", tg.Name, before, tg.Kind))
 	}
 	if len(done) == 0 {
-		return "", errors.New("no nginx target in this run to reload")
+		return "", errors.New("no proxied target in this run to reload")
 	}
 	return strings.Join(done, ", "), nil
+}
+
+// notifyMarks catches SIGUSR1 for the marks of faults carried out
+// elsewhere (Options.ExternalFaults), from the run's start: a signal
+// caught before the generator runs waits in the channel instead of
+// killing the process (SIGUSR1's default). stop releases the signal.
+func notifyMarks(n int) (marks chan os.Signal, stop func()) {
+	marks = make(chan os.Signal, max(n, 1))
+	signal.Notify(marks, syscall.SIGUSR1)
+	return marks, func() { signal.Stop(marks) }
+}
+
+// markOnSignal marks the plan's faults in order, one per signal on
+// fi.marks, until ctx ends: the faults themselves happen outside this
+// process.
+func (fi *faultInjector) markOnSignal(ctx context.Context) {
+	sig := fi.marks
+	fi.wg.Add(1)
+	go func() {
+		defer fi.wg.Done()
+		for _, f := range fi.plan {
+			select {
+			case <-ctx.Done():
+				return
+			case <-sig:
+			}
+			fi.gen.MarkFault(f.Kind)
+			if fi.say != nil {
+				fi.say(fmt.Sprintf("fault %s at %s: marked", f.Kind, f.At))
+			}
+		}
+	}()
 }

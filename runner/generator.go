@@ -8,7 +8,7 @@ import (
 
 	"github.com/sseload/sseload/loadgen"
 	"github.com/sseload/sseload/loadgen/procs"
-	"github.com/sseload/sseload/topology"
+	"github.com/sseload/sseload/targets"
 )
 
 // Generator is what opens and measures the streams of a run: the engine in
@@ -92,7 +92,7 @@ func shardURLs(shards []string) func(int, loadgen.Target) string {
 		return nil
 	}
 	return func(i int, t loadgen.Target) string {
-		if t.Name != topology.Direct {
+		if t.Name != targets.Direct {
 			return ""
 		}
 		return "http://" + shards[i%len(shards)] + "/events"

@@ -8,7 +8,7 @@ import (
 	"github.com/sseload/sseload/loadgen"
 	"github.com/sseload/sseload/loadgen/procs"
 	"github.com/sseload/sseload/scenarios"
-	"github.com/sseload/sseload/topology"
+	"github.com/sseload/sseload/targets"
 )
 
 func TestGeneratorProcs(t *testing.T) {
@@ -39,11 +39,11 @@ func TestGeneratorProcs(t *testing.T) {
 }
 
 func TestOriginShards(t *testing.T) {
-	sc := scenarios.Scenario{Connections: 40_000, Targets: []string{topology.Direct}}
+	sc := scenarios.Scenario{Connections: 40_000, Targets: presets(t, targets.Direct)}
 	if n := originShards(Options{Scenario: sc, OriginExec: "/bin/sseload"}); n != 3 {
 		t.Errorf("40,000 streams: %d shards, want 3", n)
 	}
-	sc.Targets = []string{topology.Direct, topology.NginxSSE}
+	sc.Targets = presets(t, targets.Direct, "nginx-sse")
 	sc.Connections = 7_500
 	if n := originShards(Options{Scenario: sc, OriginExec: "/bin/sseload"}); n != 1 {
 		t.Errorf("2×7,500 streams: %d shards, want 1", n)
@@ -59,13 +59,13 @@ func TestShardURLs(t *testing.T) {
 		t.Error("one origin: want no per-process URLs")
 	}
 	u := shardURLs([]string{"127.0.0.1:1", "127.0.0.1:2"})
-	direct := loadgen.Target{Name: topology.Direct, URL: "http://127.0.0.1:1/events"}
+	direct := loadgen.Target{Name: targets.Direct, URL: "http://127.0.0.1:1/events"}
 	for i, want := range []string{"http://127.0.0.1:1/events", "http://127.0.0.1:2/events", "http://127.0.0.1:1/events"} {
 		if got := u(i, direct); got != want {
 			t.Errorf("process %d: direct URL %s, want %s", i, got, want)
 		}
 	}
-	if got := u(1, loadgen.Target{Name: topology.NginxSSE, URL: "http://127.0.0.1:9/events"}); got != "" {
+	if got := u(1, loadgen.Target{Name: "nginx-sse", URL: "http://127.0.0.1:9/events"}); got != "" {
 		t.Errorf("nginx target rewritten to %s: its proxy balances over the shards", got)
 	}
 }

@@ -20,12 +20,13 @@ import (
 	"github.com/sseload/sseload/loadgen/jsonfield"
 	"github.com/sseload/sseload/reports"
 	"github.com/sseload/sseload/scenarios"
+	"github.com/sseload/sseload/targets"
 	"github.com/sseload/sseload/topology"
 )
 
 // Topologies `run` knows.
 const (
-	TopologyLocal = "local" // embedded origin + real nginx processes on loopback
+	TopologyLocal = "local" // embedded origin + real proxy processes on loopback
 	TopologyNone  = "none"  // external targets only (--target NAME=URL)
 )
 
@@ -50,8 +51,10 @@ type Options struct {
 	// Apart, the origin's fan-out bursts and the engine's receipt timestamps
 	// do not queue for the same Go scheduler's Ps.
 	OriginExec string
-	NginxPath  string
-	OutDir     string // "" = results/<scenario>-<UTC timestamp>
+	// Programs maps a proxy kind (targets.Nginx, …) to its binary for the
+	// local topology; absent = looked up in PATH, then /usr/sbin.
+	Programs map[string]string
+	OutDir   string // "" = results/<scenario>-<UTC timestamp>
 
 	TimestampField string // "" = "sched", the embedded origin's field
 	TimestampUnit  jsonfield.Unit
@@ -84,14 +87,21 @@ type Options struct {
 	Started func(g Generator, planned time.Duration)
 	// Warn receives messages about the topology and the generator.
 	Warn func(string)
-	// ProxyLogs, when set, receives each local nginx target's error log
-	// once the topology has stopped, before Run returns (`sseload capacity`
-	// looks for "worker_connections are not enough").
+	// ProxyLogs, when set, receives each local proxy target's log (nginx's
+	// error log, what HAProxy and Caddy print) once the topology has
+	// stopped, before Run returns (`sseload capacity` quotes the proxy's
+	// own line at a limit, such as "worker_connections are not enough").
 	ProxyLogs func(target, log string)
 
 	// Thresholds are checked on the summary; the results go into
 	// summary.json and the reports.
 	Thresholds []reports.Threshold
+
+	// ExternalFaults says the scenario's faults are carried out by someone
+	// else (the compose topology's host side, on containers): the run does
+	// not inject them, and each SIGUSR1 it receives marks the next planned
+	// fault, in plan order, at that moment.
+	ExternalFaults bool
 
 	// SelfBinary is this sseload's executable. The compose topology puts
 	// it in its image when it is statically linked, and otherwise builds a
@@ -131,18 +141,24 @@ func Run(ctx context.Context, opts Options) (*Outcome, error) {
 	if err := checkFaults(opts); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
 	}
+	var marks chan os.Signal
+	if opts.ExternalFaults {
+		var stopMarks func()
+		marks, stopMarks = notifyMarks(len(sc.Faults))
+		defer stopMarks()
+	}
 	topo, err := startTopology(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
 	}
 	defer topo.stop()
-	targets, meta := withSlowConsumers(topo.targets, topo.meta, sc), topo.meta
+	lts, meta := withSlowConsumers(topo.targets, topo.meta, sc), topo.meta
 	var shards []string
 	if topo.origins != nil {
 		shards = topo.origins.addrs
 	}
 
-	hl, err := reports.NewHlogSet(dir, targetNames(targets))
+	hl, err := reports.NewHlogSet(dir, targetNames(lts))
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +174,7 @@ func Run(ctx context.Context, opts Options) (*Outcome, error) {
 		tsField = defaultTimestampField
 	}
 	cfg := loadgen.Config{
-		Targets:        targets,
+		Targets:        lts,
 		Connections:    sc.Connections,
 		Ramp:           sc.Ramp,
 		Hold:           sc.Duration,
@@ -187,6 +203,10 @@ func Run(ctx context.Context, opts Options) (*Outcome, error) {
 			cfg.EventsPerStream = sc.Events
 		}
 	}
+	// sseload's broadcast origin (ours, or the compose topology's, which
+	// the generator there knows by its sequence field) never ends a
+	// stream: a clean end is a cut on the path.
+	cfg.EndlessStreams = sc.Mode == scenarios.ModeBroadcast && sc.Events == 0 && cfg.SequenceField == defaultSequenceField
 	gen, err := newGenerator(ctx, opts, cfg, generatorProcs(opts, cfg, len(shards)), shardURLs(shards))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
@@ -200,7 +220,7 @@ func Run(ctx context.Context, opts Options) (*Outcome, error) {
 	// Several generator processes may return what the others measured
 	// together with the error of one that failed: the results are written
 	// (marked unreliable) and the error returned after them.
-	faults := &faultInjector{plan: sc.ParsedFaults(), down: sc.FaultDown, gen: gen, topo: topo, say: opts.Warn}
+	faults := &faultInjector{plan: sc.ParsedFaults(), down: sc.FaultDown, gen: gen, topo: topo, say: opts.Warn, marks: marks}
 	fctx, stopFaults := context.WithCancel(ctx)
 	faults.start(fctx, time.Now())
 	res, runErr := gen.Run(ctx)
@@ -244,7 +264,7 @@ type startedTopology struct {
 	meta    reports.Meta
 	stop    func()          // stops it all
 	origins *originSet      // the local origin (its shards); nil for external targets
-	local   *topology.Local // the local nginx processes; nil for external targets
+	local   *topology.Local // the local proxy processes; nil for external targets
 }
 
 // startTopology starts what the topology needs: the targets to measure,
@@ -265,7 +285,24 @@ func startTopology(ctx context.Context, opts Options) (*startedTopology, error) 
 	if len(opts.External) > 0 {
 		return nil, errors.New("--target measures external endpoints and needs --topology none")
 	}
-	origins, err := startOrigins(ctx, opts, originShards(opts))
+	// Every config is checked before the origin starts: a config that
+	// breaks the contract costs nothing.
+	for _, t := range opts.Scenario.Targets {
+		if t.Proxied() {
+			if _, err := topology.PrepareConfig(t, opts.Scenario.ProxyReadTimeout); err != nil {
+				return nil, err
+			}
+		}
+	}
+	shardCount := originShards(opts)
+	if shardCount > 1 {
+		for _, t := range opts.Scenario.Targets {
+			if t.Kind == targets.HAProxy {
+				return nil, fmt.Errorf("target %s: an HAProxy config proxies to one origin address, and %d streams in all need %d origin processes (one serves %d); with HAProxy targets, measure at most %d streams in all (fewer connections or targets)", t.Name, opts.Scenario.Connections*len(opts.Scenario.Targets), shardCount, streamsPerOrigin, streamsPerOrigin)
+			}
+		}
+	}
+	origins, err := startOrigins(ctx, opts, shardCount)
 	if err != nil {
 		return nil, err
 	}
@@ -274,23 +311,23 @@ func startTopology(ctx context.Context, opts Options) (*startedTopology, error) 
 	local, err := topology.StartLocal(ctx, topology.LocalConfig{
 		OriginAddr:   shards[0],
 		OriginShards: shards[1:],
-		Names:        opts.Scenario.Targets,
-		NginxPath:    opts.NginxPath,
+		Targets:      opts.Scenario.Targets,
+		Programs:     opts.Programs,
 		// The idle-timeout scenario's short proxy_read_timeout.
-		ProxyReadTimeout: opts.Scenario.ProxyReadTimeout,
+		IdleTimeout: opts.Scenario.ProxyReadTimeout,
 	})
 	if err != nil {
 		stopOrigin()
 		return nil, err
 	}
-	var targets []loadgen.Target
+	var lts []loadgen.Target
 	for _, t := range local.Targets() {
-		targets = append(targets, loadgen.Target{Name: t.Name, URL: t.URL})
-		meta.Targets[t.Name] = reports.TargetMeta{Proxy: t.Proxy, ConfigSHA256: t.ConfigSHA256}
+		lts = append(lts, loadgen.Target{Name: t.Name, URL: t.URL})
+		meta.Targets[t.Name] = reports.TargetMeta{Proxy: t.Proxy, ProxyKind: t.Kind, ConfigSHA256: t.ConfigSHA256, ConfigFile: t.ConfigName}
 	}
 	stop := func() {
 		if err := local.Stop(); err != nil && opts.Warn != nil {
-			opts.Warn("stopping nginx: " + err.Error())
+			opts.Warn("stopping proxies: " + err.Error())
 		}
 		if opts.ProxyLogs != nil {
 			for _, t := range local.Targets() {
@@ -301,7 +338,7 @@ func startTopology(ctx context.Context, opts Options) (*startedTopology, error) 
 		}
 		stopOrigin()
 	}
-	return &startedTopology{targets: targets, meta: meta, stop: stop, origins: origins, local: local}, nil
+	return &startedTopology{targets: lts, meta: meta, stop: stop, origins: origins, local: local}, nil
 }
 
 // plannedDuration is the run's expected length: the ramp plus the hold, or
@@ -373,19 +410,24 @@ func ParseTarget(s string) (loadgen.Target, error) {
 	return loadgen.Target{Name: name, URL: u}, nil
 }
 
-// OnlyTargets validates an --only list and returns it in display order:
-// it replaces the scenario's target list.
-func OnlyTargets(only []string) ([]string, error) {
+// OnlyTargets validates an --only list against the targets known to this
+// run (have: the scenario's, with --proxy ones added) and the built-in
+// presets, and returns the chosen ones in the order given: it replaces the
+// scenario's target list.
+func OnlyTargets(only []string, have []targets.Spec) ([]targets.Spec, error) {
+	var out []targets.Spec
 	for _, n := range only {
-		if !slices.Contains(scenarios.KnownTargets(), n) {
-			return nil, fmt.Errorf("--only %q: unknown target (valid: %s)", n, strings.Join(scenarios.KnownTargets(), ", "))
+		t, ok := targets.Find(have, n)
+		if !ok {
+			if t, ok = targets.Preset(n); !ok {
+				known := append(targets.PresetNames(), slices.DeleteFunc(targets.Names(have), func(s string) bool { _, p := targets.Preset(s); return p })...)
+				return nil, fmt.Errorf("--only %q: unknown target (valid: %s)", n, strings.Join(known, ", "))
+			}
 		}
-	}
-	var out []string
-	for _, n := range scenarios.KnownTargets() {
-		if slices.Contains(only, n) {
-			out = append(out, n)
+		if _, dup := targets.Find(out, n); dup {
+			return nil, fmt.Errorf("--only %q: named twice", n)
 		}
+		out = append(out, t)
 	}
 	return out, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/sseload/sseload/origin"
 	"github.com/sseload/sseload/reports"
 	"github.com/sseload/sseload/scenarios"
+	"github.com/sseload/sseload/targets"
 )
 
 // TestRunSeedReproducesTheBug runs the seed scenario, shortened, through the
@@ -119,11 +120,30 @@ func TestParseTargetAndOnly(t *testing.T) {
 			t.Errorf("ParseTarget(%q) = %v, want an error naming --target", bad, err)
 		}
 	}
-	got, err := OnlyTargets([]string{"nginx-sse", "direct"})
-	if err != nil || strings.Join(got, ",") != "direct,nginx-sse" {
-		t.Errorf("OnlyTargets = %v, %v; want direct,nginx-sse in display order", got, err)
+	own := targets.Spec{Name: "mine", Kind: targets.Nginx, Config: "/etc/mine.conf"}
+	have := append(presets(t, "direct", "nginx-sse"), own)
+	got, err := OnlyTargets([]string{"mine", "haproxy-stock", "direct"}, have)
+	if err != nil || strings.Join(targets.Names(got), ",") != "mine,haproxy-stock,direct" || got[0] != own {
+		t.Errorf("OnlyTargets = %v, %v; want mine, haproxy-stock, direct in the order given, the run's own and presets", got, err)
 	}
-	if _, err := OnlyTargets([]string{"nginx"}); err == nil || !strings.Contains(err.Error(), "valid: direct, nginx-stock, nginx-sse") {
+	if _, err := OnlyTargets([]string{"nginx"}, have); err == nil || !strings.Contains(err.Error(), "valid: direct, nginx-stock, nginx-sse, haproxy-stock, haproxy-sse, caddy-stock, caddy-sse, mine") {
 		t.Errorf("OnlyTargets(nginx) = %v, want the valid names", err)
 	}
+	if _, err := OnlyTargets([]string{"direct", "direct"}, have); err == nil || !strings.Contains(err.Error(), "named twice") {
+		t.Errorf("OnlyTargets(direct, direct) = %v, want named twice", err)
+	}
+}
+
+// presets returns the built-in targets named.
+func presets(t *testing.T, names ...string) []targets.Spec {
+	t.Helper()
+	var out []targets.Spec
+	for _, n := range names {
+		s, ok := targets.Preset(n)
+		if !ok {
+			t.Fatalf("no preset %s", n)
+		}
+		out = append(out, s)
+	}
+	return out
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -15,12 +14,15 @@ import (
 	"github.com/sseload/sseload/reports"
 	"github.com/sseload/sseload/runner"
 	"github.com/sseload/sseload/scenarios"
+	"github.com/sseload/sseload/targets"
 )
 
 const capacityExamples = `
 Examples:
   sseload capacity steady --target nginx-stock --x-accel          # Debian's nginx defaults: the worker_connections knee
   sseload capacity steady --target nginx-sse --max 20000
+  sseload capacity steady --target haproxy-stock
+  sseload capacity steady --proxy edge=haproxy:./deploy/haproxy.cfg --target edge
   sseload capacity --target direct --slo 'latency.p99 < 20ms' --slo 'time_to_headers.p99 < 1s'
   sseload capacity --topology none --target app=http://127.0.0.1:8080/events --timestamp-field ts
 
@@ -57,7 +59,7 @@ func capacityCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		}
 	}
 	if fl := fs.Lookup("target"); fl != nil {
-		fl.Usage = "the target to measure: direct, nginx-stock or nginx-sse (local topology), or NAME=URL with --topology none"
+		fl.Usage = "the target to measure: a built-in target (" + strings.Join(targets.PresetNames(), ", ") + ") or a --proxy one on the local topology, or NAME=URL with --topology none"
 	}
 	if fl := fs.Lookup("duration"); fl != nil {
 		fl.Usage = fmt.Sprintf("how long each step holds its streams after the ramp (default %v)", capacity.DefaultHold)
@@ -110,7 +112,7 @@ func capacityCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	var external []loadgen.Target
 	switch {
 	case len(f.targets) != 1:
-		return exitUsage, usagef("capacity: name exactly one --target: direct, nginx-stock or nginx-sse, or NAME=URL with --topology none")
+		return exitUsage, usagef("capacity: name exactly one --target: a built-in target (%s), a --proxy target, or NAME=URL with --topology none", strings.Join(targets.PresetNames(), ", "))
 	case f.topology == runner.TopologyNone:
 		tg, err := runner.ParseTarget(f.targets[0])
 		if err != nil {
@@ -122,8 +124,10 @@ func capacityCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		if strings.Contains(target, "=") {
 			return exitUsage, usagef("capacity: --target %q is an external endpoint: add --topology none", target)
 		}
-		if !slices.Contains(scenarios.KnownTargets(), target) {
-			return exitUsage, usagef("capacity: --target %q: unknown local target (valid: %s; or NAME=URL with --topology none)", target, strings.Join(scenarios.KnownTargets(), ", "))
+		if _, ok := targets.Find(sc.Targets, target); !ok {
+			if _, ok := targets.Preset(target); !ok {
+				return exitUsage, usagef("capacity: --target %q: %v (or a --proxy target, or NAME=URL with --topology none)", target, targets.UnknownPreset(target))
+			}
 		}
 	default:
 		return exitUsage, usagef("capacity: --topology %q: capacity runs on %s or %s", f.topology, runner.TopologyLocal, runner.TopologyNone)

@@ -16,7 +16,7 @@ func TestCapacityUsageErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"capacity"}, "exactly one --target"},
-		{[]string{"capacity", "--target", "nginx"}, "valid: direct, nginx-stock, nginx-sse"},
+		{[]string{"capacity", "--target", "nginx"}, "built-in: direct, nginx-stock, nginx-sse, haproxy-stock"},
 		{[]string{"capacity", "--target", "app=http://127.0.0.1:1/"}, "--topology none"},
 		{[]string{"capacity", "--topology", "none", "--target", "app"}, "NAME=URL"},
 		{[]string{"capacity", "--topology", "compose", "--target", "direct"}, "capacity runs on local or none"},

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -18,6 +19,8 @@ import (
 	"github.com/sseload/sseload/reports"
 	"github.com/sseload/sseload/runner"
 	"github.com/sseload/sseload/scenarios"
+	"github.com/sseload/sseload/targets"
+	"github.com/sseload/sseload/topology"
 )
 
 const defaultInterval = time.Second
@@ -28,13 +31,16 @@ Examples:
   sseload run seed --interval 500ms --events 6       # the same, faster
   sseload run steady --connections 1000 --duration 60s
   sseload run steady --only direct,nginx-sse         # a subset of the local targets
+  sseload run seed --only direct,nginx-stock,haproxy-stock,caddy-stock
+  sseload run steady --proxy mine=nginx:./deploy/nginx.conf --proxy edge=haproxy:./deploy/haproxy.cfg
   sseload run --topology none --target app=http://127.0.0.1:8080/events --connections 200 --duration 30s
   sseload run seed --topology compose                # the same targets as containers (sseload images first)
   sseload run ./my-scenario.yaml --out results/today
 
 Scenarios: %s (embedded), or a path to a .yaml file. Flags override its values.
-Local topology: the embedded origin, plus real nginx processes (stock and SSE-tuned
-configs from docker/nginx/) in front of it, all measured side by side.
+Local topology: the embedded origin, plus real proxy processes in front of it (nginx,
+HAProxy, Caddy: the built-in configs from docker/, or your own with --proxy), all
+measured side by side. Built-in targets: %s.
 `
 
 // runFlags holds the flags of `sseload run` until they are merged into the
@@ -67,6 +73,10 @@ type runFlags struct {
 	seqField     string
 	tsUnit       string
 	nginx        string
+	haproxy      string
+	caddy        string
+	proxies      []string
+	extFaults    bool
 	insecure     bool
 	sourceAddrs  []string
 	originListen string
@@ -96,7 +106,8 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.Float64Var(&f.slowShare, "slow-share", 0, "share (0-1) of each target's streams that read slowly, reported as <target>~slow")
 	fs.IntVar(&f.slowRate, "slow-read-rate", 0, "bytes per second a slow stream reads (with --slow-share)")
 	fs.IntVar(&f.maxEventBytes, "max-event-bytes", 0, "largest line or event accepted; larger ends the stream with an error (default 1 MiB)")
-	fs.StringSliceVar(&f.only, "only", nil, "measure only these local targets (direct, nginx-stock, nginx-sse)")
+	fs.StringArrayVar(&f.proxies, "proxy", nil, "your own proxy config as a target NAME=KIND:PATH, KIND nginx, haproxy or caddy (repeatable; added to the scenario's targets; README: \"Benchmark your own proxy config\")")
+	fs.StringSliceVar(&f.only, "only", nil, "measure only these targets, in this order (built-in: "+strings.Join(targets.PresetNames(), ", ")+"; or a scenario's or --proxy target)")
 	fs.StringVar(&f.topology, "topology", runner.TopologyLocal, "local (embedded origin + nginx processes), compose (the same as containers, docker/compose.yaml) or none (external --target only)")
 	fs.StringArrayVar(&f.targets, "target", nil, "external target NAME=URL (repeatable; with --topology none)")
 	fs.StringVarP(&f.out, "out", "o", "", "results directory (default results/<scenario>-<UTC time>)")
@@ -107,6 +118,10 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.StringSliceVar(&f.sourceAddrs, "source-addrs", nil, "local addresses to open connections from, in turn (default: 127.0.0.1, .2, … as needed for loopback targets past 25,000 streams)")
 	fs.BoolVar(&f.insecure, "insecure", false, "https targets: do not verify the server's certificate (self-signed staging)")
 	fs.StringVar(&f.nginx, "nginx", "", "nginx binary for the local topology (default: nginx in PATH, then /usr/sbin/nginx)")
+	fs.StringVar(&f.haproxy, "haproxy", "", "haproxy binary for the local topology (default: haproxy in PATH, then /usr/sbin/haproxy)")
+	fs.StringVar(&f.caddy, "caddy", "", "caddy binary for the local topology (default: caddy in PATH, then /usr/sbin/caddy)")
+	fs.BoolVar(&f.extFaults, "external-faults", false, "the scenario's faults are carried out by someone else; SIGUSR1 marks the next one (used by the compose topology)")
+	_ = fs.MarkHidden("external-faults")
 	fs.StringVar(&f.originListen, "origin-listen", "127.0.0.1:0", "where the embedded origin listens")
 	fs.IntVar(&f.procs, "procs", 0, "generator processes, each with a share of the streams (0 = one per 18,000 streams; 1 = in this process)")
 	fs.StringArrayVar(&f.thresholds, "threshold", nil, "pass/fail rule [TARGET:]METRIC OP VALUE, e.g. 'nginx-sse:latency.p99 < 50ms' (repeatable; added to the scenario's)")
@@ -166,8 +181,18 @@ func (f *runFlags) scenario(ref string) (scenarios.Scenario, error) {
 	if ch("max-event-bytes") {
 		sc.MaxEventBytes = f.maxEventBytes
 	}
+	for _, p := range f.proxies {
+		spec, err := targets.ParseProxy(p)
+		if err != nil {
+			return sc, usageError{err}
+		}
+		if _, dup := targets.Find(sc.Targets, spec.Name); dup {
+			return sc, usagef("--proxy %q: the scenario already has a target named %s", p, spec.Name)
+		}
+		sc.Targets = append(sc.Targets, spec)
+	}
 	if ch("only") {
-		only, err := runner.OnlyTargets(f.only)
+		only, err := runner.OnlyTargets(f.only, sc.Targets)
 		if err != nil {
 			return sc, usageError{err}
 		}
@@ -212,7 +237,7 @@ func (f *runFlags) runOptions(sc scenarios.Scenario, external []loadgen.Target, 
 		Topology:       f.topology,
 		External:       external,
 		OriginListen:   f.originListen,
-		NginxPath:      f.nginx,
+		Programs:       f.programs(),
 		TimestampField: f.tsField,
 		SequenceField:  f.seqField,
 		TimestampUnit:  unit,
@@ -223,7 +248,19 @@ func (f *runFlags) runOptions(sc scenarios.Scenario, external []loadgen.Target, 
 		WorkerExec:     originExec(),
 		Version:        version,
 		Command:        os.Args,
+		ExternalFaults: f.extFaults,
 	}
+}
+
+// programs maps each proxy kind to the binary its flag names.
+func (f *runFlags) programs() map[string]string {
+	m := map[string]string{}
+	for kind, path := range map[string]string{targets.Nginx: f.nginx, targets.HAProxy: f.haproxy, targets.Caddy: f.caddy} {
+		if path != "" {
+			m[kind] = path
+		}
+	}
+	return m
 }
 
 // measureFlags checks the flags that say how events are read and where
@@ -256,7 +293,7 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	f := newRunFlags(stderr)
 	f.fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: sseload run [SCENARIO] [flags]\n\nFlags:\n%s", f.fs.FlagUsages())
-		fmt.Fprintf(stderr, runExamples, scenarios.Names())
+		fmt.Fprintf(stderr, runExamples, scenarios.Names(), strings.Join(targets.PresetNames(), ", "))
 	}
 	if err := f.fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
@@ -296,6 +333,9 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	if f.topology != runner.TopologyNone && len(external) > 0 {
 		return exitUsage, usagef("--target measures external endpoints: add --topology none")
 	}
+	if f.topology == runner.TopologyNone && len(f.proxies) > 0 {
+		return exitUsage, usagef("--proxy runs your proxy config in front of sseload's origin on the local or compose topology, not with --topology none (which measures --target URLs as they are)")
+	}
 	ths, err := f.parseThresholds(sc, external)
 	if err != nil {
 		return exitUsage, err
@@ -316,6 +356,9 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return exitInterrupted, err
+		}
+		if errors.Is(err, topology.ErrConfig) {
+			return exitUsage, err
 		}
 		return exitNotComplete, err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/sseload/sseload/reports"
 	"github.com/sseload/sseload/runner"
 	"github.com/sseload/sseload/scenarios"
+	"github.com/sseload/sseload/targets"
 )
 
 // stepSummaryEnv names the file GitHub Actions shows as the job summary.
@@ -38,8 +39,8 @@ func (f *runFlags) parseThresholds(sc scenarios.Scenario, external []loadgen.Tar
 	}
 	var names []string
 	switch f.topology {
-	case runner.TopologyLocal:
-		names = sc.Targets
+	case runner.TopologyLocal, runner.TopologyCompose:
+		names = targets.Names(sc.Targets)
 	case runner.TopologyNone:
 		for _, t := range external {
 			names = append(names, t.Name)
