@@ -69,7 +69,8 @@ const (
 	proxiesDir   = "proxies"       // proxies/<target>/: its config and Container.Files
 )
 
-// stockSoftNofile is the soft descriptor limit of the *-stock presets: what
+// stockSoftNofile is the soft descriptor limit of the as-shipped presets
+// (targets.Spec.AsShipped): what
 // a Debian host gives a service (systemd's default soft limit, which
 // Debian's nginx.conf does not raise: it has no worker_rlimit_nofile), so
 // nginx-stock keeps its real knee (worker_connections 768). See
@@ -230,7 +231,7 @@ func (p *Project) proxyService(pr topology.Prepared) composeService {
 		}
 	}
 	soft := p.cfg.Nofile
-	if isStockPreset(pr) {
+	if pr.Spec.AsShipped {
 		// Debian's soft limit (stockSoftNofile). The hard limit stays
 		// high, as on Debian (systemd: 524288): nginx never raises its
 		// soft limit without worker_rlimit_nofile, while HAProxy and Caddy
@@ -247,13 +248,6 @@ func (p *Project) proxyService(pr topology.Prepared) composeService {
 		Ulimits:     map[string]ulimit{"nofile": {Soft: soft, Hard: p.cfg.Nofile}},
 		DependsOn:   []string{ServiceOrigin},
 	}
-}
-
-// isStockPreset says whether pr is a built-in "as shipped" config
-// (nginx-stock, haproxy-stock, caddy-stock), which runs with Debian's
-// descriptor limits; a user's config and the tuned presets get Nofile.
-func isStockPreset(pr topology.Prepared) bool {
-	return pr.Spec.PresetFile != "" && strings.HasSuffix(pr.Spec.Name, "-stock")
 }
 
 // esc escapes s for the compose file, where "$" starts a variable.

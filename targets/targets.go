@@ -46,6 +46,10 @@ type Spec struct {
 	// PresetFile is the preset's file in docker.Configs, such as
 	// "nginx/nginx-stock.conf"; "" for the user's own config and Direct.
 	PresetFile string
+	// AsShipped marks the presets that are a distribution's defaults (the
+	// -stock ones): they run with its process limits too, such as Debian's
+	// soft open-file limit of 1024, so their knees are the real ones.
+	AsShipped bool
 }
 
 // Proxied reports whether a proxy stands between the client and the origin.
@@ -84,11 +88,11 @@ func (s Spec) ConfigBytes() ([]byte, error) {
 func presets() []Spec {
 	return []Spec{
 		{Name: Direct},
-		{Name: "nginx-stock", Kind: Nginx, PresetFile: "nginx/nginx-stock.conf"},
+		{Name: "nginx-stock", Kind: Nginx, PresetFile: "nginx/nginx-stock.conf", AsShipped: true},
 		{Name: "nginx-sse", Kind: Nginx, PresetFile: "nginx/nginx-sse.conf"},
-		{Name: "haproxy-stock", Kind: HAProxy, PresetFile: "haproxy/haproxy-stock.cfg"},
+		{Name: "haproxy-stock", Kind: HAProxy, PresetFile: "haproxy/haproxy-stock.cfg", AsShipped: true},
 		{Name: "haproxy-sse", Kind: HAProxy, PresetFile: "haproxy/haproxy-sse.cfg"},
-		{Name: "caddy-stock", Kind: Caddy, PresetFile: "caddy/caddy-stock.Caddyfile"},
+		{Name: "caddy-stock", Kind: Caddy, PresetFile: "caddy/caddy-stock.Caddyfile", AsShipped: true},
 		{Name: "caddy-sse", Kind: Caddy, PresetFile: "caddy/caddy-sse.Caddyfile"},
 	}
 }
