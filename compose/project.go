@@ -150,7 +150,7 @@ func Up(ctx context.Context, d *Docker, cfg Config) (*Project, error) {
 			return fail(fmt.Errorf("the Docker engine cannot give containers %d open files (RLIMIT_NOFILE): its own limit is lower; raise dockerd's (LimitNOFILE in docker.service) or run fewer connections", cfg.Nofile))
 		}
 		if svc := p.exitedService(); svc != "" {
-			return fail(fmt.Errorf("service %s failed to start: %s (its last log lines are in %s)", svc, oneLine(out, err), p.logPath(svc)))
+			return fail(p.exitedError(svc, "failed to start: "+oneLine(out, err)))
 		}
 		return fail(fmt.Errorf("compose up: %s\n%s", oneLine(out, err), lastLines(out, 12)))
 	}
@@ -249,7 +249,7 @@ func (p *Project) waitReady(ctx context.Context) error {
 		svc = p.exitedService()
 	}
 	if svc != "" {
-		return fmt.Errorf("service %s exited while starting: %s (its last log lines are in %s)", svc, p.lastLogLine(svc), p.logPath(svc))
+		return p.exitedError(svc, "exited while starting: "+p.lastLogLine(svc))
 	}
 	// The probe names the first URL that did not answer; its host is the
 	// service.
@@ -547,4 +547,17 @@ func lastMessage(out []byte) string {
 		}
 	}
 	return "(no output)"
+}
+
+// exitedError is the error for service svc, which stopped while the project
+// started. A proxy that exits at start refused its config (its own line
+// says why): that is the user's input, topology.ErrConfig, named with the
+// config's file as on the local topology.
+func (p *Project) exitedError(svc, what string) error {
+	for _, pr := range p.cfg.Proxies {
+		if pr.Spec.Name == svc {
+			return fmt.Errorf("%s: %s: %w: service %s %s (its last log lines are in %s)", svc, pr.Spec.ConfigName(), topology.ErrConfig, svc, what, p.logPath(svc))
+		}
+	}
+	return fmt.Errorf("service %s %s (its last log lines are in %s)", svc, what, p.logPath(svc))
 }

@@ -395,3 +395,35 @@ func TestRunComposeInterrupted(t *testing.T) {
 		t.Errorf("partial results: %+v, want 5 streams established and events received", s.Targets)
 	}
 }
+
+// TestRunComposeRefusedConfig: a config its proxy refuses in its
+// container ends the run before any load as topology.ErrConfig (exit 2),
+// naming the user's file and quoting the proxy's own line, and leaves
+// nothing behind.
+func TestRunComposeRefusedConfig(t *testing.T) {
+	testenv.RequireDocker(t)
+	testenv.RequireDebootstrap(t, targets.Nginx)
+	sc, err := scenarios.Load("seed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := userNginx(t, "mine")
+	b, err := os.ReadFile(bad.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad.Config, []byte(strings.Replace(string(b), "proxy_pass http://sseload_origin;", "proxy_pas http://sseload_origin;", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc.Targets = []targets.Spec{preset(t, targets.Direct), bad}
+	log := &projectLog{}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	_, err = Run(ctx, Options{Scenario: sc, Topology: TopologyCompose, OutDir: t.TempDir(), Version: "test", Warn: log.warn})
+	if !errors.Is(err, topology.ErrConfig) || !strings.Contains(err.Error(), bad.Config) || !strings.Contains(err.Error(), `unknown directive "proxy_pas"`) {
+		t.Fatalf("err = %v; want ErrConfig naming %s and quoting nginx", err, bad.Config)
+	}
+	if left := testenv.ComposeLeftovers(t, log.name(t)); left != "" {
+		t.Errorf("project %s left after the failed start: %s", log.name(t), left)
+	}
+}
