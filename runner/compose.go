@@ -331,14 +331,7 @@ func startComposeFaults(ctx context.Context, p *compose.Project, sc scenarios.Sc
 		if err != nil {
 			return // the run ended before the generator started
 		}
-		for _, f := range cf.plan {
-			timer := time.NewTimer(time.Until(start.Add(f.At)))
-			select {
-			case <-ctx.Done():
-				timer.Stop()
-				return
-			case <-timer.C:
-			}
+		onSchedule(ctx, start, cf.plan, func(f scenarios.Fault) {
 			what, err := cf.inject(ctx, f)
 			if err != nil {
 				what = strings.TrimPrefix(what+"; ", "; ") + err.Error()
@@ -346,7 +339,7 @@ func startComposeFaults(ctx context.Context, p *compose.Project, sc scenarios.Sc
 			if cf.say != nil && what != "" {
 				cf.say(fmt.Sprintf("fault %s at %s: %s", f.Kind, f.At, what))
 			}
-		}
+		})
 	}()
 	return cf
 }

@@ -59,17 +59,23 @@ func (fi *faultInjector) start(ctx context.Context, start time.Time) {
 	fi.wg.Add(1)
 	go func() {
 		defer fi.wg.Done()
-		for _, f := range fi.plan {
-			timer := time.NewTimer(time.Until(start.Add(f.At)))
-			select {
-			case <-ctx.Done():
-				timer.Stop()
-				return
-			case <-timer.C:
-			}
-			fi.inject(ctx, f)
-		}
+		onSchedule(ctx, start, fi.plan, func(f scenarios.Fault) { fi.inject(ctx, f) })
 	}()
+}
+
+// onSchedule calls do with each fault of plan at start + its time, in
+// order, until ctx ends; a fault in progress delays the next.
+func onSchedule(ctx context.Context, start time.Time, plan []scenarios.Fault, do func(scenarios.Fault)) {
+	for _, f := range plan {
+		timer := time.NewTimer(time.Until(start.Add(f.At)))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-timer.C:
+		}
+		do(f)
+	}
 }
 
 // inject marks fault f in the generator and carries it out.
