@@ -108,7 +108,7 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.IntVar(&f.maxEventBytes, "max-event-bytes", 0, "largest line or event accepted; larger ends the stream with an error (default 1 MiB)")
 	fs.StringArrayVar(&f.proxies, "proxy", nil, "your own proxy config as a target NAME=KIND:PATH, KIND nginx, haproxy or caddy (repeatable; added to the scenario's targets; README: \"Benchmark your own proxy config\")")
 	fs.StringSliceVar(&f.only, "only", nil, "measure only these targets, in this order (built-in: "+strings.Join(targets.PresetNames(), ", ")+"; or a scenario's or --proxy target)")
-	fs.StringVar(&f.topology, "topology", runner.TopologyLocal, "local (embedded origin + nginx processes), compose (the same as containers, docker/compose.yaml) or none (external --target only)")
+	fs.StringVar(&f.topology, "topology", runner.TopologyLocal, "local (embedded origin + proxy processes), compose (the same as containers) or none (external --target only)")
 	fs.StringArrayVar(&f.targets, "target", nil, "external target NAME=URL (repeatable; with --topology none)")
 	fs.StringVarP(&f.out, "out", "o", "", "results directory (default results/<scenario>-<UTC time>)")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "print plain progress lines instead of a live display")
