@@ -223,3 +223,37 @@ func TestOwnProxyConfigRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestBufferingShapesDiagnosed reproduces nginx-stock's two other
+// buffering shapes with the real program: events larger than its
+// postpone_output let the head through with the first event, and the rest
+// come in bursts as its buffers fill, here every third event, so events
+// wait up to 800 ms (the batched-events rule asks for 500 ms); a
+// broadcast stream of small events never gets its head through at all
+// (the dead-stream rule).
+func TestBufferingShapesDiagnosed(t *testing.T) {
+	testenv.RequireProxy(t, targets.Nginx)
+	s, _ := runScenarioFile(t, `
+mode: per-connection
+interval: 400ms
+events: 6
+payload: 3000
+connections: 3
+targets: [direct, nginx-stock]
+`)
+	ds := diagnosisFor(s, "nginx-stock")
+	if len(ds) != 1 || !strings.Contains(ds[0].Symptom, "released together") || !strings.Contains(ds[0].Directive, "proxy_buffering") {
+		t.Errorf("large events: nginx-stock diagnoses %+v, want one batched-events diagnosis naming proxy_buffering", ds)
+	}
+	s, _ = runScenarioFile(t, `
+mode: broadcast
+interval: 200ms
+connections: 3
+duration: 2s
+targets: [direct, nginx-stock]
+`)
+	ds = diagnosisFor(s, "nginx-stock")
+	if len(ds) != 1 || !strings.Contains(ds[0].Symptom, "no stream got response headers") || !strings.Contains(ds[0].Directive, "proxy_buffering") {
+		t.Errorf("broadcast: nginx-stock diagnoses %+v, want one dead-stream diagnosis naming proxy_buffering", ds)
+	}
+}
