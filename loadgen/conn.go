@@ -80,11 +80,13 @@ var (
 	_ sse.Handler     = (*conn)(nil)
 )
 
-// streamError is an error with the kind it is counted under.
+// streamError is an error with the kind it is counted under and, for
+// kinds that have one, its value (ErrorValues).
 type streamError struct {
 	kind  string
 	msg   string
 	cause dropCause
+	value string
 }
 
 func (e *streamError) Error() string { return e.msg }
@@ -98,15 +100,16 @@ func (c *conn) Head(h *httpstream.Head) error {
 		return c.redirect(h)
 	}
 	if h.Status == 204 {
-		return &streamError{ErrHTTPStatus, "status 204 No Content: the server asks EventSource not to reconnect", dropNoMore}
+		return &streamError{ErrHTTPStatus, "status 204 No Content: the server asks EventSource not to reconnect", dropNoMore, "204"}
 	}
 	if h.Status != 200 {
-		return &streamError{ErrHTTPStatus, fmt.Sprintf("status %d %s (content-type %q): EventSource needs 200", h.Status, h.Reason, h.ContentType), dropHTTP}
+		return &streamError{ErrHTTPStatus, fmt.Sprintf("status %d %s (content-type %q): EventSource needs 200", h.Status, h.Reason, h.ContentType), dropHTTP, strconv.Itoa(h.Status)}
 	}
 	if !isEventStream(h.ContentType) {
-		return &streamError{ErrContentType, fmt.Sprintf("content-type %q (status %d): EventSource needs text/event-stream", h.ContentType, h.Status), dropHTTP}
+		return &streamError{ErrContentType, fmt.Sprintf("content-type %q (status %d): EventSource needs text/event-stream", h.ContentType, h.Status), dropHTTP, mediaType(h.ContentType)}
 	}
 	c.state = stateStreaming
+	c.w.stats[c.t.index].open.Add(1) // until closeSocket
 	c.failures = 0
 	c.streamBack()
 	if c.resumed {
@@ -133,7 +136,10 @@ func (c *conn) Body(p []byte) error {
 
 // Event is called by the parser when a blank line dispatches an event; this
 // is the receipt time. Latency is receipt minus the event's scheduled
-// publish time, read from the event's data.
+// publish time, read from the event's data. With a sent field the data also
+// says when the origin wrote the event, read in the same pass, and latency
+// splits there: origin delay (sent − scheduled) plus path latency
+// (receipt − sent).
 func (c *conn) Event(ev *sse.Event) {
 	now := time.Now()
 	ti := c.t.index
@@ -162,21 +168,42 @@ func (c *conn) Event(ev *sse.Event) {
 	if !c.t.timed {
 		return
 	}
-	raw, ok := c.t.ts.Lookup(ev.Data)
+	var raw, sentRaw []byte
+	var ok, sentOK bool
+	if c.t.split {
+		raw, ok, sentRaw, sentOK = jsonfield.LookupPair(ev.Data, c.t.ts, c.t.sent)
+	} else {
+		raw, ok = c.t.ts.Lookup(ev.Data)
+	}
 	if !ok {
 		return
 	}
-	pub, ok := jsonfield.UnixNanos(raw, c.w.e.cfg.TimestampUnit)
+	unit := c.w.e.cfg.TimestampUnit
+	pub, ok := jsonfield.UnixNanos(raw, unit)
 	if !ok {
 		return
 	}
-	lat := now.UnixNano() - pub
-	if lat < -int64(time.Millisecond) {
+	recv := now.UnixNano()
+	lat := recv - pub
+	var sent int64
+	if sentOK {
+		sent, sentOK = jsonfield.UnixNanos(sentRaw, unit)
+	}
+	// An event received before it was published, or before it was
+	// written, says the origin's clock is ahead of ours: it is counted as
+	// such and not timed at all, so that the three histograms hold the
+	// same events. Smaller negative values (within 1 ms) are clamped to
+	// the histograms' 1 µs floor.
+	if lat < -int64(time.Millisecond) || sentOK && recv-sent < -int64(time.Millisecond) {
 		st.skewed.Add(1)
 		return
 	}
 	st.timed.Add(1)
 	c.w.record(ti, Latency, lat/int64(time.Microsecond))
+	if sentOK {
+		c.w.record(ti, OriginDelay, (sent-pub)/int64(time.Microsecond))
+		c.w.record(ti, PathLatency, (recv-sent)/int64(time.Microsecond))
+	}
 	if c.resumedUnix != 0 {
 		if pub < c.resumedUnix {
 			if pub > c.droppedUnix {
@@ -188,18 +215,30 @@ func (c *conn) Event(ev *sse.Event) {
 	}
 }
 
-// classify maps an error from the decoder, the parser or Head to its kind.
-func classify(err error) (kind, msg string, cause dropCause) {
+// classify maps an error from the decoder, the parser or Head to its kind
+// and value ("" when the kind has none).
+func classify(err error) (kind, value, msg string, cause dropCause) {
 	var se *streamError
 	switch {
 	case errors.As(err, &se):
-		return se.kind, se.msg, se.cause
+		return se.kind, se.value, se.msg, se.cause
 	case errors.Is(err, sse.ErrTooLarge):
-		return ErrEventTooLarge, err.Error(), dropNetwork
+		return ErrEventTooLarge, "", err.Error(), dropNetwork
 	case errors.Is(err, httpstream.ErrMalformed), errors.Is(err, httpstream.ErrHeadTooLarge):
-		return ErrMalformed, err.Error(), dropNetwork
+		return ErrMalformed, "", err.Error(), dropNetwork
 	}
-	return ErrRead, err.Error(), dropNetwork
+	return ErrRead, "", err.Error(), dropNetwork
+}
+
+// mediaType is the value a wrong_content_type error is counted under: the
+// Content-Type's media type in lower case, without parameters ("text/html"
+// for "text/html; charset=utf-8"), or "(none)" when the field is absent.
+func mediaType(ct string) string {
+	mt := strings.ToLower(strings.TrimSpace(strings.SplitN(ct, ";", 2)[0]))
+	if mt == "" {
+		return "(none)"
+	}
+	return errorValue(mt)
 }
 
 // isEventStream reports whether a Content-Type value is text/event-stream

@@ -11,197 +11,15 @@ package loadgen
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
 	"net/netip"
 	"net/url"
-	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-
 	"github.com/sseload/sseload/loadgen/jsonfield"
-	"github.com/sseload/sseload/loadgen/sse"
 )
-
-// Target is one endpoint to measure.
-type Target struct {
-	Name string
-	URL  string
-	// Connections, when not zero, replaces Config.Connections for this
-	// target (a share of slow consumers beside the normal streams).
-	Connections int `json:",omitempty"`
-	// ReadBytesPerSec, when not zero, limits how fast each of the target's
-	// streams reads: a slow consumer (a device on a poor link). Its socket
-	// receive buffer is kept small so the backpressure reaches the server.
-	ReadBytesPerSec int `json:",omitempty"`
-}
-
-// Config describes one run of the engine.
-type Config struct {
-	Targets []Target
-	// Connections is the number of streams opened to each target.
-	Connections int
-	// Ramp is the number of connections opened per second, per target. All
-	// targets ramp at the same time, so one publish is measured on every path.
-	Ramp float64
-	// Hold is how long every connection is held after the ramp ends. Zero
-	// means until every stream has ended by itself (per-connection origins),
-	// bounded by MaxDuration.
-	Hold time.Duration
-	// MaxDuration bounds the whole run (ramp + hold); zero means no bound.
-	MaxDuration time.Duration
-	// MaxEventBytes bounds one line or one event's data (default 1 MiB).
-	MaxEventBytes int
-	// TimestampField is the JSON path of the publish time in an event's data
-	// ("sched" for sseload's origin). Events without it are counted but not
-	// timed.
-	TimestampField string
-	TimestampUnit  jsonfield.Unit
-	// SequenceField is the JSON path of the event's sequence number ("seq"
-	// for sseload's origin). When set, every target gets delivery
-	// accounting (TargetResult.Delivery); when empty, events are counted
-	// only.
-	SequenceField string
-	// EventsPerStream is the number of events the origin schedules for each
-	// stream (a per-connection origin); it is each stream's expected count.
-	// Zero means a broadcast origin or an unknown one: expected is then
-	// derived from the sequence numbers seen (accounting.go).
-	EventsPerStream int
-	// EndlessStreams says the origin never ends a stream (sseload's
-	// broadcast origin): a response that ends cleanly was ended by
-	// something in between — Caddy's read_timeout ends a quiet response
-	// with its terminating chunk — so it counts as a drop for
-	// QuietBeforeDrop like a cut one.
-	EndlessStreams bool
-	// ConnectTimeout bounds TCP connect (default 10 s).
-	ConnectTimeout time.Duration
-	// Workers is the number of epoll workers (default GOMAXPROCS).
-	Workers int
-	// Interval is the reporting interval (default 1 s).
-	Interval time.Duration
-	// SourceAddrs, when set, are the local addresses connections are bound
-	// to, in turn (more addresses, more source ports). When empty, streams
-	// to a loopback IPv4 target spread over 127.0.0.1, 127.0.0.2, … as
-	// needed: one source address reaches only about 28,000 streams to one
-	// server address:port (the ephemeral port range).
-	SourceAddrs []netip.Addr
-	// OnInterval receives each target's merged interval histograms, in time
-	// order, from the collector goroutine. It must not retain them.
-	OnInterval func(IntervalReport) `json:"-"`
-	// TLSConfig configures https targets (nil: the system's roots).
-	TLSConfig *tls.Config `json:"-"`
-	// Warn receives rare messages about the generator itself (a machine
-	// limit was reached), once per kind per worker. Nil discards them.
-	Warn func(string) `json:"-"`
-	// Reconnect is what a stream does after it ends or drops
-	// (ReconnectNever, the default, ReconnectSpec or ReconnectPersistent).
-	Reconnect ReconnectPolicy `json:",omitempty"`
-	// Retry is the reconnection time until the server sets one with a
-	// retry: field (EventSource's default is implementation-defined; 3 s
-	// here, as in browsers).
-	Retry time.Duration `json:",omitempty"`
-}
-
-// ReconnectPolicy says when a stream that ended or dropped is reopened.
-type ReconnectPolicy string
-
-const (
-	// ReconnectNever: every stream is one connection; its end is final.
-	ReconnectNever ReconnectPolicy = "never"
-	// ReconnectSpec: as WHATWG EventSource. After a stream ends or its
-	// connection fails, reconnect after the reconnection time with
-	// Last-Event-ID; a response other than 200 text/event-stream (204
-	// included) ends the stream for good.
-	ReconnectSpec ReconnectPolicy = "spec"
-	// ReconnectPersistent: as production clients that wrap EventSource:
-	// also retry after HTTP errors and refused connections, with
-	// full-jitter exponential backoff from the reconnection time, capped at
-	// 30 s.
-	ReconnectPersistent ReconnectPolicy = "persistent"
-)
-
-// ParseReconnectPolicy checks a --reconnect value.
-func ParseReconnectPolicy(s string) (ReconnectPolicy, error) {
-	switch p := ReconnectPolicy(s); p {
-	case ReconnectNever, ReconnectSpec, ReconnectPersistent:
-		return p, nil
-	case "":
-		return ReconnectNever, nil
-	}
-	return "", fmt.Errorf("reconnect policy %q: unknown (valid: never, spec, persistent)", s)
-}
-
-func (c *Config) setDefaults() {
-	if c.MaxEventBytes <= 0 {
-		c.MaxEventBytes = sse.DefaultMaxEventBytes
-	}
-	if c.ConnectTimeout <= 0 {
-		c.ConnectTimeout = 10 * time.Second
-	}
-	if c.Workers <= 0 {
-		c.Workers = runtime.GOMAXPROCS(0)
-	}
-	if c.Interval <= 0 {
-		c.Interval = time.Second
-	}
-	if c.Reconnect == "" {
-		c.Reconnect = ReconnectNever
-	}
-	if c.Retry <= 0 {
-		c.Retry = defaultRetry
-	}
-}
-
-// connections returns the number of streams to open to t.
-func (c *Config) connections(t Target) int {
-	if t.Connections > 0 {
-		return t.Connections
-	}
-	return c.Connections
-}
-
-// totalConnections is the number of streams of the whole run.
-func (c *Config) totalConnections() int {
-	n := 0
-	for _, t := range c.Targets {
-		n += c.connections(t)
-	}
-	return n
-}
-
-func (c *Config) validate() error {
-	if len(c.Targets) == 0 {
-		return errors.New("no targets: name at least one")
-	}
-	if c.Connections < 1 {
-		return fmt.Errorf("connections %d: must be at least 1", c.Connections)
-	}
-	if c.Ramp <= 0 {
-		return fmt.Errorf("ramp %g: must be > 0 connections per second", c.Ramp)
-	}
-	if c.Hold < 0 {
-		return fmt.Errorf("duration %s: must not be negative", c.Hold)
-	}
-	if _, err := ParseReconnectPolicy(string(c.Reconnect)); err != nil {
-		return err
-	}
-	seen := map[string]bool{}
-	for _, t := range c.Targets {
-		if t.Connections < 0 || t.ReadBytesPerSec < 0 {
-			return fmt.Errorf("target %q: connections %d, read rate %d B/s: must not be negative", t.Name, t.Connections, t.ReadBytesPerSec)
-		}
-		if seen[t.Name] {
-			return fmt.Errorf("target %q named twice", t.Name)
-		}
-		seen[t.Name] = true
-	}
-	return nil
-}
 
 // Engine runs one load test. Create it with New, run it once with Run; Snapshot
 // may be called from any goroutine while it runs.
@@ -248,6 +66,9 @@ type target struct {
 	seq     jsonfield.Path // Config.SequenceField
 	// sequenced is true when events are accounted by sequence number.
 	sequenced bool
+	sent      jsonfield.Path // Config.SentField
+	// split is true when latency is split at the origin's write time.
+	split bool
 }
 
 // New validates cfg and resolves the targets. It does not connect.
@@ -273,6 +94,14 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		}
 		seq = p
 	}
+	var sent jsonfield.Path
+	if cfg.SentField != "" {
+		p, err := jsonfield.ParsePath(cfg.SentField)
+		if err != nil {
+			return nil, fmt.Errorf("sent field: %w", err)
+		}
+		sent = p
+	}
 	for i, t := range cfg.Targets {
 		rt, err := resolveTarget(ctx, t)
 		if err != nil {
@@ -283,6 +112,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		rt.sources = sourceAddrs(cfg.SourceAddrs, rt.addr, cfg.connections(t))
 		rt.timed = cfg.TimestampField != ""
 		rt.seq, rt.sequenced = seq, cfg.SequenceField != ""
+		rt.sent, rt.split = sent, cfg.SentField != ""
 		e.targets = append(e.targets, rt)
 	}
 	e.heads = make([]atomic.Pointer[map[string]string], len(e.targets))
@@ -380,7 +210,7 @@ func (e *Engine) Run(ctx context.Context) (*Result, error) {
 	lagDone := make(chan struct{})
 	go func() { defer close(lagDone); lag.run(lagCtx) }()
 
-	col := newCollector(e)
+	col := newCollector(e, lag)
 	colDone := make(chan struct{})
 	go func() { defer close(colDone); col.run() }()
 
@@ -423,6 +253,7 @@ func (e *Engine) Run(ctx context.Context) (*Result, error) {
 			for k, n := range w.errors[i] {
 				tr.Errors[k] += n
 			}
+			tr.ErrorValues.Merge(w.errValues[i])
 		}
 		if t.sequenced {
 			tr.Delivery = ds.delivery(int64(cfg.EventsPerStream), tr.Established)
@@ -577,179 +408,4 @@ func (e *Engine) Snapshot() Snapshot {
 		}
 	}
 	return s
-}
-
-// collector merges the workers' interval histograms by value.
-type collector struct {
-	e       *Engine
-	cum     histSet // cumulative, per target
-	iv      histSet // the interval being merged, reused
-	busyMax float64
-	cpu     cpuSampler
-	cpuMax  float64 // the machine's busiest interval, 0..1
-}
-
-func newCollector(e *Engine) *collector {
-	return &collector{e: e, cum: newHistSet(len(e.targets)), iv: newHistSet(len(e.targets))}
-}
-
-// run merges interval k of every worker, for k = 0, 1, … Each worker sends
-// its intervals in order without gaps and ends with one marked final. A
-// worker that learned of the stop late may have sent one interval more than
-// another, so a round takes a message only from workers not yet finished,
-// and the run's merging ends when every worker has sent its final one.
-func (c *collector) run() {
-	c.cpu.sample()
-	workers := c.e.workers
-	finished := make([]bool, len(workers))
-	left := len(workers)
-	for left > 0 {
-		c.iv.reset()
-		var start, end time.Time
-		for i, w := range workers {
-			if finished[i] {
-				continue
-			}
-			msg := <-w.ticks
-			if start.IsZero() || msg.start.Before(start) {
-				start = msg.start
-			}
-			if msg.end.After(end) {
-				end = msg.end
-			}
-			if msg.final {
-				finished[i] = true
-				left--
-			}
-			if msg.busy > c.busyMax {
-				c.busyMax = msg.busy
-			}
-			for t := range msg.hists {
-				for m := range msg.hists[t] {
-					c.iv[t][m].Merge(msg.hists[t][m])
-				}
-			}
-			// Hand the set back for reuse; when the worker already has
-			// spares (it allocated while the collector lagged, or it has
-			// sent its final interval and exited), let the GC have it.
-			// Blocking here would deadlock against a finished worker.
-			msg.hists.reset()
-			select {
-			case w.spare <- msg.hists:
-			default:
-			}
-		}
-		final := left == 0
-		all := NewHistogram()
-		for t, tg := range c.e.targets {
-			for m := range c.iv[t] {
-				c.cum[t][m].Merge(c.iv[t][m])
-			}
-			all.Merge(c.iv[t][Latency])
-			if c.e.cfg.OnInterval != nil {
-				var est int64
-				for _, w := range c.e.workers {
-					est += w.stats[t].established.Load()
-				}
-				c.e.cfg.OnInterval(IntervalReport{Target: tg.Name, Interval: Interval{
-					Start: start, End: end, Hist: c.iv[t], Established: est,
-				}})
-			}
-		}
-		if all.TotalCount() > 0 {
-			c.e.liveP99.Store(all.ValueAtQuantile(99))
-		}
-		// A final interval shorter than a tenth of a second says little
-		// about how busy the machine was.
-		if share, ok := c.cpu.sample(); ok && (!final || end.Sub(start) >= c.e.cfg.Interval/10) && share > c.cpuMax {
-			c.cpuMax = share
-		}
-		if final {
-			return
-		}
-	}
-}
-
-func (c *collector) result(t int) *TargetResult {
-	return &TargetResult{Hist: c.cum[t], Errors: map[string]int64{}}
-}
-
-// lagMonitor measures the generator's own scheduling lag: how late a 10 ms
-// timer fires. Go timers fire late when every P is busy, so a high lag means
-// the engine's goroutines (and its receipt timestamps) waited for CPU.
-type lagMonitor struct {
-	hist *hdrhistogram.Histogram
-}
-
-const lagPeriod = 10 * time.Millisecond
-
-func newLagMonitor() *lagMonitor { return &lagMonitor{hist: NewHistogram()} }
-
-func (l *lagMonitor) run(ctx context.Context) {
-	t := time.NewTimer(lagPeriod)
-	defer t.Stop()
-	want := time.Now().Add(lagPeriod)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			// Measured when this goroutine runs, not when the timer fired:
-			// the wait for a P is exactly the lag of interest.
-			lag := time.Since(want).Microseconds()
-			if lag < HistMinUS {
-				lag = HistMinUS
-			}
-			if lag > HistMaxUS {
-				lag = HistMaxUS
-			}
-			_ = l.hist.RecordValue(lag)
-			want = time.Now().Add(lagPeriod)
-			t.Reset(lagPeriod)
-		}
-	}
-}
-
-// Limits beyond which the generator's own numbers are not to be trusted.
-const (
-	maxLagP99US = 10_000 // 10 ms of scheduling lag at p99
-	maxBusy     = 0.90   // a worker busy 90 % of an interval cannot keep up
-	// maxMachineCPU: a machine with less than 5 % idle CPU in a second
-	// queues every process on it, the generator included.
-	maxMachineCPU = 0.95
-)
-
-// verdict decides whether the run's numbers can be trusted, and says why not.
-func verdict(lag *hdrhistogram.Histogram, busyMax, cpuMax float64, targets []*TargetResult) Harness {
-	h := Harness{
-		LagP99US:      lag.ValueAtQuantile(99),
-		LagMaxUS:      lag.Max(),
-		BusyMax:       busyMax,
-		MachineCPUMax: cpuMax,
-		Reliable:      true,
-	}
-	var notes []string
-	if h.LagP99US > maxLagP99US {
-		notes = append(notes, fmt.Sprintf("the generator's scheduling lag p99 was %.1f ms (limit %d ms): it was short of CPU, and its receipt times include that wait",
-			float64(h.LagP99US)/1000, maxLagP99US/1000))
-	}
-	if busyMax > maxBusy {
-		notes = append(notes, fmt.Sprintf("an engine worker was busy %.0f%% of an interval (limit %.0f%%): the generator was saturated, add --procs or cores",
-			busyMax*100, maxBusy*100))
-	}
-	if cpuMax > maxMachineCPU {
-		notes = append(notes, fmt.Sprintf("the machine was %.0f%% busy in its busiest second (limit %.0f%%): the origin, the proxies and the generator queued for CPU, so latencies include that wait and describe the machine more than the proxy",
-			cpuMax*100, maxMachineCPU*100))
-	}
-	for _, t := range targets {
-		if t.ClockSkewed > 0 {
-			notes = append(notes, fmt.Sprintf("%s: %d events arrived before their publish time: the origin's clock and this machine's are not synchronised, so latencies are off by the difference",
-				t.Name, t.ClockSkewed))
-		}
-	}
-	if len(notes) > 0 {
-		h.Reliable = false
-		h.Note = strings.Join(notes, "; ")
-	}
-	return h
 }

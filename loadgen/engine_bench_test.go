@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/sseload/sseload/origin"
 )
 
 // BenchmarkEngineReceive measures the whole receive path over loopback:
@@ -16,6 +18,34 @@ import (
 // events/s is reported. Setup (histograms, sockets) is outside the timer,
 // so allocs/op shows what the hot path allocates per event: 0.
 func BenchmarkEngineReceive(b *testing.B) {
+	ev := []byte("id: 1\ndata: {\"seq\":1,\"sched\":" + strconv.FormatInt(time.Now().UnixNano(), 10) + "}\n\n")
+	benchReceive(b, ev, Config{TimestampField: "sched"})
+}
+
+// BenchmarkEngineReceiveOrigin is BenchmarkEngineReceive with the events
+// sseload's origin writes (origin.AppendEvent: seq, sched, sent, no
+// padding), read as the runner reads them from its own origin: the
+// sequence number, the scheduled publish time and, for the latency split,
+// the write time. Each sub-benchmark adds one field; allocs/op stays 0.
+func BenchmarkEngineReceiveOrigin(b *testing.B) {
+	now := time.Now()
+	ev := origin.AppendEvent(nil, 1, now, now.Add(50*time.Microsecond), 0)
+	for _, bc := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"sched", Config{TimestampField: "sched"}},
+		{"seq+sched", Config{TimestampField: "sched", SequenceField: "seq"}},
+		{"seq+sched+sent", Config{TimestampField: "sched", SequenceField: "seq", SentField: "sent"}},
+	} {
+		b.Run(bc.name, func(b *testing.B) { benchReceive(b, ev, bc.cfg) })
+	}
+}
+
+// benchReceive serves b.N copies of ev over 100 streams and runs the engine
+// with cfg (its targets, connections and ramp set here) until it has read
+// them all.
+func benchReceive(b *testing.B, ev []byte, cfg Config) {
 	const streams = 100
 	perStream := b.N/streams + 1
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -23,7 +53,6 @@ func BenchmarkEngineReceive(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer ln.Close()
-	ev := []byte("id: 1\ndata: {\"seq\":1,\"sched\":" + strconv.FormatInt(time.Now().UnixNano(), 10) + "}\n\n")
 	var chunk []byte
 	for i := 0; i < 64; i++ {
 		chunk = append(chunk, ev...)
@@ -39,12 +68,9 @@ func BenchmarkEngineReceive(b *testing.B) {
 		w.WriteString("0\r\n\r\n")
 		w.Flush()
 	})
-	e, err := New(context.Background(), Config{
-		Targets:        []Target{{Name: "bench", URL: "http://" + ln.Addr().String() + "/events"}},
-		Connections:    streams,
-		Ramp:           1e6,
-		TimestampField: "sched",
-	})
+	cfg.Targets = []Target{{Name: "bench", URL: "http://" + ln.Addr().String() + "/events"}}
+	cfg.Connections, cfg.Ramp = streams, 1e6
+	e, err := New(context.Background(), cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

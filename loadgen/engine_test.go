@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -104,7 +105,7 @@ func TestEngineCountsAndTimesEveryEvent(t *testing.T) {
 				Workers:     2,
 				OnInterval: func(r IntervalReport) {
 					intervals.Add(1)
-					ivLatency.Add(r.Interval.Hist[Latency].TotalCount())
+					ivLatency.Add(r.Targets[0].Hist[Latency].TotalCount())
 				},
 			})
 			tr := res.Targets[0]
@@ -182,12 +183,15 @@ func TestEngineFailsBadResponsesByKind(t *testing.T) {
 		// afterHead: the stream fails after a 200 text/event-stream head,
 		// so it also counts as established.
 		afterHead bool
+		// value is what every error of the kind carries (ErrorValues);
+		// "" for a kind without values.
+		value string
 	}{
-		{name: "wrong content type", kind: ErrContentType, handler: func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/html")
+		{name: "wrong content type", kind: ErrContentType, value: "text/html", handler: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			fmt.Fprint(w, "<html>login</html>")
 		}},
-		{name: "not found", kind: ErrHTTPStatus, handler: func(w http.ResponseWriter, r *http.Request) {
+		{name: "not found", kind: ErrHTTPStatus, value: "404", handler: func(w http.ResponseWriter, r *http.Request) {
 			http.NotFound(w, r)
 		}},
 		{name: "event too large", kind: ErrEventTooLarge, afterHead: true, handler: func(w http.ResponseWriter, r *http.Request) {
@@ -216,7 +220,7 @@ func TestEngineFailsBadResponsesByKind(t *testing.T) {
 			}
 		}},
 		{name: "reset mid-chunk", kind: ErrReset, alt: ErrEOFMidResponse, afterHead: true, url: "http://" + resetMidChunk.Addr().String() + "/events"},
-		{name: "no content", kind: ErrHTTPStatus, handler: func(w http.ResponseWriter, r *http.Request) {
+		{name: "no content", kind: ErrHTTPStatus, value: "204", handler: func(w http.ResponseWriter, r *http.Request) {
 			// 204 tells an EventSource to stop: it fails the connection.
 			w.WriteHeader(http.StatusNoContent)
 		}},
@@ -245,6 +249,13 @@ func TestEngineFailsBadResponsesByKind(t *testing.T) {
 			}
 			if want := map[bool]int64{true: conns}[tc.afterHead]; tr.Established != want {
 				t.Errorf("established %d, want %d", tr.Established, want)
+			}
+			want := ErrorValues{}
+			if tc.value != "" {
+				want = ErrorValues{tc.kind: {tc.value: conns}}
+			}
+			if !reflect.DeepEqual(tr.ErrorValues, want) {
+				t.Errorf("error values %v, want %v", tr.ErrorValues, want)
 			}
 		})
 	}
@@ -279,7 +290,7 @@ func TestEngineInterruptKeepsWhatItMeasured(t *testing.T) {
 		// from the engine itself, not a timer.
 		Interval: 20 * time.Millisecond,
 		OnInterval: func(r IntervalReport) {
-			if r.Interval.Established == conns {
+			if r.Targets[0].Established == conns {
 				once.Do(cancel)
 			}
 		},

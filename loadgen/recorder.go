@@ -46,14 +46,18 @@ func (s histSet) record(target int, m Metric, us int64) {
 type counters struct {
 	opened      atomic.Int64
 	established atomic.Int64
-	failed      atomic.Int64
-	ended       atomic.Int64 // responses that ended cleanly (per-connection streams)
-	reconnects  atomic.Int64 // connections opened again for a stream that dropped
-	gone        atomic.Int64 // streams that ended for good (no reconnect follows)
-	events      atomic.Int64
-	timed       atomic.Int64
-	skewed      atomic.Int64
-	seq         seqCounters // delivery accounting (accounting.go)
+	// open counts the streams whose response is open now: +1 at each 200
+	// text/event-stream head (a reconnection's too), -1 when that
+	// connection closes (conn.closed).
+	open       atomic.Int64
+	failed     atomic.Int64
+	ended      atomic.Int64 // responses that ended cleanly (per-connection streams)
+	reconnects atomic.Int64 // connections opened again for a stream that dropped
+	gone       atomic.Int64 // streams that ended for good (no reconnect follows)
+	events     atomic.Int64
+	timed      atomic.Int64
+	skewed     atomic.Int64
+	seq        seqCounters // delivery accounting (accounting.go)
 }
 
 // tickMsg carries one worker's histograms for one interval to the collector.
@@ -64,12 +68,8 @@ type tickMsg struct {
 	hists      histSet
 	busy       float64 // share of the interval the worker spent working
 	final      bool
-}
-
-// IntervalReport is one target's merged interval, passed to Config.OnInterval.
-// The histograms belong to the engine and are reused after the callback
-// returns: copy what you keep.
-type IntervalReport struct {
-	Target   string
-	Interval Interval
+	// errors and errValues are copies of the worker's running error
+	// counts per target at the tick (nil entries when none).
+	errors    []map[string]int64
+	errValues []ErrorValues
 }

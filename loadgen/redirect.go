@@ -38,25 +38,25 @@ func (c *conn) redirect(h *httpstream.Head) error {
 		}
 	}
 	if loc == "" {
-		return &streamError{ErrRedirect, fmt.Sprintf("status %d without a Location field", h.Status), dropHTTP}
+		return &streamError{kind: ErrRedirect, msg: fmt.Sprintf("status %d without a Location field", h.Status), cause: dropHTTP}
 	}
 	if c.redirects >= maxRedirects {
-		return &streamError{ErrRedirect, fmt.Sprintf("more than %d redirects (the last to %q): a redirect loop?", maxRedirects, loc), dropHTTP}
+		return &streamError{kind: ErrRedirect, msg: fmt.Sprintf("more than %d redirects (the last to %q): a redirect loop?", maxRedirects, loc), cause: dropHTTP}
 	}
 	u, err := c.targetURL().Parse(loc)
 	if err != nil {
-		return &streamError{ErrRedirect, fmt.Sprintf("status %d to Location %q: %v", h.Status, loc, err), dropHTTP}
+		return &streamError{kind: ErrRedirect, msg: fmt.Sprintf("status %d to Location %q: %v", h.Status, loc, err), cause: dropHTTP}
 	}
 	if u.Scheme != "http" {
-		return &streamError{ErrRedirect, fmt.Sprintf("status %d to %q: only http:// redirects are followed on a plain-HTTP target (give the https URL as the target)", h.Status, u.Redacted()), dropHTTP}
+		return &streamError{kind: ErrRedirect, msg: fmt.Sprintf("status %d to %q: only http:// redirects are followed on a plain-HTTP target (give the https URL as the target)", h.Status, u.Redacted()), cause: dropHTTP}
 	}
 	addr, err := resolve(context.Background(), u)
 	if err != nil {
-		return &streamError{ErrRedirect, fmt.Sprintf("status %d to %q: %v", h.Status, u.Redacted(), err), dropNetwork}
+		return &streamError{kind: ErrRedirect, msg: fmt.Sprintf("status %d to %q: %v", h.Status, u.Redacted(), err), cause: dropNetwork}
 	}
 	req, err := httpstream.AppendRequest(nil, u.Host, u.RequestURI(), c.lastEventID()...)
 	if err != nil {
-		return &streamError{ErrRedirect, fmt.Sprintf("status %d to %q: %v", h.Status, u.Redacted(), err), dropHTTP}
+		return &streamError{kind: ErrRedirect, msg: fmt.Sprintf("status %d to %q: %v", h.Status, u.Redacted(), err), cause: dropHTTP}
 	}
 	c.url, c.addr, c.req = u, addr, req
 	c.redirects++

@@ -45,11 +45,21 @@ const (
 	// end cleanly are the server's doing and are not counted, unless
 	// Config.EndlessStreams says the server never ends one.
 	QuietBeforeDrop
+	// OriginDelay is the event's write time, as the origin stamped it
+	// (Config.SentField), minus its scheduled publish time: how late the
+	// origin itself wrote it (with sseload's origin, its own fan-out).
+	// Recorded only when Config.SentField is set.
+	OriginDelay
+	// PathLatency is receipt time minus the event's write time: what the
+	// network, the proxy and the receiving side add. Latency is OriginDelay
+	// plus PathLatency for every event (before each is clamped to the
+	// histograms' range). Recorded only when Config.SentField is set.
+	PathLatency
 	numMetrics
 )
 
 // Metrics lists every metric in a stable order.
-var Metrics = [numMetrics]Metric{Latency, TimeToHeaders, TimeToFirstEvent, Disconnected, QuietBeforeDrop}
+var Metrics = [numMetrics]Metric{Latency, TimeToHeaders, TimeToFirstEvent, Disconnected, QuietBeforeDrop, OriginDelay, PathLatency}
 
 // String returns the metric's file and key name.
 func (m Metric) String() string {
@@ -64,6 +74,10 @@ func (m Metric) String() string {
 		return "disconnected"
 	case QuietBeforeDrop:
 		return "quiet_before_drop"
+	case OriginDelay:
+		return "origin_delay"
+	case PathLatency:
+		return "path_latency"
 	}
 	return "unknown"
 }
@@ -75,6 +89,18 @@ type Interval struct {
 	Hist       [numMetrics]*hdrhistogram.Histogram
 	// Established is the number of connections with response headers at End.
 	Established int64
+	// The target's counters as the interval is merged (just after End),
+	// as TargetResult has them at the end of the run: Open is the streams
+	// whose response is open (a gauge; a stream waiting to reconnect is
+	// not open), the others are running totals since the start. The error
+	// maps are nil when there were none yet. In the last interval they
+	// are the result's.
+	Open           int64
+	Failed         int64
+	Reconnects     int64
+	EventsReceived int64
+	Errors         map[string]int64
+	ErrorValues    ErrorValues
 }
 
 // TargetResult is everything measured for one target. Results from several
@@ -94,17 +120,21 @@ type TargetResult struct {
 	// EventsTimed counts events whose publish time could be read; latency is
 	// absent when it is zero.
 	EventsTimed int64
-	// ClockSkewed counts events that arrived before their publish time
-	// (by more than 1 ms): the origin's clock and ours disagree.
+	// ClockSkewed counts events that arrived before their publish time, or
+	// before their write time when Config.SentField is set (by more than
+	// 1 ms): the origin's clock and ours disagree. Such events are not
+	// timed: none of latency, origin delay and path latency is recorded.
 	ClockSkewed int64
 	// Delivery is the accounting from the events' sequence numbers:
 	// expected, lost, duplicated, out of order (accounting.go). Zero, with
 	// Accounted false, when the run had no sequence field.
 	Delivery Delivery
 
-	Hist      [numMetrics]*hdrhistogram.Histogram // cumulative over the run
-	Intervals []Interval                          // in time order
-	Errors    map[string]int64                    // error kind -> count
+	Hist   [numMetrics]*hdrhistogram.Histogram // cumulative over the run
+	Errors map[string]int64                    // error kind -> count
+	// ErrorValues counts the values of the errors that carry one, per
+	// kind: http_status by status, wrong_content_type by media type.
+	ErrorValues ErrorValues
 
 	// Head is the first response head seen (status, selected headers), for
 	// diagnosis: differences between direct and proxied heads point at a layer.
@@ -194,5 +224,38 @@ type Harness struct {
 	// machine's CPU time (all processes), from /proc/stat.
 	MachineCPUMax float64
 	Reliable      bool
-	Note          string
+	// Notes say why the harness doubts its numbers, one per reason;
+	// Note is their sentences joined with "; " (summary.json's "note").
+	// Set both with AddNote.
+	Notes []HarnessNote
+	Note  string
+}
+
+// HarnessNote is one reason the harness doubts its numbers. Merging the
+// verdicts of several generator processes keeps one note per Kind and
+// Target, the one with the highest Value, without reading the sentence.
+type HarnessNote struct {
+	Kind   string  // NoteLag, NoteBusy, NoteMachineCPU, NoteClockSkew, NoteGenerator
+	Target string  // the target a NoteClockSkew is about; "" otherwise
+	Value  float64 // the figure that crossed its limit: higher is worse
+	Text   string  // the sentence, with the figure and the limit
+}
+
+// Kinds of HarnessNote.
+const (
+	NoteLag        = "lag"         // scheduling lag p99 over its limit
+	NoteBusy       = "busy"        // an engine worker saturated
+	NoteMachineCPU = "machine_cpu" // the whole machine without idle CPU
+	NoteClockSkew  = "clock_skew"  // events before their publish time
+	NoteGenerator  = "generator"   // a generator process failed
+)
+
+// AddNote marks the harness unreliable with one more note.
+func (h *Harness) AddNote(n HarnessNote) {
+	h.Reliable = false
+	h.Notes = append(h.Notes, n)
+	if h.Note != "" {
+		h.Note += "; "
+	}
+	h.Note += n.Text
 }

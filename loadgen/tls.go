@@ -42,12 +42,13 @@ func newStreamWorker(e *Engine, id int) *worker {
 	n := len(e.targets)
 	w := &worker{
 		e: e, id: id, epfd: -1, wakefd: -1,
-		hists:   newHistSet(n),
-		stats:   make([]counters, n),
-		errors:  make([]map[string]int64, n),
-		ticks:   make(chan tickMsg, 16), // room for a collector held up by slow disk writes
-		spare:   make(chan histSet, 2),
-		stopped: make(chan struct{}),
+		hists:     newHistSet(n),
+		stats:     make([]counters, n),
+		errors:    make([]map[string]int64, n),
+		errValues: make([]ErrorValues, n),
+		ticks:     make(chan tickMsg, 16), // room for a collector held up by slow disk writes
+		spare:     make(chan histSet, 2),
+		stopped:   make(chan struct{}),
 		streams: &streamSet{
 			// Redirects are followed as browsers follow them, at most 10:
 			// net/http's default policy.
@@ -57,6 +58,7 @@ func newStreamWorker(e *Engine, id int) *worker {
 	}
 	for i := range w.errors {
 		w.errors[i] = map[string]int64{}
+		w.errValues[i] = ErrorValues{}
 	}
 	return w
 }
@@ -156,8 +158,7 @@ func (w *worker) streamOnce(ctx context.Context, c *conn) {
 	}
 	defer resp.Body.Close()
 	if err := c.Head(headOf(resp)); err != nil {
-		kind, msg, cause := classify(err)
-		w.failCause(c, kind, msg, cause)
+		w.failErr(c, err)
 		return
 	}
 	buf := make([]byte, 4096)
@@ -165,8 +166,7 @@ func (w *worker) streamOnce(ctx context.Context, c *conn) {
 		n, rerr := resp.Body.Read(buf)
 		if n > 0 {
 			if err := c.parser.Feed(buf[:n], c); err != nil {
-				kind, msg, _ := classify(err)
-				w.fail(c, kind, msg)
+				w.failErr(c, err)
 				return
 			}
 		}

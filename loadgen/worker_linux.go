@@ -44,6 +44,9 @@ type worker struct {
 	hists  histSet
 	stats  []counters         // per target
 	errors []map[string]int64 // per target, written only by this worker
+	// errValues holds, per target, the values of the errors that carry
+	// one (ErrorValues); written only by this worker.
+	errValues []ErrorValues
 
 	ticks chan tickMsg  // to the collector
 	spare chan histSet  // back from the collector
@@ -94,16 +97,18 @@ func newWorker(e *Engine, id int) (*worker, error) {
 	n := len(e.targets)
 	w := &worker{
 		e: e, id: id, epfd: epfd, epf: epf, epRaw: raw, wakefd: wfd,
-		buf:     make([]byte, readBufSize),
-		hists:   newHistSet(n),
-		stats:   make([]counters, n),
-		errors:  make([]map[string]int64, n),
-		ticks:   make(chan tickMsg, 16), // room for a collector held up by slow disk writes
-		spare:   make(chan histSet, 2),
-		stopped: make(chan struct{}),
+		buf:       make([]byte, readBufSize),
+		hists:     newHistSet(n),
+		stats:     make([]counters, n),
+		errors:    make([]map[string]int64, n),
+		errValues: make([]ErrorValues, n),
+		ticks:     make(chan tickMsg, 16), // room for a collector held up by slow disk writes
+		spare:     make(chan histSet, 2),
+		stopped:   make(chan struct{}),
 	}
 	for i := range w.errors {
 		w.errors[i] = map[string]int64{}
+		w.errValues[i] = ErrorValues{}
 	}
 	return w, nil
 }
@@ -320,10 +325,15 @@ func (w *worker) sendTick(start, end time.Time, final bool) {
 	}
 	full := w.hists
 	w.hists = next
+	errs := make([]map[string]int64, len(w.errors))
+	vals := make([]ErrorValues, len(w.errors))
+	for t := range w.errors {
+		errs[t], vals[t] = cloneErrors(w.errors[t], w.errValues[t])
+	}
 	if w.streams != nil {
 		w.mu.Unlock()
 	}
-	w.ticks <- tickMsg{start: start, end: end, hists: full, busy: busy, final: final}
+	w.ticks <- tickMsg{start: start, end: end, hists: full, busy: busy, final: final, errors: errs, errValues: vals}
 }
 
 func (w *worker) drainWake() {
@@ -528,8 +538,7 @@ func (w *worker) read(c *conn) {
 			w.follow(c)
 			return
 		}
-		kind, msg, cause := classify(err)
-		w.failCause(c, kind, msg, cause)
+		w.failErr(c, err)
 		return
 	}
 	if c.dec.Done() {
@@ -567,10 +576,17 @@ func (w *worker) follow(c *conn) {
 // fail counts an error of the given kind for c's target and drops c's
 // connection as a network error (reconnect.go decides what follows).
 // Machine limits (file descriptors, source ports) are said once, in words.
-func (w *worker) fail(c *conn, kind, msg string) { w.failCause(c, kind, msg, dropNetwork) }
+func (w *worker) fail(c *conn, kind, msg string) { w.failCause(c, kind, "", msg, dropNetwork) }
 
-func (w *worker) failCause(c *conn, kind, msg string, cause dropCause) {
-	w.countError(c.t.index, kind)
+// failErr fails c with an error of the decoder, the parser or Head,
+// counted under its kind and value (classify).
+func (w *worker) failErr(c *conn, err error) {
+	kind, value, msg, cause := classify(err)
+	w.failCause(c, kind, value, msg, cause)
+}
+
+func (w *worker) failCause(c *conn, kind, value, msg string, cause dropCause) {
+	w.countError(c.t.index, kind, value)
 	if hint := limitHint(kind); hint != "" && w.firstLimit(kind) {
 		w.e.warnf("%s after %d connections: %s (%s)", kind, w.e.Snapshot().Opened, hint, msg)
 	}
@@ -599,12 +615,13 @@ func (w *worker) firstLimit(kind string) bool {
 	return !said
 }
 
-func (w *worker) countError(target int, kind string) {
+func (w *worker) countError(target int, kind, value string) {
 	if w.streams != nil {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 	}
 	w.errors[target][kind]++
+	w.errValues[target].Add(kind, value, 1)
 }
 
 // closeConn ends stream c for good.
@@ -613,8 +630,14 @@ func (w *worker) closeConn(c *conn) {
 	w.finish(c)
 }
 
-// closeSocket closes c's current connection, if any.
+// closeSocket closes c's current connection, if any. Every path out of
+// stateStreaming passes here first and leaves it right after (drop: to
+// waiting or closed; closeConn: to closed), so this is where an open
+// response stops counting as open, once.
 func (w *worker) closeSocket(c *conn) {
+	if c.state == stateStreaming {
+		w.stats[c.t.index].open.Add(-1)
+	}
 	if c.paused {
 		w.unschedule(c)
 	}

@@ -94,3 +94,36 @@ func refLookup(t *testing.T, data []byte, keys []string) (json.RawMessage, bool)
 	}
 	return v, true
 }
+
+// FuzzLookupPair checks that LookupPair never panics and returns exactly
+// what two Lookups return, on any input, valid JSON or not.
+func FuzzLookupPair(f *testing.F) {
+	for _, s := range []struct{ data, p, q string }{
+		{`{"seq":12345,"sched":1732492800000000000,"sent":1732492800000123456,"pad":"xxxx"}`, "sched", "sent"},
+		{`{"sent":1,"sched":2}`, "sched", "sent"},
+		{`{"meta":{"sent_ms":1732492800123,"ts":1},"ts":1}`, "meta.ts", "meta.sent_ms"},
+		{`{"a":{"x":1},"b":{"x":2}}`, "a.x", "b.x"},
+		{`{"\u0074s":1,"ts":2,"t\u0073":3}`, "ts", "ts"},
+		{`{"ts":1,"x":?,"sent":2}`, "ts", "sent"},
+		{`{"ts":01,"sent":2}`, "ts", "sent"},
+	} {
+		f.Add([]byte(s.data), s.p, s.q)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, ps, qs string) {
+		p, err := ParsePath(ps)
+		if err != nil {
+			return
+		}
+		q, err := ParsePath(qs)
+		if err != nil {
+			return
+		}
+		rp, okp, rq, okq := LookupPair(data, p, q)
+		wp, wokp := p.Lookup(data)
+		wq, wokq := q.Lookup(data)
+		if okp != wokp || !bytes.Equal(rp, wp) || okq != wokq || !bytes.Equal(rq, wq) {
+			t.Fatalf("LookupPair(%q, %s, %s) = %q, %v, %q, %v; Lookup finds %q, %v and %q, %v",
+				data, ps, qs, rp, okp, rq, okq, wp, wokp, wq, wokq)
+		}
+	})
+}

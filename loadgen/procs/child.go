@@ -55,8 +55,8 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer) error {
 	defer stop()
 	cfg := *start.Config
 	cfg.TLSConfig = &tls.Config{InsecureSkipVerify: start.InsecureTLS}
-	iv := &intervalBatcher{w: w, targets: len(cfg.Targets), stop: stop}
-	cfg.OnInterval = iv.add
+	iv := &intervalSender{w: w, stop: stop}
+	cfg.OnInterval = iv.Add
 	cfg.Warn = func(msg string) {
 		if err := w.send(Message{Type: TypeWarn, Message: msg}); err != nil {
 			stop() // the parent is gone: nobody reads what is measured
@@ -122,52 +122,40 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer) error {
 	return nil
 }
 
-// intervalBatcher gathers the engine's per-target interval reports into one
-// interval message. The engine reports every target of an interval, in
-// target order, before the next interval (loadgen's collector), so the
-// message is complete when the last target's report arrives.
-type intervalBatcher struct {
-	w       *writer
-	eng     *loadgen.Engine
-	targets int
-	stop    context.CancelFunc // stops the engine when the parent is gone
+// intervalSender sends each of the engine's interval reports to the
+// parent as one interval message, numbered from 0.
+type intervalSender struct {
+	w    *writer
+	eng  *loadgen.Engine
+	stop context.CancelFunc // stops the engine when the parent is gone
 
 	mu  sync.Mutex
-	cur *WireInterval
 	seq int
 	err error
 }
 
-func (b *intervalBatcher) add(r loadgen.IntervalReport) {
+// Add encodes r (the engine reuses its histograms after this call) and
+// sends it.
+func (b *intervalSender) Add(r loadgen.IntervalReport) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.err != nil {
 		return
 	}
-	if b.cur == nil {
-		b.cur = &WireInterval{Seq: b.seq, Start: r.Interval.Start, End: r.Interval.End}
-	}
-	// The histograms are the engine's and reused after this call: encode
-	// them now.
-	h, err := encodeHists(&r.Interval.Hist)
+	wi, err := encodeInterval(b.seq, r)
 	if err != nil {
-		b.err = fmt.Errorf("interval %d: %s: %w", b.seq, r.Target, err)
+		b.err = err // said after the run (failed)
 		return
 	}
-	b.cur.Targets = append(b.cur.Targets, WireIntervalTarget{Name: r.Target, Established: r.Interval.Established, Hist: h})
-	if len(b.cur.Targets) < b.targets {
-		return
-	}
-	b.cur.Snapshot = b.eng.Snapshot()
-	if err := b.w.send(Message{Type: TypeInterval, Interval: b.cur}); err != nil {
+	wi.Snapshot = b.eng.Snapshot()
+	if err := b.w.send(Message{Type: TypeInterval, Interval: wi}); err != nil {
 		b.err = err
 		b.stop()
 	}
-	b.cur = nil
 	b.seq++
 }
 
-func (b *intervalBatcher) failed() error {
+func (b *intervalSender) failed() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.err

@@ -2,10 +2,6 @@ package procs
 
 import (
 	"fmt"
-	"regexp"
-	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/sseload/sseload/loadgen"
 )
@@ -77,7 +73,7 @@ func mergeResults(plan loadgen.Config, results []*loadgen.Result) (*loadgen.Resu
 
 // mergeTarget merges one target's results.
 func mergeTarget(parts []*loadgen.TargetResult, perStream int64) (*loadgen.TargetResult, error) {
-	out := &loadgen.TargetResult{Errors: map[string]int64{}}
+	out := &loadgen.TargetResult{Errors: map[string]int64{}, ErrorValues: loadgen.ErrorValues{}}
 	for m := range out.Hist {
 		out.Hist[m] = loadgen.NewHistogram()
 	}
@@ -100,59 +96,14 @@ func mergeTarget(parts []*loadgen.TargetResult, perStream int64) (*loadgen.Targe
 		for k, n := range p.Errors {
 			out.Errors[k] += n
 		}
+		out.ErrorValues.Merge(p.ErrorValues)
 		if out.Head == nil && len(p.Head) > 0 {
 			out.Head = p.Head
 		}
 		ds = append(ds, p.Delivery)
 	}
 	out.Delivery = mergeDelivery(ds, perStream)
-	ivs, err := mergeIntervals(parts)
-	if err != nil {
-		return nil, err
-	}
-	out.Intervals = ivs
 	return out, nil
-}
-
-// mergeIntervals merges interval k of every part (when results carry their
-// intervals; the engine streams them through OnInterval instead).
-func mergeIntervals(parts []*loadgen.TargetResult) ([]loadgen.Interval, error) {
-	var out []loadgen.Interval
-	for k := 0; ; k++ {
-		var iv loadgen.Interval
-		found := false
-		for _, p := range parts {
-			if k >= len(p.Intervals) {
-				continue
-			}
-			src := &p.Intervals[k]
-			if !found {
-				found = true
-				iv.Start, iv.End = src.Start, src.End
-				for m := range iv.Hist {
-					iv.Hist[m] = loadgen.NewHistogram()
-				}
-			}
-			if src.Start.Before(iv.Start) {
-				iv.Start = src.Start
-			}
-			if src.End.After(iv.End) {
-				iv.End = src.End
-			}
-			iv.Established += src.Established
-			for m, h := range src.Hist {
-				if h != nil {
-					if dropped := iv.Hist[m].Merge(h); dropped > 0 {
-						return nil, fmt.Errorf("interval %d: %s histogram: %d values outside 1 µs to 1 h", k, loadgen.Metric(m), dropped)
-					}
-				}
-			}
-		}
-		if !found {
-			return out, nil
-		}
-		out = append(out, iv)
-	}
 }
 
 // mergeDelivery merges the delivery accounting of one target's parts.
@@ -250,74 +201,39 @@ func mergeFault(parts []loadgen.Fault) loadgen.Fault {
 
 // mergeHarness is the worst of the children's verdicts: the highest lag,
 // busy share and machine CPU, and reliable only if every child was. Notes
-// of the same kind (the same words, other numbers: every child may say
-// its lag was too high) are said once, the one with the highest figure,
-// with how many children said it.
+// of one kind (every child may say its lag was too high) are said once:
+// the one with the highest figure, with how many children said it.
 func mergeHarness(hs []loadgen.Harness) loadgen.Harness {
 	out := loadgen.Harness{Reliable: true}
-	type kind struct {
-		note  string
-		worst []float64
-		n     int
-	}
-	var kinds []*kind
-	byKey := map[string]*kind{}
+	type key struct{ kind, target string }
+	var order []key
+	worst := map[key]loadgen.HarnessNote{}
+	count := map[key]int{}
 	for _, h := range hs {
 		out.LagP99US = max(out.LagP99US, h.LagP99US)
 		out.LagMaxUS = max(out.LagMaxUS, h.LagMaxUS)
 		out.BusyMax = max(out.BusyMax, h.BusyMax)
 		out.MachineCPUMax = max(out.MachineCPUMax, h.MachineCPUMax)
 		out.Reliable = out.Reliable && h.Reliable
-		if h.Note == "" {
-			continue
-		}
-		// The engine joins its notes with "; ".
-		for _, note := range strings.Split(h.Note, "; ") {
-			key := number.ReplaceAllString(note, "#")
-			v := figures(note)
-			k := byKey[key]
-			if k == nil {
-				k = &kind{note: note, worst: v}
-				byKey[key] = k
-				kinds = append(kinds, k)
-			} else if slices.Compare(v, k.worst) > 0 {
-				k.note, k.worst = note, v
+		for _, n := range h.Notes {
+			k := key{n.Kind, n.Target}
+			if w, seen := worst[k]; !seen {
+				order = append(order, k)
+				worst[k] = n
+			} else if n.Value > w.Value {
+				worst[k] = n
 			}
-			k.n++
+			count[k]++
 		}
 	}
-	notes := make([]string, len(kinds))
-	for i, k := range kinds {
-		notes[i] = k.note
-		if k.n > 1 {
-			notes[i] += fmt.Sprintf(" (the worst of %d generator processes)", k.n)
+	reliable := out.Reliable
+	for _, k := range order {
+		n := worst[k]
+		if count[k] > 1 {
+			n.Text += fmt.Sprintf(" (the worst of %d generator processes)", count[k])
 		}
+		out.AddNote(n)
 	}
-	out.Note = strings.Join(notes, "; ")
+	out.Reliable = reliable
 	return out
-}
-
-// number matches a figure in a note.
-var number = regexp.MustCompile(`[0-9]+(\.[0-9]+)?`)
-
-// figures are the numbers in a note, in order. Notes of one kind differ
-// only in them, and the first that differs says which is worse ("lag p99
-// was 35.0 ms (limit 10 ms)" over "lag p99 was 30.2 ms (limit 10 ms)").
-func figures(note string) []float64 {
-	var out []float64
-	for _, f := range number.FindAllString(note, -1) {
-		v, _ := strconv.ParseFloat(f, 64)
-		out = append(out, v)
-	}
-	return out
-}
-
-// addNote marks h unreliable with one more note.
-func addNote(h *loadgen.Harness, note string) {
-	h.Reliable = false
-	if h.Note == "" {
-		h.Note = note
-		return
-	}
-	h.Note += "; " + note
 }

@@ -1,9 +1,12 @@
 package procs
 
 import (
+	"fmt"
 	"math"
 	"net/netip"
 	"os/exec"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -133,20 +136,31 @@ func TestMergeFaults(t *testing.T) {
 }
 
 func TestMergeHarness(t *testing.T) {
-	lag := func(ms string) string {
-		return "the generator's scheduling lag p99 was " + ms + " ms (limit 10 ms): it was short of CPU"
+	lag := func(ms float64) loadgen.HarnessNote {
+		return loadgen.HarnessNote{Kind: loadgen.NoteLag, Value: ms * 1000,
+			Text: fmt.Sprintf("the generator's scheduling lag p99 was %.1f ms (limit 10 ms): it was short of CPU", ms)}
 	}
+	cpu := loadgen.HarnessNote{Kind: loadgen.NoteMachineCPU, Value: 0.97, Text: "the machine was 97% busy"}
+	skew := loadgen.HarnessNote{Kind: loadgen.NoteClockSkew, Target: "direct", Value: 3, Text: "direct: 3 events arrived before their publish time"}
+	// A note with more digits in its sentence but a lower figure is not
+	// the worse one: merging compares Value, never the prose.
 	got := mergeHarness([]loadgen.Harness{
-		{LagP99US: 10, LagMaxUS: 90, BusyMax: 0.2, MachineCPUMax: 0.97, Note: lag("30.2") + "; the machine was 97% busy"},
+		{LagP99US: 10, LagMaxUS: 90, BusyMax: 0.2, MachineCPUMax: 0.97, Notes: []loadgen.HarnessNote{lag(30.2), cpu}},
 		{LagP99US: 20, LagMaxUS: 30, BusyMax: 0.4, MachineCPUMax: 0.5, Reliable: true},
-		{Note: lag("35.0") + "; direct: 3 events arrived before their publish time"},
+		{Notes: []loadgen.HarnessNote{lag(35.0), skew}},
+		{Notes: []loadgen.HarnessNote{lag(9.75)}},
 	})
-	want := loadgen.Harness{LagP99US: 20, LagMaxUS: 90, BusyMax: 0.4, MachineCPUMax: 0.97, Reliable: false,
-		Note: lag("35.0") + " (the worst of 2 generator processes); the machine was 97% busy; direct: 3 events arrived before their publish time"}
-	if got != want {
-		t.Errorf("harness:\n got %+v\nwant %+v", got, want)
+	worstLag := lag(35.0)
+	worstLag.Text += " (the worst of 3 generator processes)"
+	wantNotes := []loadgen.HarnessNote{worstLag, cpu, skew}
+	if !reflect.DeepEqual(got.Notes, wantNotes) {
+		t.Errorf("notes:\n got %+v\nwant %+v", got.Notes, wantNotes)
 	}
-	if got := mergeHarness([]loadgen.Harness{{Reliable: true}, {Reliable: true}}); !got.Reliable || got.Note != "" {
+	wantNote := worstLag.Text + "; the machine was 97% busy; direct: 3 events arrived before their publish time"
+	if got.LagP99US != 20 || got.LagMaxUS != 90 || got.BusyMax != 0.4 || got.MachineCPUMax != 0.97 || got.Reliable || got.Note != wantNote {
+		t.Errorf("harness %+v\nwant note %q", got, wantNote)
+	}
+	if got := mergeHarness([]loadgen.Harness{{Reliable: true}, {Reliable: true}}); !got.Reliable || got.Note != "" || got.Notes != nil {
 		t.Errorf("all reliable: %+v", got)
 	}
 }
@@ -155,7 +169,9 @@ func TestMergeResults(t *testing.T) {
 	plan := loadgen.Config{Targets: []loadgen.Target{{Name: "a", URL: "http://plan/"}}, Connections: 10}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	part := func(est, lat int64, started time.Time, interrupted bool) *loadgen.Result {
-		tr := &loadgen.TargetResult{Name: "a", URL: "http://shard/", Requested: 5, Established: est, EventsReceived: 2 * est, Errors: map[string]int64{"eof": 1}}
+		tr := &loadgen.TargetResult{Name: "a", URL: "http://shard/", Requested: 5, Established: est, EventsReceived: 2 * est,
+			Errors:      map[string]int64{"eof": 1, loadgen.ErrHTTPStatus: 2},
+			ErrorValues: loadgen.ErrorValues{loadgen.ErrHTTPStatus: {"404": 1, strconv.FormatInt(500+lat%7, 10): 1}}}
 		for m := range tr.Hist {
 			tr.Hist[m] = loadgen.NewHistogram()
 		}
@@ -169,6 +185,10 @@ func TestMergeResults(t *testing.T) {
 	a := got.Targets[0]
 	if a.URL != "http://plan/" || a.Requested != 10 || a.Established != 9 || a.EventsReceived != 18 || a.Errors["eof"] != 2 {
 		t.Errorf("target %+v: want the plan's URL and 10 requested, counters summed", a)
+	}
+	// Error values merge by value: 404 from both, 502 and 505 from one each.
+	if want := (loadgen.ErrorValues{loadgen.ErrHTTPStatus: {"404": 2, "502": 1, "505": 1}}); !reflect.DeepEqual(a.ErrorValues, want) || a.Errors[loadgen.ErrHTTPStatus] != 4 {
+		t.Errorf("error values %v (http_status %d), want %v (4)", a.ErrorValues, a.Errors[loadgen.ErrHTTPStatus], want)
 	}
 	if h := a.Hist[loadgen.Latency]; h.TotalCount() != 2 || h.Min() != 100 || h.Max() < 9000 {
 		t.Errorf("latency histogram count %d min %d max %d: want both values", h.TotalCount(), h.Min(), h.Max())
@@ -192,7 +212,7 @@ func TestMergeResults(t *testing.T) {
 func TestLoopMergesUnevenChildren(t *testing.T) {
 	var got []loadgen.Interval
 	g := &Generator{plan: loadgen.Config{Targets: []loadgen.Target{{Name: "a"}}, OnInterval: func(r loadgen.IntervalReport) {
-		iv := r.Interval
+		iv := r.Targets[0].Interval
 		h := loadgen.NewHistogram()
 		h.Merge(iv.Hist[loadgen.Latency]) // the Generator reuses its own
 		iv.Hist[loadgen.Latency] = h
@@ -200,7 +220,7 @@ func TestLoopMergesUnevenChildren(t *testing.T) {
 	}}}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	kid := func(i int) *kidState {
-		return &kidState{child: &child{index: i, cmd: &exec.Cmd{}}, lastEst: make([]int64, 1)}
+		return &kidState{child: &child{index: i, cmd: &exec.Cmd{}}, last: make([]loadgen.Interval, 1)}
 	}
 	l := &loop{g: g, kids: []*kidState{kid(0), kid(1)}}
 	l.prepare()

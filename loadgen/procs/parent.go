@@ -155,7 +155,7 @@ func (c *child) name() string {
 type event struct {
 	child  int
 	msg    Message
-	iv     []packedHists // interval: per target
+	iv     *queued // interval, decoded
 	res    *loadgen.Result
 	err    error // the message could not be read or decoded
 	exited bool
@@ -191,14 +191,21 @@ func read(c *child, stdout io.Reader, events chan<- event) {
 	events <- event{child: c.index, exited: true, wait: err}
 }
 
-func decodeInterval(iv *WireInterval) ([]packedHists, error) {
-	out := make([]packedHists, len(iv.Targets))
+func decodeInterval(iv *WireInterval) (*queued, error) {
+	out := &queued{wire: iv, hists: make([]packedHists, len(iv.Targets))}
 	for i, t := range iv.Targets {
 		p, err := decodePacked(t.Hist)
 		if err != nil {
 			return nil, fmt.Errorf("interval %d: target %s: %w", iv.Seq, t.Name, err)
 		}
-		out[i] = p
+		out.hists[i] = p
+	}
+	if iv.Lag != "" {
+		p, err := hdrhistogram.DecodePacked([]byte(iv.Lag))
+		if err != nil {
+			return nil, fmt.Errorf("interval %d: decode lag histogram: %w", iv.Seq, err)
+		}
+		out.lag = p
 	}
 	return out, nil
 }
@@ -212,8 +219,8 @@ type kidState struct {
 	stopSent bool
 	killed   bool
 	nextSeq  int
-	queue    []queued // intervals not merged yet
-	lastEst  []int64  // per target, established at its latest interval
+	queue    []queued           // intervals not merged yet
+	last     []loadgen.Interval // per target, its counters at its latest interval
 	res      *loadgen.Result
 	err      error
 }
@@ -221,6 +228,7 @@ type kidState struct {
 type queued struct {
 	wire  *WireInterval
 	hists []packedHists
+	lag   *hdrhistogram.PackedHistogram // nil when the child took no sample
 }
 
 // Run starts the children, gives each its share, merges their intervals
@@ -247,7 +255,7 @@ func (g *Generator) Run(ctx context.Context) (*loadgen.Result, error) {
 			drainExits(events, len(kids))
 			return nil, err
 		}
-		kids = append(kids, &kidState{child: c, lastEst: make([]int64, len(g.plan.Targets))})
+		kids = append(kids, &kidState{child: c, last: make([]loadgen.Interval, len(g.plan.Targets))})
 		go read(c, stdout, events)
 	}
 	l := &loop{g: g, kids: kids, events: events, alive: n}
@@ -310,6 +318,8 @@ type loop struct {
 
 	ivHist [][len(loadgen.Metrics)]*hdrhistogram.Histogram // per target, reused
 	all    *hdrhistogram.Histogram                         // latency of all targets, reused
+	lag    *hdrhistogram.Histogram                         // the interval's lag samples, reused
+	report loadgen.IntervalReport                          // reused
 }
 
 // hellos waits until every child said hello with the right version.
@@ -375,6 +385,11 @@ func (l *loop) prepare() {
 		}
 	}
 	l.all = loadgen.NewHistogram()
+	l.lag = loadgen.NewHistogram()
+	l.report.Targets = make([]loadgen.TargetInterval, len(l.g.plan.Targets))
+	for t, tg := range l.g.plan.Targets {
+		l.report.Targets[t].Name = tg.Name
+	}
 }
 
 // run handles the children's messages until every child has exited.
@@ -438,7 +453,7 @@ func (l *loop) handle(ev event) {
 			break
 		}
 		k.nextSeq++
-		k.queue = append(k.queue, queued{wire: m.Interval, hists: ev.iv})
+		k.queue = append(k.queue, *ev.iv)
 		l.g.mu.Lock()
 		l.g.snaps[k.index] = m.Interval.Snapshot
 		l.g.mu.Unlock()
@@ -552,6 +567,8 @@ func (l *loop) mergeRound() {
 			h.Reset()
 		}
 	}
+	l.lag.Reset()
+	gen := loadgen.GeneratorInterval{Lag: l.lag}
 	for _, k := range l.kids {
 		if len(k.queue) == 0 {
 			continue
@@ -565,24 +582,33 @@ func (l *loop) mergeRound() {
 			end = q.wire.End
 		}
 		for t := range q.hists {
-			k.lastEst[t] = q.wire.Targets[t].Established
+			k.last[t] = q.wire.Targets[t].totals()
 			if err := q.hists[t].mergeInto(&l.ivHist[t]); err != nil && k.err == nil {
 				k.err = fmt.Errorf("%s: interval %d: %w", k.name(), q.wire.Seq, err)
 			}
 		}
+		if q.lag != nil {
+			if dropped := q.lag.MergeInto(l.lag); dropped > 0 && k.err == nil {
+				k.err = fmt.Errorf("%s: interval %d: lag histogram: %d values outside 1 µs to 1 h", k.name(), q.wire.Seq, dropped)
+			}
+		}
+		gen.BusyMax = max(gen.BusyMax, q.wire.BusyMax)
+		gen.MachineCPU = max(gen.MachineCPU, q.wire.MachineCPU)
 	}
 	l.all.Reset()
-	for t, tg := range g.plan.Targets {
-		var est int64
+	r := &l.report
+	r.Start, r.End, r.Generator = start, end, gen
+	for t := range g.plan.Targets {
+		// A child that finished earlier counts with its last figures.
+		iv := loadgen.Interval{Start: start, End: end, Hist: l.ivHist[t]}
 		for _, k := range l.kids {
-			est += k.lastEst[t]
+			iv.AddTotals(&k.last[t])
 		}
+		r.Targets[t].Interval = iv
 		l.all.Merge(l.ivHist[t][loadgen.Latency])
-		if g.plan.OnInterval != nil {
-			g.plan.OnInterval(loadgen.IntervalReport{Target: tg.Name, Interval: loadgen.Interval{
-				Start: start, End: end, Hist: l.ivHist[t], Established: est,
-			}})
-		}
+	}
+	if g.plan.OnInterval != nil {
+		g.plan.OnInterval(*r)
 	}
 	if l.all.TotalCount() > 0 {
 		g.liveP99.Store(l.all.ValueAtQuantile(99))
@@ -611,7 +637,7 @@ func (l *loop) result() (*loadgen.Result, error) {
 		return nil, errors.Join(append(errs, err)...)
 	}
 	for _, n := range notes {
-		addNote(&res.Harness, n)
+		res.Harness.AddNote(loadgen.HarnessNote{Kind: loadgen.NoteGenerator, Text: n})
 	}
 	return res, errors.Join(errs...)
 }

@@ -131,25 +131,31 @@ type recorded struct {
 	target      string
 	start, end  time.Time
 	established int64
+	open        int64
+	events      int64
 	counts      [len(loadgen.Metrics)]int64
 }
 
 // intervalLog collects OnInterval calls.
 type intervalLog struct {
-	mu  sync.Mutex
-	ivs []recorded
+	mu   sync.Mutex
+	ivs  []recorded
+	lags int64 // scheduling lag samples, all intervals
 }
 
 func (l *intervalLog) add(r loadgen.IntervalReport) {
-	rec := recorded{target: r.Target, start: r.Interval.Start, end: r.Interval.End, established: r.Interval.Established}
-	for m, h := range r.Interval.Hist {
-		if h != nil {
-			rec.counts[m] = h.TotalCount()
-		}
-	}
 	l.mu.Lock()
-	l.ivs = append(l.ivs, rec)
-	l.mu.Unlock()
+	defer l.mu.Unlock()
+	for _, t := range r.Targets {
+		rec := recorded{target: t.Name, start: t.Start, end: t.End, established: t.Established, open: t.Open, events: t.EventsReceived}
+		for m, h := range t.Hist {
+			if h != nil {
+				rec.counts[m] = h.TotalCount()
+			}
+		}
+		l.ivs = append(l.ivs, rec)
+	}
+	l.lags += r.Generator.Lag.TotalCount()
 }
 
 func baseConfig(url string) loadgen.Config {
@@ -160,6 +166,7 @@ func baseConfig(url string) loadgen.Config {
 		Interval:       100 * time.Millisecond,
 		TimestampField: "sched",
 		SequenceField:  "seq",
+		SentField:      "sent",
 		MaxDuration:    20 * time.Second,
 	}
 }
@@ -178,7 +185,7 @@ func TestGeneratorMergesChildren(t *testing.T) {
 	cfg := baseConfig(url)
 	cfg.OnInterval = func(r loadgen.IntervalReport) {
 		log.add(r)
-		if r.Target == "b" && r.Interval.Established == 5 {
+		if r.Targets[1].Established == 5 {
 			faultOnce.Do(func() { g.MarkFault("test-fault") })
 		}
 	}
@@ -217,6 +224,11 @@ func TestGeneratorMergesChildren(t *testing.T) {
 		if got := tr.Hist[loadgen.Latency].TotalCount(); got != tr.EventsTimed || got != tr.EventsReceived {
 			t.Errorf("%s: latency count %d, events timed %d, received %d: want all equal", tr.Name, got, tr.EventsTimed, tr.EventsReceived)
 		}
+		// The children read the origin's write time: every timed event is
+		// split into origin delay and path latency.
+		if o, p := tr.Hist[loadgen.OriginDelay].TotalCount(), tr.Hist[loadgen.PathLatency].TotalCount(); o != tr.EventsTimed || p != tr.EventsTimed {
+			t.Errorf("%s: origin delay count %d, path latency count %d; want the %d timed events each", tr.Name, o, p, tr.EventsTimed)
+		}
 		var sum [len(loadgen.Metrics)]int64
 		var last recorded
 		for _, iv := range log.ivs {
@@ -235,6 +247,14 @@ func TestGeneratorMergesChildren(t *testing.T) {
 		if last.established != want[tr.Name] {
 			t.Errorf("%s: last interval established %d, want %d", tr.Name, last.established, want[tr.Name])
 		}
+		// The streams ended by themselves: none open at the end, and the
+		// running event total is the result's.
+		if last.open != 0 || last.events != tr.EventsReceived {
+			t.Errorf("%s: last interval open %d, events %d; want 0 open and the result's %d events", tr.Name, last.open, last.events, tr.EventsReceived)
+		}
+	}
+	if log.lags == 0 {
+		t.Error("the merged intervals carry no scheduling lag sample from the children")
 	}
 	// Rounds come in time order, every target once per round in order.
 	for i, iv := range log.ivs {
@@ -269,7 +289,7 @@ func TestGeneratorStopsChildrenOnCancel(t *testing.T) {
 	cfg := baseConfig(url)
 	cfg.Hold, cfg.MaxDuration = time.Hour, 0
 	cfg.OnInterval = func(r loadgen.IntervalReport) {
-		if r.Target == "b" && r.Interval.Established == 5 {
+		if r.Targets[1].Established == 5 {
 			cancel()
 		}
 	}

@@ -85,6 +85,14 @@ type WireInterval struct {
 	// Snapshot is the child engine's loadgen.Snapshot when the interval
 	// was sent, for progress displays.
 	Snapshot loadgen.Snapshot `json:"snapshot"`
+	// Lag is the child's scheduling lag samples of the interval
+	// (loadgen.GeneratorInterval), encoded as Hist's histograms are; absent
+	// when it took none.
+	Lag string `json:"lag,omitempty"`
+	// BusyMax and MachineCPU are the child's loadgen.GeneratorInterval
+	// figures.
+	BusyMax    float64 `json:"busy_max,omitempty"`
+	MachineCPU float64 `json:"machine_cpu,omitempty"`
 }
 
 // WireIntervalTarget is one target's part of an interval.
@@ -95,6 +103,47 @@ type WireIntervalTarget struct {
 	// HdrHistogram V2 compressed, base64 encoding (the one .hlog lines
 	// carry). A metric with nothing recorded is left out.
 	Hist map[string]string `json:"hist,omitempty"`
+	// The child's counters for the target at the interval's end
+	// (loadgen.Interval): open streams, and running totals.
+	Open           int64               `json:"open,omitempty"`
+	Failed         int64               `json:"failed,omitempty"`
+	Reconnects     int64               `json:"reconnects,omitempty"`
+	EventsReceived int64               `json:"events,omitempty"`
+	Errors         map[string]int64    `json:"errors,omitempty"`
+	ErrorValues    loadgen.ErrorValues `json:"error_values,omitempty"`
+}
+
+// encodeInterval is the wire form of one of a child engine's intervals.
+func encodeInterval(seq int, r loadgen.IntervalReport) (*WireInterval, error) {
+	wi := &WireInterval{Seq: seq, Start: r.Start, End: r.End, BusyMax: r.Generator.BusyMax, MachineCPU: r.Generator.MachineCPU}
+	if h := r.Generator.Lag; h != nil && h.TotalCount() > 0 {
+		enc, err := h.EncodeV2()
+		if err != nil {
+			return nil, fmt.Errorf("interval %d: encode lag histogram: %w", seq, err)
+		}
+		wi.Lag = string(enc)
+	}
+	for _, t := range r.Targets {
+		h, err := encodeHists(&t.Hist)
+		if err != nil {
+			return nil, fmt.Errorf("interval %d: %s: %w", seq, t.Name, err)
+		}
+		wi.Targets = append(wi.Targets, WireIntervalTarget{
+			Name: t.Name, Established: t.Established, Hist: h,
+			Open: t.Open, Failed: t.Failed, Reconnects: t.Reconnects, EventsReceived: t.EventsReceived,
+			Errors: t.Errors, ErrorValues: t.ErrorValues,
+		})
+	}
+	return wi, nil
+}
+
+// totals is the target's counters of a wire interval, as loadgen.Interval
+// holds them (no histograms).
+func (t *WireIntervalTarget) totals() loadgen.Interval {
+	return loadgen.Interval{
+		Established: t.Established, Open: t.Open, Failed: t.Failed, Reconnects: t.Reconnects,
+		EventsReceived: t.EventsReceived, Errors: t.Errors, ErrorValues: t.ErrorValues,
+	}
 }
 
 // WireResult is a loadgen.Result on the wire: every field as encoding/json
@@ -105,20 +154,12 @@ type WireResult struct {
 	Targets []WireTarget `json:"Targets"`
 }
 
-// WireTarget is a loadgen.TargetResult on the wire: Hist (and each
-// interval's Hist) maps metric names to V2 compressed base64 histograms.
+// WireTarget is a loadgen.TargetResult on the wire: Hist maps metric
+// names to V2 compressed base64 histograms. (Intervals travel as interval
+// messages while the run goes on, not in the result.)
 type WireTarget struct {
 	loadgen.TargetResult
-	Hist      map[string]string  `json:"Hist,omitempty"`
-	Intervals []WireHistInterval `json:"Intervals,omitempty"`
-}
-
-// WireHistInterval is a loadgen.Interval on the wire.
-type WireHistInterval struct {
-	Start       time.Time
-	End         time.Time
-	Established int64
-	Hist        map[string]string `json:",omitempty"`
+	Hist map[string]string `json:"Hist,omitempty"`
 }
 
 // metricByName maps loadgen.Metric.String back to the metric.
@@ -212,18 +253,9 @@ func EncodeResult(res *loadgen.Result) (*WireResult, error) {
 		}
 		wt := WireTarget{TargetResult: *tr}
 		wt.TargetResult.Hist = [len(loadgen.Metrics)]*hdrhistogram.Histogram{}
-		wt.TargetResult.Intervals = nil
 		var err error
 		if wt.Hist, err = encodeHists(&tr.Hist); err != nil {
 			return nil, fmt.Errorf("encode result: %s: %w", tr.Name, err)
-		}
-		for i := range tr.Intervals {
-			iv := &tr.Intervals[i]
-			h, err := encodeHists(&iv.Hist)
-			if err != nil {
-				return nil, fmt.Errorf("encode result: %s interval %d: %w", tr.Name, i, err)
-			}
-			wt.Intervals = append(wt.Intervals, WireHistInterval{Start: iv.Start, End: iv.End, Established: iv.Established, Hist: h})
 		}
 		w.Targets = append(w.Targets, wt)
 	}
@@ -241,16 +273,11 @@ func (w *WireResult) Decode() (*loadgen.Result, error) {
 		if tr.Hist, err = decodeHists(wt.Hist); err != nil {
 			return nil, fmt.Errorf("result: target %s: %w", tr.Name, err)
 		}
-		tr.Intervals = nil
-		for i, wi := range wt.Intervals {
-			iv := loadgen.Interval{Start: wi.Start, End: wi.End, Established: wi.Established}
-			if iv.Hist, err = decodeHists(wi.Hist); err != nil {
-				return nil, fmt.Errorf("result: target %s interval %d: %w", tr.Name, i, err)
-			}
-			tr.Intervals = append(tr.Intervals, iv)
-		}
 		if tr.Errors == nil {
 			tr.Errors = map[string]int64{}
+		}
+		if tr.ErrorValues == nil { // a peer from before ErrorValues
+			tr.ErrorValues = loadgen.ErrorValues{}
 		}
 		res.Targets = append(res.Targets, &tr)
 	}
