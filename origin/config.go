@@ -23,12 +23,17 @@
 // Events. Since events are computed, not stored, a restarted origin with
 // the same Epoch replays exactly what the old one published.
 //
-// The origin deliberately writes nothing before the first event (except an
-// optional "retry:" line, or a heartbeat comment once Heartbeat has passed):
-// the response head travels with the first event's bytes, as it does from
-// most SSE servers, so that a proxy's header buffering (nginx's
-// postpone_output) is reproduced faithfully rather than masked by an early
-// flush.
+// The response head is sent as soon as a stream is accepted (flushed on its
+// own, with the "retry:" line when there is one), as SSE servers that flush
+// their headers do: EventSource's onopen then measures the path, not how
+// long the origin waits for its first publish. With HeadWithFirstEvent the
+// origin writes nothing before the first event (except the optional retry
+// line, or a heartbeat comment once Heartbeat has passed), and the head
+// travels with the first event's bytes: what net/http and Express do when
+// the handler never flushes, and what the founding bug report's origin did.
+// That is how a scenario reproduces a proxy that passes a flushed head on
+// but would otherwise hide its header buffering behind the origin's own
+// delay.
 package origin
 
 import (
@@ -72,6 +77,12 @@ type Config struct {
 	// RetryMS > 0 sends "retry: RetryMS" once at stream start (and flushes
 	// it together with the response head).
 	RetryMS int
+	// HeadWithFirstEvent holds the response head back until the first
+	// event (or the retry line, or a heartbeat) is written, instead of
+	// flushing it as soon as the stream is accepted: the habit of servers
+	// that never flush before their first write (net/http, Express). The
+	// zero value, false, sends the head at once.
+	HeadWithFirstEvent bool
 	// Epoch is the broadcast schedule's origin; the zero value means the
 	// time New is called. Giving several origins the same Epoch makes their
 	// schedules identical.

@@ -57,8 +57,10 @@ import (
 //     sent, a whole frame between two events, like any write.
 //
 // The response head is the one net/http would write (same headers, Date
-// included) and, as before, travels with the first event, or with the
-// retry line when RetryMS > 0.
+// included). It is written at once, from the handler's goroutine (catchUp,
+// with the retry line when RetryMS > 0), before the stream joins a shard;
+// with HeadWithFirstEvent and no retry line it is kept until the stream's
+// first write and travels with the first event (or heartbeat).
 
 // refreshEvery is how many writes a shard makes between two readings of the
 // clock for the "sent" field (and so between two encodings of the event).
@@ -497,7 +499,8 @@ func (s *Server) hijack(w http.ResponseWriter, r *http.Request, next int64) bool
 		}
 	}
 	var pending []byte
-	if s.retry != nil {
+	switch {
+	case s.retry != nil:
 		pending = sb.head
 		sb.head = nil
 		if sb.chunked {
@@ -505,6 +508,9 @@ func (s *Server) hijack(w http.ResponseWriter, r *http.Request, next int64) bool
 		} else {
 			pending = append(pending, s.retry...)
 		}
+	case !s.cfg.HeadWithFirstEvent:
+		pending = sb.head // the head alone, now
+		sb.head = nil
 	}
 	// A replay (next is due already) starts in catchUp too: see above.
 	if pending != nil || sb.raw == nil || sb.ending() || next <= s.hub.due(time.Now()) {

@@ -94,12 +94,13 @@ func checkEvent(t *testing.T, data string, seq int64, epoch time.Time, iv time.D
 
 // TestBroadcastWireHTTP11 reads a hijacked HTTP/1.1 stream byte by byte:
 // net/http's head and chunk framing, one event per chunk, the head in the
-// same write as the first event, and the terminator and close after the
-// final publish of a bounded broadcast.
+// same write as the first event (HeadWithFirstEvent; TestHeadAtOnce has
+// the default), and the terminator and close after the final publish of a
+// bounded broadcast.
 func TestBroadcastWireHTTP11(t *testing.T) {
 	const n, iv = 3, 5 * time.Millisecond
 	epoch := time.Now().Add(300 * time.Millisecond)
-	_, ts := newTestServer(t, Config{Mode: Broadcast, Interval: iv, Events: n, XAccel: true, Epoch: epoch})
+	_, ts := newTestServer(t, Config{Mode: Broadcast, Interval: iv, Events: n, XAccel: true, Epoch: epoch, HeadWithFirstEvent: true})
 	conn, _ := rawGet(t, ts.Listener.Addr().String(), "GET /events HTTP/1.1\r\nHost: origin\r\n\r\n")
 
 	// The first read holds the head and event 1: one write on loopback.

@@ -238,9 +238,10 @@ func (b beat) stop() {
 	}
 }
 
-// start sets the response head. Nothing is written here: net/http sends the
-// head with the first flushed bytes, which are the first event (or the
-// retry line).
+// start sets the response head and sends it: flushed on its own, or with
+// the retry line when there is one. With HeadWithFirstEvent and no retry
+// line nothing is written here: net/http sends the head with the first
+// flushed bytes, the first event (or a heartbeat).
 func (st stream) start() error {
 	h := st.w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -248,17 +249,24 @@ func (st stream) start() error {
 	if st.s.cfg.XAccel {
 		h.Set("X-Accel-Buffering", "no")
 	}
-	if st.s.retry == nil {
+	switch {
+	case st.s.retry != nil:
+		return st.write(st.s.retry)
+	case st.s.cfg.HeadWithFirstEvent:
 		return nil
 	}
-	return st.write(st.s.retry)
+	return st.write(nil) // the head alone
 }
 
-// write writes p under a fresh deadline and flushes it to the connection.
+// write writes p under a fresh deadline and flushes it to the connection,
+// with the response head if that has not been sent yet (an empty p sends
+// the head alone).
 func (st stream) write(p []byte) error {
 	_ = st.rc.SetWriteDeadline(time.Now().Add(st.s.writeTimeout))
-	if _, err := st.w.Write(p); err != nil {
-		return err
+	if len(p) > 0 {
+		if _, err := st.w.Write(p); err != nil {
+			return err
+		}
 	}
 	return st.rc.Flush()
 }

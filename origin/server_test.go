@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -194,32 +195,70 @@ func TestHeaders(t *testing.T) {
 	}
 }
 
-// TestHeadWithFirstEvent checks that the response head is not flushed on its
-// own: it reaches the socket in the same write as the first event, as a
-// buffering proxy must see it. One write() of a few hundred bytes arrives in
-// one read on loopback.
+// TestHeadAtOnce: by default the response head is sent as soon as the
+// stream is accepted, on every path a stream can take (hijacked HTTP/1.1,
+// HTTP/1.0 as nginx asks upstream, HTTP/2 from the handler), long before
+// the first event: with an interval of an hour, a head that waited for its
+// first event would never come within the test's deadline.
+func TestHeadAtOnce(t *testing.T) {
+	for _, mode := range []Mode{Broadcast, PerConnection} {
+		cfg := Config{Mode: mode, Interval: time.Hour, Events: 1, XAccel: true}
+		t.Run(string(mode)+"/http1.1", func(t *testing.T) {
+			_, ts := newTestServer(t, cfg)
+			conn, br := rawGet(t, ts.Listener.Addr().String(), "GET /events HTTP/1.1\r\nHost: origin\r\n\r\n")
+			conn.SetReadDeadline(time.Now().Add(testDeadline))
+			head := strings.Join(readHead(t, br), "\n")
+			if !strings.HasPrefix(head, "HTTP/1.1 200 OK\n") || !strings.Contains(head, "\nContent-Type: text/event-stream") ||
+				!strings.Contains(head, "\nX-Accel-Buffering: no") || !strings.Contains(head, "\nTransfer-Encoding: chunked") {
+				t.Errorf("head %q: want a chunked 200 text/event-stream with X-Accel-Buffering", head)
+			}
+		})
+		t.Run(string(mode)+"/http1.0", func(t *testing.T) {
+			_, ts := newTestServer(t, cfg)
+			conn, br := rawGet(t, ts.Listener.Addr().String(), "GET /events HTTP/1.0\r\nHost: origin\r\n\r\n")
+			conn.SetReadDeadline(time.Now().Add(testDeadline))
+			head := strings.Join(readHead(t, br), "\n")
+			if !strings.HasPrefix(head, "HTTP/1.0 200 OK\n") || !strings.Contains(head, "\nContent-Type: text/event-stream") ||
+				strings.Contains(head, "Transfer-Encoding") {
+				t.Errorf("head %q: want a close-delimited 200 text/event-stream", head)
+			}
+		})
+		t.Run(string(mode)+"/http2", func(t *testing.T) {
+			_, ts := newH2Server(t, cfg)
+			ctx, cancel := context.WithTimeout(t.Context(), testDeadline)
+			defer cancel()
+			resp := resumeGet(t, ctx, ts, "") // returns once the head has come
+			if resp.ProtoMajor != 2 || resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
+				t.Errorf("HTTP/%d %s %q: want an HTTP/2 200 text/event-stream", resp.ProtoMajor, resp.Status, resp.Header.Get("Content-Type"))
+			}
+		})
+	}
+}
+
+// TestHeadWithFirstEvent checks that with HeadWithFirstEvent the response
+// head is not flushed on its own: it reaches the socket in the same write
+// as the first event, as a buffering proxy must see it. One write() of a
+// few hundred bytes arrives in one read on loopback.
 func TestHeadWithFirstEvent(t *testing.T) {
-	_, ts := newTestServer(t, Config{Mode: PerConnection, Interval: 20 * time.Millisecond, Events: 2})
-	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := io.WriteString(conn, "GET /events HTTP/1.1\r\nHost: origin\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, 1<<16)
-	n, err := conn.Read(buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	first := string(buf[:n])
-	head, body, ok := strings.Cut(first, "\r\n\r\n")
-	if !ok || !strings.HasPrefix(head, "HTTP/1.1 200 ") {
-		t.Fatalf("first read is not a complete 200 head: %q", first)
-	}
-	if !strings.Contains(body, "id: 1\ndata: {\"seq\":1,") {
-		t.Errorf("head was sent without the first event; first read: %q", first)
+	for _, mode := range []Mode{Broadcast, PerConnection} {
+		t.Run(string(mode), func(t *testing.T) {
+			_, ts := newTestServer(t, Config{Mode: mode, Interval: 20 * time.Millisecond, Events: 2, HeadWithFirstEvent: true})
+			conn, _ := rawGet(t, ts.Listener.Addr().String(), "GET /events HTTP/1.1\r\nHost: origin\r\n\r\n")
+			conn.SetReadDeadline(time.Now().Add(testDeadline))
+			buf := make([]byte, 1<<16)
+			n, err := conn.Read(buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := string(buf[:n])
+			head, body, ok := strings.Cut(first, "\r\n\r\n")
+			if !ok || !strings.HasPrefix(head, "HTTP/1.1 200 ") {
+				t.Fatalf("first read is not a complete 200 head: %q", first)
+			}
+			if !regexp.MustCompile(`^[0-9a-f]+\r\nid: [0-9]+\ndata: \{"seq":`).MatchString(body) {
+				t.Errorf("head was sent without the first event; first read: %q", first)
+			}
+		})
 	}
 }
 
