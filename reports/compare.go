@@ -16,7 +16,9 @@ import (
 
 // DefaultCompareMetrics are the figures `sseload compare` checks when no
 // --metric is given: the latency a user feels, the tail, how long onopen
-// takes, and whether connections broke.
+// takes, and whether connections broke. When both runs split latency
+// (origin delay and path latency measured), path_latency.p99 is checked
+// too.
 var DefaultCompareMetrics = []string{"latency.p50", "latency.p99", "time_to_headers.p50", "connections.failed"}
 
 // noiseTail is the number of samples at or above a percentile below which
@@ -111,6 +113,11 @@ func Compare(baseRun, curRun *RunData, opt CompareOptions) (Comparison, error) {
 	metrics := opt.Metrics
 	if len(metrics) == 0 {
 		metrics = DefaultCompareMetrics
+		if hasSplit(base) && hasSplit(cur) {
+			// Both runs split latency: the path's own p99 is the figure
+			// a proxy change moves, free of the origin's fan-out.
+			metrics = append(slices.Clone(metrics), "path_latency.p99")
+		}
 	}
 	c := Comparison{MaxRegression: opt.MaxRegression, Metrics: metrics}
 	curByName := map[string]*Target{}

@@ -155,12 +155,15 @@ func diagnosis(t *Target, symptom string, c cause, evidence string) Diagnosis {
 }
 
 // Thresholds of the header-buffering rule. time_to_headers runs from the
-// connection's start to the parsed response head. The origin sends its head
-// together with the first event, so a direct stream's time to headers is
-// about one publish interval. A proxy that buffers holds the head until the
-// stream ends (or a buffer fills), so its time to headers is several
-// intervals: held back means at least twice direct's and at least
-// heldBackUS more. Without a direct target to compare with, a head that
+// connection's start to the parsed response head. sseload's origin sends
+// its head as soon as it accepts a stream, so a direct stream's time to
+// headers is a connection set-up (milliseconds); with head_with_first_event
+// (or an origin that does not flush) it is about one publish interval. A
+// proxy that buffers holds the head until the stream ends (or a buffer
+// fills): stock nginx does so whether or not the origin flushed it. Held
+// back means at least twice direct's and at least heldBackUS more, so a
+// proxy that delays the head by less (HAProxy's 200 ms) is not taken for
+// one that buffers. Without a direct target to compare with, a head that
 // took slowHeadersUS or more is held back.
 const (
 	slowHeadersUS = 1_000_000

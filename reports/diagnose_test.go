@@ -106,6 +106,10 @@ func TestDiagnose(t *testing.T) {
 			[]Diagnosis{nginxHeld("time_to_headers p50 30.0s vs direct 1.50ms")}},
 		{"seed at 500 ms: head at the stream's end", []Target{withHeaders("direct", 503_800), withHeaders("nginx-stock", 3_010_000)},
 			[]Diagnosis{nginxHeld("time_to_headers p50 3.01s vs direct 503.8ms")}},
+		// The origin flushes its head at once; stock nginx holds it anyway
+		// (measured: seed --interval 500ms).
+		{"seed at 500 ms, head flushed by the origin", []Target{withHeaders("direct", 12_500), withHeaders("nginx-sse", 12_500), withHeaders("nginx-stock", 3_010_000)},
+			[]Diagnosis{nginxHeld("time_to_headers p50 3.01s vs direct 12.5ms")}},
 		{"exactly 2x and +500 ms", []Target{withHeaders("direct", 500_000), withHeaders("nginx-stock", 1_000_000)},
 			[]Diagnosis{nginxHeld("time_to_headers p50 1.00s vs direct 500.0ms")}},
 		{"under 2x", []Target{withHeaders("direct", 600_000), withHeaders("nginx-stock", 1_199_999)}, nil},
@@ -149,8 +153,10 @@ func TestDiagnose(t *testing.T) {
 	}
 }
 
-// The seed's direct latency (README: p50 730µs, p99 5.5 ms) and heads after
-// one 500 ms interval.
+// The seed's direct latency (README: p50 730µs, p99 5.5 ms) and, from an
+// origin that sends its head with the first event (head_with_first_event),
+// heads after one 500 ms interval. (sseload's origin sends it at once by
+// default: TestDiagnose's "head flushed by the origin" case.)
 var (
 	seedDirectLatency = Hist{Count: 120, Min: 150, P50: 730, P90: 2_260, P99: 5_500, P999: 5_550, Max: 5_550}
 	staircase         = Hist{Count: 120, Min: 2_000, P50: 1_000_000, P90: 2_500_000, P99: 2_500_000, P999: 2_500_000, Max: 2_500_000}
@@ -226,6 +232,11 @@ func TestDiagnoseAddedDelay(t *testing.T) {
 		{"headers held: buffering, not a delay", []Target{direct, haproxy(3_010_000, late)},
 			[]Diagnosis{{Target: "haproxy", Symptom: heldSym, Directive: "response buffering at the proxy",
 				Fix: "turn response buffering off for text/event-stream at the proxy", Evidence: "time_to_headers p50 3.01s vs direct 503.8ms"}}},
+		// The origin flushes its head at once, and HAProxy delays it too
+		// (measured: direct 12.5 ms, haproxy-stock 219.4 ms): a delay, not
+		// held headers.
+		{"head at once, 200 ms late through haproxy", []Target{withLatency(withHeaders("direct", 12_500), *direct.LatencyUS), haproxy(219_400, late)},
+			[]Diagnosis{haproxyDelay(ev)}},
 		{"on the direct target itself", []Target{withLatency(withHeaders("direct", 503_800), late)}, nil},
 		{"no direct", []Target{haproxy(505_000, late)}, nil},
 		{"direct without latency", []Target{withHeaders("direct", 503_800), haproxy(505_000, late)}, nil},
@@ -470,8 +481,8 @@ func TestDiagnosesJSON(t *testing.T) {
 	s := Summary{
 		SchemaVersion: SchemaVersion, Thresholds: []ThresholdResult{}, Faults: []Fault{},
 		Targets: []Target{
-			{Name: "direct", Errors: map[string]int64{}},
-			{Name: "haproxy", ProxyKind: kindHAProxy, Errors: map[string]int64{}},
+			{Name: "direct", Errors: map[string]int64{}, ErrorValues: map[string]map[string]int64{}},
+			{Name: "haproxy", ProxyKind: kindHAProxy, Errors: map[string]int64{}, ErrorValues: map[string]map[string]int64{}},
 		},
 		Diagnoses: []Diagnosis{{Target: "haproxy", Symptom: delaySym, Directive: "no option http-no-delay (HAProxy's 200 ms network optimisation)",
 			Fix: "option http-no-delay in the frontend and backend (or defaults)", Evidence: "latency min 200.0ms, p50 205.0ms, p90 210.0ms vs direct p50 1.00ms"}},

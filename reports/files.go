@@ -22,55 +22,6 @@ func HlogName(target string, m loadgen.Metric) string {
 	return target + "." + m.String() + ".hlog"
 }
 
-// WriteDir writes summary.json and one .hlog per target and metric
-// (<target>.<metric>.hlog, e.g. nginx-sse.latency.hlog) into dir, created if
-// needed. Every file is written atomically: into a temporary file in dir,
-// fsynced, then renamed over the final name, so a reader never sees half a
-// file and an older file of the same name survives a failed write.
-//
-// summary.json is encoded first (a value JSON cannot carry fails the call
-// before anything is written) and renamed into place last, so its presence
-// means the directory's .hlog files are complete. All three metrics get a
-// file even when nothing was recorded: the log then holds empty intervals.
-func WriteDir(dir string, res *loadgen.Result, s Summary) error {
-	seen := make(map[string]bool, len(res.Targets))
-	for _, tr := range res.Targets {
-		if tr == nil {
-			continue
-		}
-		if err := checkFileName(tr.Name); err != nil {
-			return err
-		}
-		if seen[tr.Name] {
-			return fmt.Errorf("write results: two targets are named %q; their .hlog files would overwrite each other: give every target a distinct name", tr.Name)
-		}
-		seen[tr.Name] = true
-	}
-	js, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return fmt.Errorf("write results: encode %s: %w", SummaryFile, err)
-	}
-	js = append(js, '\n')
-
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("write results: %w", err)
-	}
-	for _, tr := range res.Targets {
-		if tr == nil {
-			continue
-		}
-		for _, m := range loadgen.Metrics {
-			err := writeFileAtomic(dir, HlogName(tr.Name, m), func(w io.Writer) error {
-				return WriteHlog(w, res.Started, tr.Intervals, m)
-			})
-			if err != nil {
-				return err
-			}
-		}
-	}
-	return writeSummary(dir, js)
-}
-
 // WriteSummary writes summary.json alone, atomically, into dir (created if
 // needed). Runs that streamed their .hlog files (HlogSet) finish with it.
 func WriteSummary(dir string, s Summary) error {

@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/sseload/sseload/loadgen"
 )
 
 func dirNames(t *testing.T, dir string) []string {
@@ -27,17 +25,20 @@ func dirNames(t *testing.T, dir string) []string {
 	return names
 }
 
-func TestWriteDir(t *testing.T) {
+// TestResultsDirectory: a run's files (HlogSet, then WriteSummary) are
+// one log per target and metric and summary.json, nothing temporary.
+func TestResultsDirectory(t *testing.T) {
 	res := testResult(t)
 	dir := filepath.Join(t.TempDir(), "runs", "seed") // not there yet
-	if err := WriteDir(dir, res, Summarize(res, testMeta())); err != nil {
+	if err := writeResults(t, dir, res, Summarize(res, testMeta())); err != nil {
 		t.Fatal(err)
 	}
+	// One log per metric for every target that had an interval (the
+	// engine reports every target in every interval; testReports has only
+	// direct's), and summary.json.
 	want := []string{
-		"direct.disconnected.hlog", "direct.latency.hlog", "direct.quiet_before_drop.hlog",
-		"direct.time_to_first_event.hlog", "direct.time_to_headers.hlog",
-		"nginx-stock.disconnected.hlog", "nginx-stock.latency.hlog", "nginx-stock.quiet_before_drop.hlog",
-		"nginx-stock.time_to_first_event.hlog", "nginx-stock.time_to_headers.hlog",
+		"direct.disconnected.hlog", "direct.latency.hlog", "direct.origin_delay.hlog", "direct.path_latency.hlog",
+		"direct.quiet_before_drop.hlog", "direct.time_to_first_event.hlog", "direct.time_to_headers.hlog",
 		"summary.json",
 	}
 	if got := dirNames(t, dir); !slices.Equal(got, want) {
@@ -62,7 +63,7 @@ func TestWriteDir(t *testing.T) {
 	}
 
 	// Writing again replaces the files in place.
-	if err := WriteDir(dir, res, Summarize(res, testMeta())); err != nil {
+	if err := writeResults(t, dir, res, Summarize(res, testMeta())); err != nil {
 		t.Fatalf("second write: %v", err)
 	}
 	if got := dirNames(t, dir); !slices.Equal(got, want) {
@@ -70,14 +71,10 @@ func TestWriteDir(t *testing.T) {
 	}
 }
 
-func TestWriteDirBadNames(t *testing.T) {
+func TestHlogSetBadNames(t *testing.T) {
 	for _, names := range [][]string{{"a/b"}, {""}, {".."}, {"x", "x"}} {
-		res := &loadgen.Result{Started: testStart, Ended: testStart}
-		for _, n := range names {
-			res.Targets = append(res.Targets, &loadgen.TargetResult{Name: n})
-		}
 		dir := filepath.Join(t.TempDir(), "out")
-		err := WriteDir(dir, res, Summarize(res, Meta{}))
+		_, err := NewHlogSet(dir, names)
 		if err == nil {
 			t.Errorf("names %q: no error", names)
 			continue
@@ -88,12 +85,12 @@ func TestWriteDirBadNames(t *testing.T) {
 	}
 }
 
-// TestWriteDirEncodeErrorKeepsOld: a summary JSON cannot carry (NaN) fails
-// the call and leaves the previous run's files as they were.
-func TestWriteDirEncodeErrorKeepsOld(t *testing.T) {
+// TestWriteSummaryEncodeErrorKeepsOld: a summary JSON cannot carry (NaN)
+// fails the call and leaves the previous run's files as they were.
+func TestWriteSummaryEncodeErrorKeepsOld(t *testing.T) {
 	res := testResult(t)
 	dir := t.TempDir()
-	if err := WriteDir(dir, res, Summarize(res, testMeta())); err != nil {
+	if err := writeResults(t, dir, res, Summarize(res, testMeta())); err != nil {
 		t.Fatal(err)
 	}
 	before, err := os.ReadFile(filepath.Join(dir, SummaryFile))
@@ -104,7 +101,7 @@ func TestWriteDirEncodeErrorKeepsOld(t *testing.T) {
 
 	bad := Summarize(res, testMeta())
 	bad.Harness.BusyMax = math.NaN()
-	if err := WriteDir(dir, res, bad); err == nil || !strings.Contains(err.Error(), "summary.json") {
+	if err := WriteSummary(dir, bad); err == nil || !strings.Contains(err.Error(), "summary.json") {
 		t.Fatalf("err = %v, want an error naming summary.json", err)
 	}
 	after, err := os.ReadFile(filepath.Join(dir, SummaryFile))

@@ -12,8 +12,8 @@ import (
 
 // HlogSet streams every target's interval logs into a results directory
 // while a run goes on: one <target>.<metric>.hlog per target and metric,
-// written to a temporary file and renamed into place by Commit. Its Add
-// method is the engine's Config.OnInterval.
+// written to a temporary file and renamed into place by Commit. It is a
+// loadgen.IntervalSink.
 type HlogSet struct {
 	dir   string
 	mu    sync.Mutex
@@ -32,10 +32,15 @@ type hlogFile struct {
 // NewHlogSet prepares the set for the named targets; files are created on
 // the first interval, whose start is the logs' base time.
 func NewHlogSet(dir string, targets []string) (*HlogSet, error) {
+	seen := make(map[string]bool, len(targets))
 	for _, t := range targets {
 		if err := checkFileName(t); err != nil {
 			return nil, err
 		}
+		if seen[t] {
+			return nil, fmt.Errorf("write results: two targets are named %q; their .hlog files would overwrite each other: give every target a distinct name", t)
+		}
+		seen[t] = true
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("write results: %w", err)
@@ -49,16 +54,26 @@ func NewHlogSet(dir string, targets []string) (*HlogSet, error) {
 	return s, nil
 }
 
-// Add writes one target's interval to its three logs. Errors are kept and
-// returned by Commit: the engine's callback has no error to return.
+var _ loadgen.IntervalSink = (*HlogSet)(nil)
+
+// Add writes every target's interval to its logs, one per metric. Errors
+// are kept and returned by Commit: the engine's callback has no error to
+// return.
 func (s *HlogSet) Add(r loadgen.IntervalReport) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.err != nil || s.done {
-		return
+	for i := range r.Targets {
+		if s.err != nil || s.done {
+			return
+		}
+		s.add(&r.Targets[i])
 	}
+}
+
+// add writes one target's interval; the caller holds s.mu.
+func (s *HlogSet) add(t *loadgen.TargetInterval) {
 	for _, m := range loadgen.Metrics {
-		name := HlogName(r.Target, m)
+		name := HlogName(t.Name, m)
 		hf, ok := s.files[name]
 		if !ok {
 			f, err := os.CreateTemp(s.dir, "."+name+".tmp-*")
@@ -66,7 +81,7 @@ func (s *HlogSet) Add(r loadgen.IntervalReport) {
 				s.err = fmt.Errorf("write %s: %w", name, err)
 				return
 			}
-			w, err := NewHlogWriter(f, r.Interval.Start, m)
+			w, err := NewHlogWriter(f, t.Start, m)
 			if err != nil {
 				f.Close()
 				os.Remove(f.Name())
@@ -76,7 +91,7 @@ func (s *HlogSet) Add(r loadgen.IntervalReport) {
 			hf = &hlogFile{f: f, w: w, tmp: f.Name()}
 			s.files[name] = hf
 		}
-		if err := hf.w.Write(r.Interval); err != nil {
+		if err := hf.w.Write(t.Interval); err != nil {
 			s.err = fmt.Errorf("%s: %w", name, err)
 			return
 		}

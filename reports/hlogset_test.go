@@ -34,7 +34,7 @@ func TestHlogSetStreamsAndCommits(t *testing.T) {
 				f := HlogName(name, loadgen.Metrics[m])
 				want[f] = append(want[f], h.TotalCount())
 			}
-			s.Add(loadgen.IntervalReport{Target: name, Interval: iv})
+			s.Add(report(name, iv))
 		}
 	}
 	if tmp, _ := filepath.Glob(filepath.Join(dir, "*.hlog")); len(tmp) != 0 {
@@ -75,7 +75,7 @@ func TestHlogSetAbortLeavesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	s.Add(loadgen.IntervalReport{Target: "a", Interval: loadgen.Interval{Start: now, End: now.Add(time.Second)}})
+	s.Add(report("a", loadgen.Interval{Start: now, End: now.Add(time.Second)}))
 	s.Abort()
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 0 {
@@ -84,4 +84,10 @@ func TestHlogSetAbortLeavesNothing(t *testing.T) {
 	if _, err := NewHlogSet(dir, []string{"../x"}); err == nil {
 		t.Error("a target name with a path separator was accepted")
 	}
+}
+
+// report is an interval report of one target, as the engine sends one
+// per interval with every target.
+func report(name string, iv loadgen.Interval) loadgen.IntervalReport {
+	return loadgen.IntervalReport{Start: iv.Start, End: iv.End, Targets: []loadgen.TargetInterval{{Name: name, Interval: iv}}}
 }

@@ -17,10 +17,14 @@ import (
 // SVG; no script, no font, nothing fetched) that a browser shows offline
 // years later. It holds the verdict, the summary table with errors by kind,
 // the diagnoses (s.Diagnoses, as a table), thresholds and the harness
-// verdict in words, then the charts: the latency percentile distribution of
-// every target on a "nines" axis, latency p50/p99 over time, connections
-// established over time, and the distributions of time to headers and to
-// the first event.
+// verdict in words, then the charts: events received per interval (one lane
+// per target: batching is one spike at the end), the latency percentile
+// distribution of every target on a "nines" axis, latency p99/p50 over
+// time, connections established over time, and the distributions of time
+// to headers and to the first event. Targets have colour-blind-safe
+// colours (Okabe-Ito) and, beyond colour, a dash pattern or a marker each;
+// time axes end where the data does; the command is shown as typed
+// (`sseload …`), not as the path os.Args[0] held.
 func WriteHTML(w io.Writer, d *RunData) error {
 	s := d.Summary
 	e := html.EscapeString
@@ -43,7 +47,7 @@ table{border-collapse:collapse;margin:6px 0 12px;background:#fff}
 th,td{border:1px solid #ddd;padding:4px 8px;text-align:right;white-space:nowrap}
 th:first-child,td:first-child,td.l,th.l{text-align:left}
 td.wrap{white-space:normal;text-align:left}
-.swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
+svg.swatch{vertical-align:middle;margin-right:6px}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:14px}
 figure{margin:0;background:#fff;border:1px solid #ddd;border-radius:4px;padding:6px}
 figcaption{color:#555;font-size:12px;margin:2px 4px 4px}
@@ -90,7 +94,7 @@ footer{color:#777;font-size:12px;margin-top:28px}
 		b.WriteString("<tr>")
 		for j, c := range tableRow(&s.Targets[i]) {
 			if j == 0 {
-				b.WriteString(`<td><span class="swatch" style="background:` + seriesColor(i) + `"></span>` + e(c) + "</td>")
+				b.WriteString(`<td>` + swatch(i) + e(c) + "</td>")
 				continue
 			}
 			b.WriteString("<td>" + e(c) + "</td>")
@@ -98,6 +102,7 @@ footer{color:#777;font-size:12px;margin-top:28px}
 		b.WriteString("</tr>\n")
 	}
 	b.WriteString("</table>\n")
+	writeHTMLSplit(&b, s)
 	writeHTMLErrors(&b, s)
 	writeHTMLDiagnoses(&b, s.Diagnoses)
 	if len(s.Thresholds) > 0 {
@@ -116,9 +121,10 @@ footer{color:#777;font-size:12px;margin-top:28px}
 
 	// Charts.
 	b.WriteString("<h2>Latency</h2>\n<div class=\"grid\">\n")
+	figureSVG(&b, arrivalsChart(d), "Events received in each interval (normally 1 s), one lane per target, each lane scaled to its own busiest interval (the count at its right). Events delivered as they are published keep the publish rhythm (a flat band when they come more often than the intervals); a proxy that buffers shows nothing, then one spike when it lets go. The last interval may be shorter than the others.")
 	figure(&b, percentileChart(d, loadgen.Latency, "Latency by percentile (publish → receipt)"),
-		"HdrHistogram percentile plot: x is how rare a value is (90 % of events were at or below the line at 90 %), on a log “nines” axis. A line ends where its samples run out; the dot is its maximum.")
-	figure(&b, latencyOverTime(d), "Per interval (normally 1 s) from the .hlog files: p50 solid, p99 dashed. Gaps are intervals without events.")
+		"HdrHistogram percentile plot: x is how rare a value is (90 % of events were at or below the line at 90 %), on a log “nines” axis that ends where the most-sampled line does. A line ends where its samples run out; the dot is its maximum.")
+	figure(&b, latencyOverTime(d), "Per interval (normally 1 s) from the .hlog files: p99 solid, p50 dashed; each target its colour and marker (hollow on p50). Gaps are intervals without events.")
 	b.WriteString("</div>\n<h2>Connections</h2>\n<div class=\"grid\">\n")
 	figure(&b, establishedOverTime(d), "Connections with a 200 text/event-stream response head (EventSource onopen) at the end of each interval, from timeline.csv.")
 	figure(&b, percentileChart(d, loadgen.TimeToHeaders, "Time to headers by percentile"), "From the connection's start until the response head was parsed.")
@@ -149,7 +155,7 @@ footer{color:#777;font-size:12px;margin-top:28px}
 	b.WriteString("</table>\n")
 	b.WriteString(`<footer>`)
 	if len(s.Command) > 0 {
-		b.WriteString(`<p>command: <code>` + e(strings.Join(s.Command, " ")) + `</code></p>`)
+		b.WriteString(`<p>command: <code>` + e(commandLine(s.Command)) + `</code></p>`)
 	}
 	b.WriteString(`<p>sseload ` + e(orDash(s.SSELoadVersion)) + ` · figures from summary.json, charts from the .hlog files and timeline.csv beside this file (docs/summary.md).</p></footer>
 </body></html>
@@ -160,8 +166,10 @@ footer{color:#777;font-size:12px;margin-top:28px}
 	return nil
 }
 
-func figure(b *strings.Builder, c chart, caption string) {
-	b.WriteString("<figure>" + c.svg() + "<figcaption>" + html.EscapeString(caption) + "</figcaption></figure>\n")
+func figure(b *strings.Builder, c chart, caption string) { figureSVG(b, c.svg(), caption) }
+
+func figureSVG(b *strings.Builder, svg, caption string) {
+	b.WriteString("<figure>" + svg + "<figcaption>" + html.EscapeString(caption) + "</figcaption></figure>\n")
 }
 
 // writeHTMLDiagnoses writes the diagnoses as a table, one row each with its
@@ -214,7 +222,11 @@ func writeHTMLErrors(b *strings.Builder, s Summary) {
 	for _, k := range kinds {
 		b.WriteString("<tr><td>" + html.EscapeString(k) + "</td>")
 		for _, t := range s.Targets {
-			b.WriteString("<td>" + strconv.FormatInt(t.Errors[k], 10) + "</td>")
+			cell := strconv.FormatInt(t.Errors[k], 10)
+			if vs := valueList(k, t.ErrorValues); vs != "" {
+				cell += " (" + vs + ")"
+			}
+			b.WriteString("<td>" + html.EscapeString(cell) + "</td>")
 		}
 		b.WriteString("</tr>\n")
 	}
@@ -227,7 +239,8 @@ func nines(q float64) float64 { return -math.Log10(1 - q) }
 
 // percentileChart plots metric m of every target against the nines axis.
 // A target's line runs to the quantile 1 − 1/count, the highest its samples
-// support, and ends at its maximum.
+// support, and ends at its maximum; the axis ends where the longest line
+// does.
 func percentileChart(d *RunData, m loadgen.Metric, title string) chart {
 	c := chart{title: title}
 	lo, hi := math.Inf(1), 0.0
@@ -239,7 +252,7 @@ func percentileChart(d *RunData, m loadgen.Metric, title string) chart {
 		}
 		n := h.TotalCount()
 		maxCount = max(maxCount, n)
-		s := series{name: fmt.Sprintf("%s (%d)", t.Name, n), color: seriesColor(i), endDot: true}
+		s := series{name: fmt.Sprintf("%s (%d)", t.Name, n), color: seriesColor(i), dash: seriesDash(i), endDot: true}
 		xEnd := nines(1 - 1/float64(n))
 		if n == 1 {
 			xEnd = 0
@@ -258,16 +271,33 @@ func percentileChart(d *RunData, m loadgen.Metric, title string) chart {
 		c.x, c.y = axis{min: 0, max: 1}, axis{min: 0, max: 1}
 		return c
 	}
-	xMax := math.Min(6, math.Max(4, math.Ceil(nines(1-1/float64(maxCount)))))
+	// One sample draws a single point: give it a 0–90 % axis to sit on.
+	xMax := math.Max(nines(1-1/float64(maxCount)), 1)
 	c.x = axis{min: 0, max: xMax, title: "percentile"}
-	for _, p := range []float64{0, 50, 90, 99, 99.9, 99.99, 99.999, 99.9999} {
+	for _, p := range []float64{0, 50, 90, 99, 99.9, 99.99, 99.999, 99.9999, 99.99999, 99.999999} {
 		if x := nines(p / 100); x <= xMax+1e-9 {
 			c.x.ticks = append(c.x.ticks, tick{x, strconv.FormatFloat(p, 'f', -1, 64) + "%"})
 		}
 	}
-	c.y = timeAxis(lo, hi, "µs, ms, s")
-	c.y.title = m.String()
+	// Label the axis's end, where the data ends, unless a tick is close.
+	if last := c.x.ticks[len(c.x.ticks)-1].v; xMax-last > 0.3 {
+		c.x.ticks = append(c.x.ticks, tick{xMax, strconv.FormatFloat(100*(1-math.Pow(10, -xMax)), 'g', 4, 64) + "%"})
+	}
+	c.y = timeAxis(lo, hi, metricWords(m))
 	return c
+}
+
+// metricWords names a metric in an axis title.
+func metricWords(m loadgen.Metric) string {
+	switch m {
+	case loadgen.Latency:
+		return "latency"
+	case loadgen.TimeToHeaders:
+		return "time to headers"
+	case loadgen.TimeToFirstEvent:
+		return "time to first event"
+	}
+	return strings.ReplaceAll(m.String(), "_", " ")
 }
 
 // appendStep adds p, dropping the previous point when it and the one before
@@ -290,15 +320,21 @@ func absentWhy(m loadgen.Metric) string {
 	return "no connection received an event"
 }
 
-// latencyOverTime plots each target's per-interval latency p50 and p99.
+// latencyOverTime plots each target's per-interval latency p99 (solid)
+// and p50 (dashed). Targets differ by colour and by marker shape, filled on
+// p99 and hollow on p50, on every point while there are few, else on
+// about 40 of them.
 func latencyOverTime(d *RunData) chart {
-	c := chart{title: "Latency over time (p50, p99 per interval)"}
+	c := chart{title: "Latency over time: p99 solid, p50 dashed"}
 	lo, hi, end := math.Inf(1), 0.0, 0.0
 	for i, t := range d.Summary.Targets {
 		ivs := d.Latency[t.Name]
-		marks := len(ivs) <= 120
-		p50 := series{name: t.Name + " p50", color: seriesColor(i), marks: marks}
-		p99 := series{name: t.Name + " p99", color: seriesColor(i), dashed: true, marks: marks}
+		every := 1
+		if len(ivs) > 60 {
+			every = (len(ivs) + 39) / 40
+		}
+		p99 := series{name: t.Name + " p99", color: seriesColor(i), marks: every, marker: i, width: 2.2}
+		p50 := series{name: t.Name + " p50", color: seriesColor(i), dash: "6 4", marks: every, marker: i, hollow: true, width: 1.6}
 		any := false
 		for _, iv := range ivs {
 			x := (iv.Start + iv.End).Seconds() / 2
@@ -314,6 +350,7 @@ func latencyOverTime(d *RunData) chart {
 			lo, hi = math.Min(lo, float64(iv.P50)), math.Max(hi, float64(iv.P99))
 		}
 		if any {
+			// p50 first: where the two meet, p99's filled marker is on top.
 			c.series = append(c.series, p50, p99)
 		}
 	}
@@ -338,7 +375,7 @@ func establishedOverTime(d *RunData) chart {
 	}
 	end, top := 0.0, 0.0
 	for i, t := range d.Summary.Targets {
-		s := series{name: t.Name, color: seriesColor(i), step: true, pts: []point{{0, 0}}}
+		s := series{name: t.Name, color: seriesColor(i), dash: seriesDash(i), step: true, pts: []point{{0, 0}}}
 		for _, p := range d.Timeline {
 			if p.Target != t.Name {
 				continue
@@ -358,14 +395,35 @@ func establishedOverTime(d *RunData) chart {
 		return c
 	}
 	c.x = secondsAxis(end)
-	c.y = linearAxis(0, math.Max(top, 1), "connections")
+	c.y = linearAxis(0, math.Max(top, 1)*1.05, "connections established")
 	return c
 }
 
+// secondsAxis is a time axis from the run's start to end seconds, where
+// the data ends.
 func secondsAxis(end float64) axis {
-	a := linearAxis(0, math.Max(end, 0.001), "seconds since the start")
-	for i := range a.ticks {
-		a.ticks[i].label += "s"
+	return linearAxis(0, math.Max(end, 0.001), "time since start (s)")
+}
+
+// commandLine is the command a run was started with, as the user typed
+// it: "sseload" and the arguments, each quoted for a POSIX shell where it
+// needs to be. Command[0] is os.Args[0], which may be a path (or, under
+// `go run`, a temporary build's), so it is not shown.
+func commandLine(cmd []string) string {
+	parts := []string{"sseload"}
+	if len(cmd) > 1 {
+		for _, a := range cmd[1:] {
+			parts = append(parts, shellQuote(a))
+		}
 	}
-	return a
+	return strings.Join(parts, " ")
+}
+
+// shellQuote quotes a for a POSIX shell unless it is made only of
+// characters that need none.
+func shellQuote(a string) string {
+	if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=,+@%") == "" {
+		return a
+	}
+	return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 }

@@ -31,11 +31,9 @@ func writeTestRun(t *testing.T, dir string) Summary {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tr := range res.Targets {
-		for _, iv := range tr.Intervals {
-			hl.Add(loadgen.IntervalReport{Target: tr.Name, Interval: iv})
-			tl.Add(loadgen.IntervalReport{Target: tr.Name, Interval: iv})
-		}
+	for _, r := range testReports(t) {
+		hl.Add(r)
+		tl.Add(r)
 	}
 	if err := hl.Commit(); err != nil {
 		t.Fatal(err)
@@ -89,7 +87,7 @@ func TestTimelineAbortAndEmpty(t *testing.T) {
 		t.Fatal(err)
 	}
 	iv := loadgen.Interval{Start: testStart, End: testStart.Add(time.Second)}
-	tl.Add(loadgen.IntervalReport{Target: "x", Interval: iv})
+	tl.Add(report("x", iv))
 	tl.Abort()
 	if names := dirNames(t, dir); len(names) != 0 {
 		t.Errorf("after Abort: %v, want no files", names)
@@ -153,7 +151,24 @@ func TestWriteReportsHTML(t *testing.T) {
 			t.Errorf("report.html contains %q: it must be self-contained", bad)
 		}
 	}
-	for _, want := range []string{"FAIL: 1 of 2 thresholds failed", "reset_by_peer", "Harness", "Latency by percentile", "99.99%", "Connections established over time",
+	// p50 and p99 over time differ by more than colour: p99 solid, p50
+	// dashed, in the lines and in the legend's samples.
+	p99 := regexp.MustCompile(`data-series="direct p99" d="[^"]+"[^>]*>`).FindString(page)
+	p50 := regexp.MustCompile(`data-series="direct p50" d="[^"]+"[^>]*>`).FindString(page)
+	if p99 == "" || p50 == "" || strings.Contains(p99, "stroke-dasharray") || !strings.Contains(p50, "stroke-dasharray") {
+		t.Errorf("over time: p99 %q, p50 %q; want p99 solid, p50 dashed", p99, p50)
+	}
+	if !regexp.MustCompile(`<line [^>]*stroke-dasharray="6 4"/>(<circle[^>]*/>)?<text [^>]*>direct p50</text>`).MatchString(page) {
+		t.Error("legend: direct p50's sample is not dashed")
+	}
+	// The nines axis is labelled, and ends where the data does: direct's
+	// 150 latency samples reach 99.33 %, so 99 % is its last tick.
+	if !strings.Contains(page, ">99%<") || strings.Contains(page, ">99.9%<") {
+		t.Error("percentile axis: want a 99% tick and none past the data (99.9%)")
+	}
+	for _, want := range []string{"FAIL: 1 of 2 thresholds failed", "reset_by_peer", "Harness", "Latency by percentile", "Connections established over time",
+		"Events received per interval", `class="arrivals" data-series="direct"`, "time since start (s)", ">percentile<", "latency (µs)",
+		"Latency over time: p99 solid, p50 dashed", "command: <code>sseload run seed</code>",
 		"<b>Diagnosis</b>", "response buffering (proxy_buffering on)", "time_to_headers p50 30.0s vs direct 1.30ms"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("report.html lacks %q", want)
@@ -244,8 +259,9 @@ func TestHTMLRendersInChromium(t *testing.T) {
 	if b := img.Bounds(); b.Dx() != 1280 || b.Dy() != 2200 {
 		t.Errorf("screenshot %v, want 1280x2200", b)
 	}
-	// Count pixels close to each of the first two series colours.
-	want := [][3]int{{0x1f, 0x77, 0xb4}, {0xd6, 0x27, 0x28}}
+	// Count pixels close to each of the first two series colours
+	// (Okabe-Ito blue and vermilion).
+	want := [][3]int{{0x00, 0x72, 0xb2}, {0xd5, 0x5e, 0x00}}
 	counts := make([]int, len(want))
 	b := img.Bounds()
 	for y := b.Min.Y; y < b.Max.Y; y++ {

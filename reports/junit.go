@@ -50,17 +50,25 @@ type junitFailure struct {
 	Text    string `xml:",chardata"`
 }
 
-// RunCompletedCase is the name of junit.xml's only test case when the run
-// had no thresholds.
+// RunCompletedCase is the name of junit.xml's test case for the run as a
+// whole when it had no thresholds.
 const RunCompletedCase = "run completed"
+
+// ConnectionsCase ends the name of each target's connections case,
+// "<target>: connections".
+const ConnectionsCase = "connections"
 
 // WriteJUnit writes junit.xml: one test case per threshold result (per
 // threshold and target), named "<target>: <metric> <op> <value>", a failed
-// one carrying the measured value. A run without thresholds gets a single
-// case, "run completed", so CI tools that refuse an empty report still show
-// the run; it fails only when the run was interrupted. The harness verdict
-// is a suite property (sseload.harness.reliable) and, when unreliable, text
-// in every case's system-out.
+// one carrying the measured value. A run without thresholds gets a case
+// "run completed" instead, which fails only when the run was interrupted.
+// Then every target has a case "<target>: connections", which fails when
+// the target is unusable (Unusable: no stream got an event stream, with the
+// errors that say why) or more of its streams failed than the scenario's
+// max_failed allows; its message lists the errors with their values
+// ("http_status 404 ×5"). The harness verdict is a suite property
+// (sseload.harness.reliable) and, when unreliable, text in every case's
+// system-out.
 func WriteJUnit(w io.Writer, s Summary) error {
 	secs := strconv.FormatFloat(s.DurationS, 'f', 3, 64)
 	suite := junitSuite{
@@ -105,6 +113,18 @@ func WriteJUnit(w io.Writer, s Summary) error {
 		c := junitCase{Name: RunCompletedCase, Classname: "sseload." + orDash(s.Scenario), Time: secs, SystemOut: out}
 		if s.Interrupted {
 			c.Failure = &junitFailure{Message: "the run was interrupted before its planned end", Type: "interrupted"}
+			suite.Failures++
+		}
+		suite.Cases = append(suite.Cases, c)
+	}
+	for i := range s.Targets {
+		t := &s.Targets[i]
+		c := junitCase{Name: t.Name + ": " + ConnectionsCase, Classname: class(t.Name), Time: "0", SystemOut: connectionsText(t)}
+		if out != "" {
+			c.SystemOut += "\n" + out
+		}
+		if typ, msg := connectionsFailure(s, t); typ != "" {
+			c.Failure = &junitFailure{Message: msg, Type: typ}
 			suite.Failures++
 		}
 		suite.Cases = append(suite.Cases, c)

@@ -96,6 +96,19 @@ func WriteMarkdown(w io.Writer, s Summary) error {
 		b.WriteString("| " + strings.Join(row, " | ") + " |\n")
 	}
 	b.WriteString("\n")
+	if hasSplit(s) {
+		b.WriteString("**Latency split**: origin delay is the origin's write time minus the scheduled publish time, path latency the receipt time minus the write time.\n\n")
+		b.WriteString("| " + strings.Join(splitHeader, " | ") + " |\n")
+		b.WriteString("|---" + strings.Repeat("|--:", len(splitHeader)-1) + "|\n")
+		for i := range s.Targets {
+			row := splitRow(&s.Targets[i])
+			for j := range row {
+				row[j] = mdEscape(row[j])
+			}
+			b.WriteString("| " + strings.Join(row, " | ") + " |\n")
+		}
+		b.WriteString("\n")
+	}
 
 	var errs []string
 	for i := range s.Targets {
@@ -146,6 +159,12 @@ func WriteMarkdown(w io.Writer, s Summary) error {
 		b.WriteString("\n")
 	}
 	b.WriteString("**Harness**: " + mdEscape(harnessWords(s.Harness)) + "\n")
+	if ls := splitLines(s); len(ls) > 0 {
+		b.WriteString("\n**Latency split**\n\n")
+		for _, l := range ls {
+			b.WriteString("- " + mdEscape(l) + "\n")
+		}
+	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("write %s: %w", MarkdownFile, err)
 	}

@@ -78,9 +78,11 @@ func TestWriteJUnit(t *testing.T) {
 		return got
 	}
 
+	// Five threshold results, then a connections case per target (3):
+	// nginx-stock's fails, 4 streams failed and max_failed allows none.
 	got := read(reportSummary(t))
-	if got.Tests != 5 || got.Failures != 3 || len(got.Suite.Cases) != 5 {
-		t.Fatalf("tests %d failures %d cases %d, want 5, 3, 5", got.Tests, got.Failures, len(got.Suite.Cases))
+	if got.Tests != 8 || got.Failures != 4 || len(got.Suite.Cases) != 8 {
+		t.Fatalf("tests %d failures %d cases %d, want 8, 4, 8", got.Tests, got.Failures, len(got.Suite.Cases))
 	}
 	c := got.Suite.Cases[1]
 	if c.Name != "nginx-stock: latency.p99 < 50ms" || c.Failure == nil || !strings.Contains(c.Failure.Message, "measured 29.9s") {
@@ -90,15 +92,80 @@ func TestWriteJUnit(t *testing.T) {
 		t.Errorf("direct's case failed: %+v", got.Suite.Cases[0])
 	}
 
-	// No thresholds: one "run completed" case, failing only when interrupted.
+	names := []string{}
+	for _, c := range got.Suite.Cases[5:] {
+		names = append(names, c.Name)
+	}
+	if want := "direct: connections, nginx-stock: connections, nginx-sse: connections"; strings.Join(names, ", ") != want {
+		t.Errorf("connections cases %s, want %s", strings.Join(names, ", "), want)
+	}
+	if c := got.Suite.Cases[6]; c.Failure == nil || c.Failure.Message != "nginx-stock: 4 of 20 streams failed (reset_by_peer ×3, no_response_headers ×1); the scenario allows none (max_failed)" {
+		t.Errorf("nginx-stock's connections case = %+v, want it failed, with the errors", c)
+	}
+	if got.Suite.Cases[5].Failure != nil || got.Suite.Cases[7].Failure != nil {
+		t.Errorf("direct's or nginx-sse's connections case failed: %+v", got.Suite.Cases)
+	}
+
+	// No thresholds: a "run completed" case, failing only when interrupted,
+	// and the connections cases.
 	s := textSummary()
+	s.Targets[1].Connections.MaxFailed = 4 // max_failed allows nginx-stock's 4
 	got = read(s)
-	if got.Tests != 1 || got.Failures != 0 || got.Suite.Cases[0].Name != RunCompletedCase {
-		t.Errorf("no thresholds: %+v", got)
+	if got.Tests != 4 || got.Failures != 0 || got.Suite.Cases[0].Name != RunCompletedCase {
+		t.Errorf("no thresholds, failures allowed: %+v", got)
 	}
 	s.Interrupted = true
 	if got = read(s); got.Failures != 1 {
 		t.Errorf("interrupted: %d failures, want 1", got.Failures)
+	}
+}
+
+// TestJUnitUnusableTarget: a target without a single event stream fails
+// its connections case with the errors and their values, whatever
+// max_failed allows; a target whose missing heads a diagnosis explains (a
+// buffering proxy) fails it as failed streams, not as unusable.
+func TestJUnitUnusableTarget(t *testing.T) {
+	type tcase struct {
+		Name    string `xml:"name,attr"`
+		Failure *struct {
+			Message string `xml:"message,attr"`
+			Type    string `xml:"type,attr"`
+		} `xml:"failure"`
+	}
+	var doc struct {
+		Suite struct {
+			Cases []tcase `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	s := Summary{Scenario: "steady", Thresholds: []ThresholdResult{}, Targets: []Target{
+		{Name: "app", Connections: Connections{Requested: 5, Failed: 5, MaxFailed: 5},
+			Errors:      map[string]int64{"http_status": 5},
+			ErrorValues: map[string]map[string]int64{"http_status": {"404": 5}}},
+		{Name: "nginx-stock", Connections: Connections{Requested: 5, Failed: 5},
+			Errors: map[string]int64{"no_response_headers": 5}},
+	}}
+	s.Diagnoses = []Diagnosis{{Target: "nginx-stock", Symptom: "no stream got a response head"}}
+	var buf bytes.Buffer
+	if err := WriteJUnit(&buf, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatalf("junit.xml does not parse: %v\n%s", err, buf.String())
+	}
+	cases := map[string]tcase{}
+	for _, c := range doc.Suite.Cases {
+		cases[c.Name] = c
+	}
+	app := cases["app: connections"]
+	if app.Failure == nil || app.Failure.Type != "unusable" || app.Failure.Message != "app: target unusable: none of 5 streams got an event stream (http_status 404 ×5)" {
+		t.Errorf("app's case = %+v, want unusable with http_status 404 ×5", app)
+	}
+	ng := cases["nginx-stock: connections"]
+	if ng.Failure == nil || ng.Failure.Type != "connections" {
+		t.Errorf("nginx-stock's case = %+v, want failed streams (a diagnosis explains them)", ng)
+	}
+	if Unusable(s, &s.Targets[1]) != "" {
+		t.Error("nginx-stock unusable although a diagnosis explains it")
 	}
 }
 

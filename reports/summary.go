@@ -50,6 +50,9 @@ type RunConfig struct {
 	ReconnectDelayMS float64 `json:"reconnect_delay_ms,omitempty"`
 	// HeartbeatMS is the origin's heartbeat comment period (0: none).
 	HeartbeatMS float64 `json:"heartbeat_ms,omitempty"`
+	// MaxFailed is the scenario's max_failed as written ("3", "5%");
+	// absent when 0, the default. Added within schema_version 1.
+	MaxFailed string `json:"max_failed,omitempty"`
 }
 
 // TargetMeta is what the topology knows about one target.
@@ -152,9 +155,25 @@ type Target struct {
 	// Added within schema_version 1.
 	DisconnectedUS    *Hist `json:"disconnected_us"`
 	QuietBeforeDropUS *Hist `json:"quiet_before_drop_us"`
+	// OriginDelayUS and PathLatencyUS split LatencyUS at the time the
+	// origin wrote each event (its "sent" field): origin delay is the
+	// write time minus the scheduled publish time (the origin's own
+	// lateness: with sseload's origin, its fan-out), path latency the
+	// receipt time minus the write time (the network, the proxy, the
+	// receiving side). Absent (not null) when the run read no write time:
+	// origins that are not sseload's, unless --sent-field names it.
+	// Added within schema_version 1.
+	OriginDelayUS *Hist `json:"origin_delay_us,omitempty"`
+	PathLatencyUS *Hist `json:"path_latency_us,omitempty"`
 	// Errors counts failures by kind (loadgen.Err* constants); never nil, so
 	// it is always a JSON object.
 	Errors map[string]int64 `json:"errors"`
+	// ErrorValues counts, per error kind, the values its errors carried:
+	// {"http_status": {"404": 5}, "wrong_content_type": {"text/html": 5}}
+	// (loadgen.ErrorValues: at most 20 values per kind, the rest under
+	// "other"). Kinds without values are absent; never nil. Added within
+	// schema_version 1: older summaries read back with {}.
+	ErrorValues map[string]map[string]int64 `json:"error_values"`
 	// ResponseHead is the first response head seen (status and selected
 	// headers) as the engine recorded it.
 	ResponseHead map[string]string `json:"response_head,omitempty"`
@@ -173,6 +192,10 @@ func (t *Target) Hist(m loadgen.Metric) *Hist {
 		return t.DisconnectedUS
 	case loadgen.QuietBeforeDrop:
 		return t.QuietBeforeDropUS
+	case loadgen.OriginDelay:
+		return t.OriginDelayUS
+	case loadgen.PathLatency:
+		return t.PathLatencyUS
 	}
 	return nil
 }
@@ -186,6 +209,11 @@ type Connections struct {
 	// Reconnects counts connections opened again for streams that dropped
 	// (0 with the never policy). Added within schema_version 1.
 	Reconnects int64 `json:"reconnects"`
+	// MaxFailed is how many failed streams the scenario's max_failed
+	// allows this target (a share resolved against Requested); junit.xml's
+	// "<target>: connections" case fails above it. Added within
+	// schema_version 1; 0 (the default) allows none.
+	MaxFailed int64 `json:"max_failed"`
 }
 
 // Events counts dispatched events: all of them, those whose publish time
@@ -232,7 +260,15 @@ type Harness struct {
 	// MachineCPUMax is the whole machine's busiest second (0..1).
 	MachineCPUMax float64 `json:"machine_cpu_max"`
 	Reliable      bool    `json:"reliable"`
-	Note          string  `json:"note"`
+	// Note is every reason the harness doubts its numbers, in words,
+	// joined with "; "; Notes the same as a list. Notes added within
+	// schema_version 1.
+	Note  string        `json:"note"`
+	Notes []HarnessNote `json:"notes,omitempty"`
+	// LatencySplit says, per target whose latency was split (origin delay
+	// and path latency measured), which part dominates its latency p99;
+	// absent when no target's was. Added within schema_version 1.
+	LatencySplit []LatencySplit `json:"latency_split,omitempty"`
 }
 
 // Summarize builds the summary of res, diagnoses included (Diagnose). It
@@ -260,6 +296,7 @@ func Summarize(res *loadgen.Result, meta Meta) Summary {
 			MachineCPUMax: res.Harness.MachineCPUMax,
 			Reliable:      res.Harness.Reliable,
 			Note:          res.Harness.Note,
+			Notes:         harnessNotes(res.Harness.Notes),
 		},
 	}
 	// Duration from the engine's own clock readings (monotonic when present),
@@ -300,14 +337,21 @@ func Summarize(res *loadgen.Result, meta Meta) Summary {
 			TimeToFirstEventUS: summarizeHist(tr.Hist[loadgen.TimeToFirstEvent]),
 			DisconnectedUS:     summarizeHist(tr.Hist[loadgen.Disconnected]),
 			QuietBeforeDropUS:  summarizeHist(tr.Hist[loadgen.QuietBeforeDrop]),
+			OriginDelayUS:      summarizeHist(tr.Hist[loadgen.OriginDelay]),
+			PathLatencyUS:      summarizeHist(tr.Hist[loadgen.PathLatency]),
 			Errors:             make(map[string]int64, len(tr.Errors)),
 		}
 		maps.Copy(t.Errors, tr.Errors)
+		t.ErrorValues = make(map[string]map[string]int64, len(tr.ErrorValues))
+		for k, vs := range tr.ErrorValues {
+			t.ErrorValues[k] = maps.Clone(vs)
+		}
 		if len(tr.Head) > 0 {
 			t.ResponseHead = maps.Clone(tr.Head)
 		}
 		s.Targets = append(s.Targets, t)
 	}
+	s.Harness.LatencySplit = SplitVerdicts(s.Targets)
 	s.Diagnoses = Diagnose(s)
 	return s
 }
@@ -371,6 +415,9 @@ func ReadSummary(path string) (Summary, error) {
 		if s.Targets[i].Errors == nil {
 			s.Targets[i].Errors = map[string]int64{}
 		}
+		if s.Targets[i].ErrorValues == nil {
+			s.Targets[i].ErrorValues = map[string]map[string]int64{}
+		}
 	}
 	if s.Thresholds == nil {
 		s.Thresholds = []ThresholdResult{}
@@ -379,4 +426,23 @@ func ReadSummary(path string) (Summary, error) {
 		s.Faults = []Fault{}
 	}
 	return s, nil
+}
+
+// HarnessNote is one reason the harness doubts its numbers (summary.json's
+// harness.notes[]): its kind ("lag", "busy", "machine_cpu", "clock_skew",
+// "generator"), the target a clock_skew note is about, the figure that
+// crossed its limit and the sentence.
+type HarnessNote struct {
+	Kind   string  `json:"kind"`
+	Target string  `json:"target,omitempty"`
+	Value  float64 `json:"value"`
+	Text   string  `json:"text"`
+}
+
+func harnessNotes(ns []loadgen.HarnessNote) []HarnessNote {
+	var out []HarnessNote
+	for _, n := range ns {
+		out = append(out, HarnessNote(n))
+	}
+	return out
 }

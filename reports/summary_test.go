@@ -51,15 +51,6 @@ func testResult(t testing.TB) *loadgen.Result {
 	direct.Hist[loadgen.Latency] = histOf(t, seq(1, 1000)...)
 	direct.Hist[loadgen.TimeToHeaders] = histOf(t, 1200, 1300, 1400)
 	direct.Hist[loadgen.TimeToFirstEvent] = histOf(t, 5_000_000)
-	for i := range 3 {
-		iv := loadgen.Interval{
-			Start:       testStart.Add(time.Duration(i) * time.Second),
-			End:         testStart.Add(time.Duration(i+1) * time.Second),
-			Established: 20,
-		}
-		iv.Hist[loadgen.Latency] = histOf(t, seq(int64(i*100+1), int64(i*100+50))...)
-		direct.Intervals = append(direct.Intervals, iv)
-	}
 	stock := &loadgen.TargetResult{
 		Name: "nginx-stock", URL: "http://127.0.0.1:8081/sse",
 		Requested: 20, Established: 17, Failed: 3,
@@ -75,6 +66,45 @@ func testResult(t testing.TB) *loadgen.Result {
 		Targets: []*loadgen.TargetResult{direct, stock},
 		Harness: loadgen.Harness{LagP99US: 300, LagMaxUS: 2500, BusyMax: 0.42, Reliable: true},
 	}
+}
+
+// testReports are testResult's interval reports, as the engine streams
+// them to its sinks: three 1 s intervals, the direct target's with 50
+// latency values each.
+func testReports(t testing.TB) []loadgen.IntervalReport {
+	t.Helper()
+	var out []loadgen.IntervalReport
+	for i := range 3 {
+		iv := loadgen.Interval{
+			Start:       testStart.Add(time.Duration(i) * time.Second),
+			End:         testStart.Add(time.Duration(i+1) * time.Second),
+			Established: 20,
+		}
+		iv.Hist[loadgen.Latency] = histOf(t, seq(int64(i*100+1), int64(i*100+50))...)
+		out = append(out, report("direct", iv))
+	}
+	return out
+}
+
+// writeResults writes a results directory the way a run does: the
+// intervals streamed through an HlogSet, then summary.json.
+func writeResults(t testing.TB, dir string, res *loadgen.Result, s Summary) error {
+	t.Helper()
+	var names []string
+	for _, tr := range res.Targets {
+		names = append(names, tr.Name)
+	}
+	hl, err := NewHlogSet(dir, names)
+	if err != nil {
+		return err
+	}
+	for _, r := range testReports(t) {
+		hl.Add(r)
+	}
+	if err := hl.Commit(); err != nil {
+		return err
+	}
+	return WriteSummary(dir, s)
 }
 
 func testMeta() Meta {
@@ -254,7 +284,7 @@ func TestReadSummaryRoundTrip(t *testing.T) {
 	res := testResult(t)
 	s := Summarize(res, testMeta())
 	dir := t.TempDir()
-	if err := WriteDir(dir, res, s); err != nil {
+	if err := WriteSummary(dir, s); err != nil {
 		t.Fatal(err)
 	}
 	got, err := ReadSummary(filepath.Join(dir, SummaryFile))

@@ -22,13 +22,78 @@ const (
 	plotBottom  = 48
 	maxSeries   = 8
 	legendRowPx = 15
+	legendCols  = 3
 )
 
-// palette gives targets stable, distinguishable colours in summary order
-// (blue for the first target, normally direct; red; green; ...).
-var palette = [maxSeries]string{"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"}
+// palette gives targets stable colours in summary order: Okabe and Ito's
+// colour-blind-safe set (blue for the first target, normally direct;
+// vermilion; bluish green; orange; reddish purple; sky blue; black;
+// yellow last, the faintest on white). Colour is never the only cue: each
+// target also has its own dash pattern (dashes) or marker (markers).
+var palette = [maxSeries]string{"#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#000000", "#F0E442"}
+
+// dashes are the targets' line patterns (stroke-dasharray), in the same
+// order: solid for the first, then patterns that stay distinct when two
+// lines lie on top of each other.
+var dashes = [maxSeries]string{"", "8 4", "2 3", "10 3 2 3", "4 4", "14 4", "1 4", "6 2 1 2 1 2"}
 
 func seriesColor(i int) string { return palette[i%len(palette)] }
+
+func seriesDash(i int) string { return dashes[i%len(dashes)] }
+
+// Marker shapes, one per target in the same order, for charts whose dash
+// patterns say something else (p50 dashed, p99 solid).
+const (
+	markCircle = iota
+	markSquare
+	markTriangle
+	markDiamond
+	markTriangleDown
+	markCross
+	markPlus
+	markStar
+	numMarkers
+)
+
+// marker returns an SVG element drawing shape at (x, y) in color, filled or
+// hollow.
+func marker(shape int, x, y float64, color string, filled bool) string {
+	const r = 3.2
+	fill := color
+	if !filled {
+		fill = "#fff"
+	}
+	paint := `" fill="` + fill + `" stroke="` + color + `" stroke-width="1.2"/>`
+	pt := func(dx, dy float64) string { return fnum(x+dx) + " " + fnum(y+dy) }
+	switch shape % numMarkers {
+	case markSquare:
+		return `<rect x="` + fnum(x-r+0.4) + `" y="` + fnum(y-r+0.4) + `" width="` + fnum(2*r-0.8) + `" height="` + fnum(2*r-0.8) + paint
+	case markTriangle:
+		return `<path d="M` + pt(0, -r-0.6) + "L" + pt(r+0.4, r-0.2) + "L" + pt(-r-0.4, r-0.2) + `Z` + paint
+	case markDiamond:
+		return `<path d="M` + pt(0, -r-0.6) + "L" + pt(r+0.6, 0) + "L" + pt(0, r+0.6) + "L" + pt(-r-0.6, 0) + `Z` + paint
+	case markTriangleDown:
+		return `<path d="M` + pt(0, r+0.6) + "L" + pt(r+0.4, -r+0.2) + "L" + pt(-r-0.4, -r+0.2) + `Z` + paint
+	case markCross:
+		return `<path d="M` + pt(-r, -r) + "L" + pt(r, r) + "M" + pt(-r, r) + "L" + pt(r, -r) + `" fill="none" stroke="` + color + `" stroke-width="1.8"/>`
+	case markPlus:
+		return `<path d="M` + pt(-r-0.5, 0) + "L" + pt(r+0.5, 0) + "M" + pt(0, -r-0.5) + "L" + pt(0, r+0.5) + `" fill="none" stroke="` + color + `" stroke-width="1.8"/>`
+	case markStar:
+		return `<path d="M` + pt(-r, -r) + "L" + pt(r, r) + "M" + pt(-r, r) + "L" + pt(r, -r) + "M" + pt(0, -r-0.5) + "L" + pt(0, r+0.5) + `" fill="none" stroke="` + color + `" stroke-width="1.4"/>`
+	}
+	return `<circle cx="` + fnum(x) + `" cy="` + fnum(y) + `" r="` + fnum(r) + paint
+}
+
+// swatch is a target's legend sample for a table: a short line in its
+// colour and dash pattern.
+func swatch(i int) string {
+	dash := ""
+	if d := seriesDash(i); d != "" {
+		dash = ` stroke-dasharray="` + d + `"`
+	}
+	return `<svg class="swatch" width="28" height="10" viewBox="0 0 28 10" aria-hidden="true"><line x1="1" y1="5" x2="27" y2="5" stroke="` +
+		seriesColor(i) + `" stroke-width="2.5"` + dash + `/></svg>`
+}
 
 type point struct{ x, y float64 }
 
@@ -36,11 +101,17 @@ type point struct{ x, y float64 }
 type series struct {
 	name   string
 	color  string
-	dashed bool
-	step   bool // horizontal then vertical between points (a count that changes at instants)
+	dash   string  // stroke-dasharray; "" is solid
+	width  float64 // stroke width; 0: by drawing order (see svg)
+	step   bool    // horizontal then vertical between points (a count that changes at instants)
 	pts    []point
 	endDot bool // mark the last point (a percentile line's max)
-	marks  bool // mark every point (sparse series: an isolated point still shows)
+	// marks, when > 0, puts a marker of shape marker on every marks-th
+	// point (1: every point, so that an isolated point still shows),
+	// filled unless hollow.
+	marks  int
+	marker int
+	hollow bool
 }
 
 type tick struct {
@@ -83,7 +154,7 @@ func fnum(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 // svg renders the chart.
 func (c chart) svg() string {
 	var b strings.Builder
-	legendRows := (len(c.series) + 2) / 3
+	legendRows := (len(c.series) + legendCols - 1) / legendCols
 	h := chartH + 6 + legendRows*legendRowPx
 	pw, ph := float64(chartW-plotLeft-plotRight), float64(chartH-plotTop-plotBottom)
 	px := func(v float64) float64 { return plotLeft + c.x.frac(v)*pw }
@@ -117,10 +188,13 @@ func (c chart) svg() string {
 	// on top of one (direct and nginx-sse often agree) leaves it visible.
 	for i, s := range c.series {
 		width := fnum(min(4, 2+0.8*float64(len(c.series)-1-i)))
+		if s.width > 0 {
+			width = fnum(s.width)
+		}
 		var d, marks strings.Builder
 		pen := false
 		var last point
-		for _, p := range s.pts {
+		for j, p := range s.pts {
 			if math.IsNaN(p.y) || (c.y.log && p.y <= 0) {
 				pen = false
 				continue
@@ -135,16 +209,16 @@ func (c chart) svg() string {
 				d.WriteString("L" + fnum(x) + " " + fnum(y))
 			}
 			pen, last = true, point{x, y}
-			if s.marks {
-				marks.WriteString(`<circle cx="` + fnum(x) + `" cy="` + fnum(y) + `" r="2.5" fill="` + s.color + `"/>`)
+			if s.marks > 0 && j%s.marks == 0 {
+				marks.WriteString(marker(s.marker, x, y, s.color, !s.hollow))
 			}
 		}
 		if d.Len() == 0 {
 			continue
 		}
 		dash := ""
-		if s.dashed {
-			dash = ` stroke-dasharray="5 3"`
+		if s.dash != "" {
+			dash = ` stroke-dasharray="` + s.dash + `"`
 		}
 		b.WriteString(`<path class="series" data-series="` + html.EscapeString(s.name) + `" d="` + d.String() + `" fill="none" stroke="` + s.color + `" stroke-width="` + width + `"` + dash + ` stroke-linejoin="round"/>`)
 		b.WriteString(marks.String())
@@ -152,40 +226,75 @@ func (c chart) svg() string {
 			b.WriteString(`<circle cx="` + fnum(last.x) + `" cy="` + fnum(last.y) + `" r="3" fill="` + s.color + `"/>`)
 		}
 	}
-	// Legend under the axis title, three entries a row.
+	// Legend under the axis title, legendCols entries a row: each entry's
+	// line sample has the series' dash pattern and marker.
 	for i, s := range c.series {
-		x := plotLeft + float64(i%3)*(pw/3)
-		y := float64(chartH) + float64(i/3)*legendRowPx
+		x := plotLeft + float64(i%legendCols)*(pw/legendCols)
+		y := float64(chartH) + float64(i/legendCols)*legendRowPx
 		dash := ""
-		if s.dashed {
-			dash = ` stroke-dasharray="5 3"`
+		if s.dash != "" {
+			dash = ` stroke-dasharray="` + s.dash + `"`
 		}
-		b.WriteString(`<line x1="` + fnum(x) + `" y1="` + fnum(y-4) + `" x2="` + fnum(x+22) + `" y2="` + fnum(y-4) + `" stroke="` + s.color + `" stroke-width="2"` + dash + `/>`)
-		b.WriteString(`<text x="` + fnum(x+27) + `" y="` + fnum(y) + `" fill="#222">` + html.EscapeString(s.name) + `</text>`)
+		b.WriteString(`<line x1="` + fnum(x) + `" y1="` + fnum(y-4) + `" x2="` + fnum(x+30) + `" y2="` + fnum(y-4) + `" stroke="` + s.color + `" stroke-width="2.5"` + dash + `/>`)
+		if s.marks > 0 {
+			b.WriteString(marker(s.marker, x+15, y-4, s.color, !s.hollow))
+		}
+		b.WriteString(`<text x="` + fnum(x+35) + `" y="` + fnum(y) + `" fill="#222">` + html.EscapeString(s.name) + `</text>`)
 	}
 	b.WriteString(`</svg>`)
 	return b.String()
 }
 
+// timeUnit picks the unit a time axis whose values reach hi µs is
+// labelled in: µs below 1 ms, ms below 10 s, else s. It returns the unit's
+// name and its size in µs.
+func timeUnit(hi float64) (string, float64) {
+	switch {
+	case hi < 1_000:
+		return "µs", 1
+	case hi < 10_000_000:
+		return "ms", 1_000
+	}
+	return "s", 1_000_000
+}
+
+// unitLabel writes v (µs) in a unit of size unit µs as a plain number:
+// 0.5, 2, 1500.
+func unitLabel(v, unit float64) string {
+	return strconv.FormatFloat(v/unit, 'g', 4, 64)
+}
+
+// withUnit writes v µs with the unit that suits it: 500µs, 2ms, 10s.
+func withUnit(v float64) string {
+	name, unit := timeUnit(v + 1e-9)
+	if name == "ms" && v >= 1_000_000 {
+		name, unit = "s", 1_000_000
+	}
+	return unitLabel(v, unit) + name
+}
+
 // timeAxis returns a y axis for microsecond values between lo and hi:
-// logarithmic when they span more than a factor of 20 (a proxy's seconds and
-// the direct path's milliseconds on one chart), linear from zero otherwise.
-func timeAxis(lo, hi float64, title string) axis {
+// logarithmic when they span more than a factor of 20 (a proxy's seconds
+// and the direct path's milliseconds on one chart), titled "what (log
+// scale)" with each tick in its own unit (100µs, 1ms, 10s); linear from
+// zero otherwise, titled "what (unit)" and labelled in that unit. Either
+// way it ends just above hi (so that the top line stays off the frame),
+// not at the next round number.
+func timeAxis(lo, hi float64, what string) axis {
 	lo, hi = math.Max(lo, 1), math.Max(hi, 1)
+	name, unit := timeUnit(hi)
+	title := what + " (" + name + ")"
 	if hi/lo > 20 {
-		a := axis{log: true, title: title}
-		a.min = math.Pow(10, math.Floor(math.Log10(lo)))
-		a.max = math.Pow(10, math.Ceil(math.Log10(hi)))
+		a := axis{log: true, title: what + " (log scale)", min: lo / 1.1, max: hi * 1.1}
 		decades := math.Log10(a.max) - math.Log10(a.min)
 		mults := []float64{1, 2, 5}
 		if decades > 3 {
 			mults = []float64{1}
 		}
-		for e := math.Log10(a.min); e <= math.Log10(a.max)+1e-9; e++ {
+		for e := math.Floor(math.Log10(a.min)); e <= math.Log10(a.max); e++ {
 			for _, m := range mults {
-				v := m * math.Pow(10, e)
-				if v <= a.max*(1+1e-9) {
-					a.ticks = append(a.ticks, tick{v, formatMicros(int64(math.Round(v)))})
+				if v := m * math.Pow(10, e); v >= a.min && v <= a.max {
+					a.ticks = append(a.ticks, tick{v, withUnit(v)})
 				}
 			}
 		}
@@ -193,13 +302,14 @@ func timeAxis(lo, hi float64, title string) axis {
 	}
 	a := linearAxis(0, hi*1.05, title)
 	for i := range a.ticks {
-		a.ticks[i].label = formatMicros(int64(math.Round(a.ticks[i].v)))
+		a.ticks[i].label = unitLabel(a.ticks[i].v, unit)
 	}
 	return a
 }
 
-// linearAxis returns an axis from lo to a round number at or above hi with
-// about five ticks at 1, 2 or 5 × 10^k steps.
+// linearAxis returns an axis from lo to hi exactly (the data's range, not
+// the next round number) with ticks at 1, 2 or 5 × 10^k steps, about five
+// of them, none past hi.
 func linearAxis(lo, hi float64, title string) axis {
 	if hi <= lo {
 		hi = lo + 1
@@ -213,9 +323,14 @@ func linearAxis(lo, hi float64, title string) axis {
 			break
 		}
 	}
-	a := axis{min: lo, max: math.Ceil(hi/step-1e-9) * step, title: title}
-	for v := lo; v <= a.max+step/1e6; v += step {
-		a.ticks = append(a.ticks, tick{v, strconv.FormatFloat(v, 'f', -1, 64)})
+	a := axis{min: lo, max: hi, title: title}
+	decimals := max(0, int(-math.Floor(math.Log10(step)+1e-9)))
+	for k := 0.0; ; k++ {
+		v := lo + k*step
+		if v > hi+step/1e6 {
+			break
+		}
+		a.ticks = append(a.ticks, tick{v, strconv.FormatFloat(v, 'f', decimals, 64)})
 	}
 	return a
 }

@@ -16,8 +16,10 @@ const absent = "—"
 
 // WriteText writes the short table users read on stdout: one row per target
 // with connection and event counts, the medians of time to headers and to
-// the first event, and the latency distribution; then error counts, the
-// diagnosis lines (Diagnose) and the harness verdict. Columns are as wide as
+// the first event, and the latency distribution; when latency was split,
+// a second table of latency, origin delay and path latency (split.go);
+// then error counts, the diagnosis lines (Diagnose), the harness verdict
+// and which part of the latency dominates. Columns are as wide as
 // their widest cell, so a run with short target names stays well within 120
 // columns.
 func WriteText(w io.Writer, s Summary) error {
@@ -36,6 +38,14 @@ func WriteText(w io.Writer, s Summary) error {
 	}
 	writeColumns(bw, withLostColumn(rows, s.Targets))
 	bw.WriteString("\n")
+	if hasSplit(s) {
+		rows := [][]string{splitHeader}
+		for i := range s.Targets {
+			rows = append(rows, splitRow(&s.Targets[i]))
+		}
+		writeColumns(bw, rows)
+		bw.WriteString("\n")
+	}
 
 	for i := range s.Targets {
 		if line := errorLine(&s.Targets[i]); line != "" {
@@ -62,6 +72,9 @@ func WriteText(w io.Writer, s Summary) error {
 			note = " — " + h.Note
 		}
 		fmt.Fprintf(bw, "harness: NOT RELIABLE%s; treat these numbers with suspicion\n", note)
+	}
+	for _, l := range splitLines(s) {
+		bw.WriteString("latency split: " + l + "\n")
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write text report: %w", err)
@@ -128,10 +141,10 @@ func withLostColumn(rows [][]string, targets []Target) [][]string {
 	return out
 }
 
-// errorLine lists a target's error counts, most frequent first, or returns
-// "" when there were none.
+// errorLine lists a target's error counts with their values, most
+// frequent first (ErrorList), or returns "" when there were none.
 func errorLine(t *Target) string {
-	b := ErrorBreakdown(t.Errors)
+	b := ErrorList(t.Errors, t.ErrorValues)
 	if b == "" {
 		return ""
 	}

@@ -16,8 +16,9 @@ import (
 //
 // for example "nginx-sse:latency.p99 < 50ms", "time_to_headers.p50 <= 1s",
 // "connections.failed == 0". METRIC is a distribution field
-// (<histogram>.<field>, histograms latency, time_to_headers and
-// time_to_first_event; fields count, min, mean, p50, p90, p99, p999, max) or
+// (<histogram>.<field>, histograms latency, time_to_headers,
+// time_to_first_event, disconnected, quiet_before_drop, origin_delay and
+// path_latency; fields count, min, mean, p50, p90, p99, p999, max) or
 // a counter (connections.requested|established|failed,
 // events.received|timed|clock_skewed|expected|lost|duplicated|out_of_order;
 // the last four need delivery accounting, else they are not measured). OP is one of < <= > >= == !=. VALUE
@@ -53,7 +54,7 @@ type ThresholdResult struct {
 // Histogram and counter names accepted in a threshold's METRIC, in the order
 // the valid-metric list shows them.
 var (
-	thresholdHists  = []string{"latency", "time_to_headers", "time_to_first_event", "disconnected", "quiet_before_drop"}
+	thresholdHists  = []string{"latency", "time_to_headers", "time_to_first_event", "disconnected", "quiet_before_drop", "origin_delay", "path_latency"}
 	thresholdFields = []string{"count", "min", "mean", "p50", "p90", "p99", "p999", "max"}
 	thresholdCounts = []string{
 		"connections.requested", "connections.established", "connections.failed", "connections.reconnects",
@@ -263,6 +264,11 @@ func measure(t *Target, metric string) (v float64, ok bool, why string) {
 		h, why = t.DisconnectedUS, "no stream reconnected"
 	case "quiet_before_drop":
 		h, why = t.QuietBeforeDropUS, "no open stream dropped"
+	case "origin_delay", "path_latency":
+		h, why = t.OriginDelayUS, "no latency split: no event carried the origin's write time (sseload's own origin does; give --sent-field for another)"
+		if hname == "path_latency" {
+			h = t.PathLatencyUS
+		}
 	}
 	if h == nil {
 		if field == "count" {

@@ -97,8 +97,8 @@ func TestParseThresholdErrorsNameTheToken(t *testing.T) {
 
 func TestThresholdMetricsAllParse(t *testing.T) {
 	ms := ThresholdMetrics()
-	if len(ms) != 5*8+12 {
-		t.Fatalf("%d metrics, want 52 (5 histograms × 8 fields + 12 counts)", len(ms))
+	if len(ms) != 7*8+12 {
+		t.Fatalf("%d metrics, want 68 (7 histograms × 8 fields + 12 counts)", len(ms))
 	}
 	for _, m := range ms {
 		v := "0"

@@ -46,7 +46,7 @@ type TimelinePoint struct {
 
 // Timeline streams timeline.csv while a run goes on, one row per target and
 // interval, into a temporary file that Commit renames into place (like
-// HlogSet). Its Add method is an engine Config.OnInterval consumer.
+// HlogSet). It is a loadgen.IntervalSink.
 type Timeline struct {
 	dir  string
 	mu   sync.Mutex
@@ -67,14 +67,24 @@ func NewTimeline(dir string) (*Timeline, error) {
 	return &Timeline{dir: dir}, nil
 }
 
-// Add writes one target's interval. The histograms are read during the call
-// only (the engine reuses them). Errors are kept for Commit.
+var _ loadgen.IntervalSink = (*Timeline)(nil)
+
+// Add writes a row per target of the interval. The histograms are read
+// during the call only (the engine reuses them). Errors are kept for
+// Commit.
 func (tl *Timeline) Add(r loadgen.IntervalReport) {
 	tl.mu.Lock()
 	defer tl.mu.Unlock()
-	if tl.err != nil || tl.done {
-		return
+	for i := range r.Targets {
+		if tl.err != nil || tl.done {
+			return
+		}
+		tl.add(&r.Targets[i])
 	}
+}
+
+// add writes one target's row; the caller holds tl.mu.
+func (tl *Timeline) add(t *loadgen.TargetInterval) {
 	if tl.f == nil {
 		f, err := os.CreateTemp(tl.dir, "."+TimelineFile+".tmp-*")
 		if err != nil {
@@ -83,13 +93,13 @@ func (tl *Timeline) Add(r loadgen.IntervalReport) {
 		}
 		tl.f, tl.bw = f, bufio.NewWriter(f)
 		tl.cw = csv.NewWriter(tl.bw)
-		tl.base = r.Interval.Start
+		tl.base = t.Start
 		if err := tl.cw.Write(timelineHeader); err != nil {
 			tl.err = fmt.Errorf("write %s: %w", TimelineFile, err)
 			return
 		}
 	}
-	iv := r.Interval
+	iv := t.Interval
 	p50, p99, n := "", "", int64(0)
 	if h := iv.Hist[loadgen.Latency]; h != nil && h.TotalCount() > 0 {
 		n = h.TotalCount()
@@ -97,7 +107,7 @@ func (tl *Timeline) Add(r loadgen.IntervalReport) {
 		p99 = strconv.FormatInt(h.ValueAtQuantile(99), 10)
 	}
 	row := []string{
-		r.Target,
+		t.Name,
 		strconv.FormatFloat(iv.Start.Sub(tl.base).Seconds(), 'f', 3, 64),
 		strconv.FormatFloat(iv.End.Sub(iv.Start).Seconds(), 'f', 3, 64),
 		strconv.FormatInt(iv.Established, 10),
