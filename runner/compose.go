@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -48,7 +49,7 @@ const composeMinFaultAt = time.Second
 // results it measured are still written.
 func runCompose(ctx context.Context, opts Options, dir string) (*Outcome, error) {
 	sc := opts.Scenario
-	if err := checkCompose(opts); err != nil {
+	if err := CheckCompose(opts); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
 	}
 	// Every config is checked, and its overrides applied, before anything
@@ -146,11 +147,17 @@ func runCompose(ctx context.Context, opts Options, dir string) (*Outcome, error)
 	code, err := p.RunLoadgen(ctx, composeLoadgenArgs(sc, opts), io.Discard, lineWriter(opts.Warn, "loadgen: "))
 	stopFaults()
 	faults.Wait()
+	summaryFile := filepath.Join(dir, reports.SummaryFile)
 	if err != nil {
-		p.SaveLogs()
-		return nil, err
+		// Exit 3 after writing results is the generator's verdict on a
+		// target (unusable), which this side draws again from the summary;
+		// without results it is a failure of the generator itself.
+		if _, serr := os.Stat(summaryFile); code != 3 || serr != nil {
+			p.SaveLogs()
+			return nil, err
+		}
 	}
-	sum, err := reports.ReadSummary(filepath.Join(dir, reports.SummaryFile))
+	sum, err := reports.ReadSummary(summaryFile)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("interrupted before the load generator wrote results: %w", ctx.Err())
@@ -163,6 +170,7 @@ func runCompose(ctx context.Context, opts Options, dir string) (*Outcome, error)
 	sum.Command = opts.Command
 	// The generator knew the origin only as a URL (--topology none).
 	sum.Config = runConfig(sc)
+	allowFailures(&sum, sc.MaxFailed)
 	for i := range sum.Targets {
 		// A slow consumers' twin, "<target>~slow", shares its target's proxy.
 		if m, ok := meta.Targets[strings.TrimSuffix(sum.Targets[i].Name, slowSuffix)]; ok {
@@ -188,9 +196,10 @@ func runCompose(ctx context.Context, opts Options, dir string) (*Outcome, error)
 // slowSuffix ends the name of a target's slow consumers (withSlowConsumers).
 const slowSuffix = "~slow"
 
-// checkCompose refuses, before anything starts, what the compose topology
-// cannot do, naming the flag and the topology.
-func checkCompose(opts Options) error {
+// CheckCompose refuses, before anything starts, what the compose topology
+// cannot do, naming the flag and the topology; the CLI calls it before a
+// compose run and reports its error as a usage error.
+func CheckCompose(opts Options) error {
 	if len(opts.External) > 0 {
 		return errors.New("--target measures external endpoints and needs --topology none")
 	}
@@ -199,7 +208,7 @@ func checkCompose(opts Options) error {
 	}
 	for _, kind := range slices.Sorted(maps.Keys(opts.Programs)) {
 		if opts.Programs[kind] != "" {
-			return fmt.Errorf("the %s binary %s is for the local topology; the compose topology runs %s from its image (%s names another image)", kind, opts.Programs[kind], kind, compose.ImageEnv(kind))
+			return fmt.Errorf("--%s %s: the %s binary is for the local topology; the compose topology runs %s from its image (%s names another image)", kind, opts.Programs[kind], kind, kind, compose.ImageEnv(kind))
 		}
 	}
 	if opts.ExternalFaults {
@@ -282,6 +291,15 @@ func composeLoadgenArgs(sc scenarios.Scenario, opts Options) []string {
 		seq = defaultSequenceField
 	}
 	args = append(args, "--sequence-field="+seq)
+	// And "sent", its write time, which splits latency into the origin's
+	// delay and the path's, when latency is read from its "sched".
+	ts := opts.TimestampField
+	if ts == "" {
+		ts = defaultTimestampField
+	}
+	if sent := sentField(opts.SentField, TopologyCompose, ts); sent != "" {
+		args = append(args, "--sent-field="+sent)
+	}
 	if opts.Procs > 0 {
 		args = append(args, "--procs="+strconv.Itoa(opts.Procs))
 	}

@@ -162,7 +162,7 @@ func TestComposeLoadgenArgsCarryTheScenarioFile(t *testing.T) {
 		"--target=direct=http://origin:8080/events",
 		"--target=haproxy-sse=http://haproxy-sse/events",
 		"--target=mine=http://mine/events",
-		"--sequence-field=seq", "--procs=2", "--external-faults",
+		"--sequence-field=seq", "--sent-field=sent", "--procs=2", "--external-faults",
 	} {
 		if !slices.Contains(args, w) {
 			t.Errorf("args %q lack %s", args, w)
@@ -178,6 +178,11 @@ func TestComposeLoadgenArgsCarryTheScenarioFile(t *testing.T) {
 	sc.Faults = nil
 	if args := composeLoadgenArgs(sc, Options{}); slices.Contains(args, "--external-faults") || slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--procs") }) {
 		t.Errorf("without faults or --procs: args %q", args)
+	}
+	// Latency read from another field than the origin's "sched" does not
+	// pair with its write time: no split.
+	if args := composeLoadgenArgs(sc, Options{TimestampField: "ts"}); slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--sent-field") }) {
+		t.Errorf("with --timestamp-field ts: args %q carry a sent field", args)
 	}
 }
 
@@ -256,6 +261,13 @@ func TestRunComposeAllKinds(t *testing.T) {
 			t.Errorf("%s: established %d, events %d; want %d and %d (errors %v)",
 				tg.Name, tg.Connections.Established, tg.Events.Received, conns, conns*events, tg.Errors)
 		}
+		// The generator in its container is told the origin's "sent".
+		if tg.OriginDelayUS == nil || tg.PathLatencyUS == nil || tg.OriginDelayUS.Count != tg.Events.Timed || tg.PathLatencyUS.Count != tg.Events.Timed {
+			t.Errorf("%s: origin delay %+v, path latency %+v; want the %d timed events split", tg.Name, tg.OriginDelayUS, tg.PathLatencyUS, tg.Events.Timed)
+		}
+	}
+	if len(s.Harness.LatencySplit) != len(sc.Targets) {
+		t.Errorf("harness latency split %+v, want a verdict per target", s.Harness.LatencySplit)
 	}
 	mine := got["mine"]
 	if mine.TimeToHeadersUS == nil {
@@ -425,5 +437,51 @@ func TestRunComposeRefusedConfig(t *testing.T) {
 	}
 	if left := testenv.ComposeLeftovers(t, log.name(t)); left != "" {
 		t.Errorf("project %s left after the failed start: %s", log.name(t), left)
+	}
+}
+
+// TestRunComposeUnusableTarget: a target that answers 404 makes the
+// generator in its container exit 3 after writing its results; this side
+// still completes them, and the summary says why the target is unusable.
+func TestRunComposeUnusableTarget(t *testing.T) {
+	testenv.RequireDocker(t)
+	testenv.RequireDebootstrap(t, targets.Nginx)
+	sc, err := scenarios.Load("seed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Interval, sc.Events, sc.Connections = 100*time.Millisecond, 2, 3
+	gone := userNginx(t, "gone")
+	b, err := os.ReadFile(gone.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := strings.Replace(string(b), "location / {", "location /events {\n\t\t\treturn 404;\n\t\t}\n\n\t\tlocation / {", 1)
+	if conf == string(b) {
+		t.Fatal("the edit changed nothing")
+	}
+	if err := os.WriteFile(gone.Config, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc.Targets = []targets.Spec{preset(t, targets.Direct), gone}
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	out, err := Run(ctx, Options{Scenario: sc, Topology: TopologyCompose, OutDir: dir, Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tg := range out.Summary.Targets {
+		why := reports.Unusable(out.Summary, &out.Summary.Targets[i])
+		switch tg.Name {
+		case "gone":
+			if !strings.Contains(why, "http_status 404") || tg.ProxyKind != targets.Nginx {
+				t.Errorf("gone: unusable %q, kind %q; want http_status 404 named, the proxy's facts filled in", why, tg.ProxyKind)
+			}
+		default:
+			if why != "" || tg.Connections.Established != 3 {
+				t.Errorf("%s: unusable %q, established %d; want a usable target", tg.Name, why, tg.Connections.Established)
+			}
+		}
 	}
 }

@@ -48,6 +48,9 @@ func originConfig(sc scenarios.Scenario) origin.Config {
 		Payload:  sc.Payload,
 		XAccel:   sc.XAccel,
 		RetryMS:  sc.RetryMS,
+		// The head at once, unless the scenario reproduces an origin
+		// that sends it with its first event.
+		HeadWithFirstEvent: sc.HeadWithFirstEvent,
 		// Comments on quiet streams, for idle timeouts on the path; 0 = none.
 		Heartbeat: sc.Heartbeat,
 	}
@@ -63,6 +66,7 @@ func originFlags(cfg origin.Config) []string {
 		"--payload=" + strconv.Itoa(cfg.Payload),
 		"--x-accel=" + strconv.FormatBool(cfg.XAccel),
 		"--retry=" + strconv.Itoa(cfg.RetryMS),
+		"--head-with-first-event=" + strconv.FormatBool(cfg.HeadWithFirstEvent),
 		"--heartbeat=" + cfg.Heartbeat.String(),
 		"--epoch=" + strconv.FormatInt(cfg.Epoch.UnixNano(), 10),
 	}

@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sseload/sseload/internal/suggest"
 	"github.com/sseload/sseload/loadgen"
 	"github.com/sseload/sseload/loadgen/jsonfield"
 	"github.com/sseload/sseload/reports"
@@ -37,6 +39,11 @@ const defaultTimestampField = "sched"
 // defaultSequenceField is the field of sseload's origin that holds each
 // event's sequence number, read for delivery accounting.
 const defaultSequenceField = "seq"
+
+// defaultSentField is the field of sseload's origin that holds the time it
+// wrote each event in Unix nanoseconds, read to split latency into the
+// origin's delay and the path's.
+const defaultSentField = "sent"
 
 // Options is one run, after the scenario and the flags were merged.
 type Options struct {
@@ -62,6 +69,12 @@ type Options struct {
 	// delivery accounting. "" = "seq" with sseload's own origin; external
 	// targets (TopologyNone) are then counted only.
 	SequenceField string
+	// SentField is the JSON path of the time the origin wrote each event,
+	// which splits latency into origin delay and path latency
+	// (loadgen.Config.SentField). "" = "sent" with sseload's own origin
+	// when latency is read from its "sched"; external targets
+	// (TopologyNone) are then not split.
+	SentField string
 	// InsecureTLS skips certificate verification for https targets.
 	InsecureTLS bool
 	// SourceAddrs are the local addresses streams are opened from (see
@@ -97,6 +110,13 @@ type Options struct {
 	// summary.json and the reports.
 	Thresholds []reports.Threshold
 
+	// Sinks are fed every merged interval, after the run's own .hlog files
+	// and timeline.csv (the live Prometheus metrics: metrics.Exporter).
+	// Their start and end are the caller's. The compose topology's
+	// generator runs in a container, out of their reach: a compose run
+	// with Sinks is refused (ErrSetup).
+	Sinks []loadgen.IntervalSink
+
 	// ExternalFaults says the scenario's faults are carried out by someone
 	// else (the compose topology's host side, on containers): the run does
 	// not inject them, and each SIGUSR1 it receives marks the next planned
@@ -120,18 +140,44 @@ type Outcome struct {
 // could not start or a target is unusable. The CLI maps it to its own code.
 var ErrSetup = errors.New("run could not start")
 
+// ErrComposeSinks is why a compose run with Options.Sinks is refused: its
+// generator runs inside a container, so its intervals never reach a sink
+// in this process (and a metrics endpoint inside the compose network
+// would be reachable only through a published port, which the topology
+// keeps off every measured path).
+var ErrComposeSinks = errors.New("live interval sinks (--metrics-addr) need the generator in this process; the compose topology runs it in a container: use --topology local or none")
+
 // Run executes the run described by opts. When ctx is cancelled mid-run the
 // partial results are still written and returned, with Interrupted set.
 func Run(ctx context.Context, opts Options) (*Outcome, error) {
-	sc := opts.Scenario
 	dir := opts.OutDir
 	if dir == "" {
-		dir = filepath.Join("results", fmt.Sprintf("%s-%s", sc.Name, time.Now().UTC().Format("20060102T150405Z")))
+		dir = filepath.Join("results", fmt.Sprintf("%s-%s", opts.Scenario.Name, time.Now().UTC().Format("20060102T150405Z")))
 	}
+	_, statErr := os.Stat(dir)
+	created := errors.Is(statErr, fs.ErrNotExist)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("results directory %s: %w", dir, err)
 	}
+	out, err := run(ctx, opts, dir)
+	if out == nil && err != nil && created {
+		// A run that could not start wrote nothing: leave no empty
+		// results directory behind (os.Remove removes only an empty one),
+		// nor an empty default results/.
+		if os.Remove(dir) == nil && opts.OutDir == "" {
+			_ = os.Remove(filepath.Dir(dir))
+		}
+	}
+	return out, err
+}
+
+// run is Run once the results directory dir exists.
+func run(ctx context.Context, opts Options, dir string) (*Outcome, error) {
+	sc := opts.Scenario
 	if opts.Topology == TopologyCompose {
+		if len(opts.Sinks) > 0 {
+			return nil, fmt.Errorf("%w: %w", ErrSetup, ErrComposeSinks)
+		}
 		return runCompose(ctx, opts, dir)
 	}
 
@@ -183,10 +229,8 @@ func Run(ctx context.Context, opts Options) (*Outcome, error) {
 		TimestampField: tsField,
 		TimestampUnit:  opts.TimestampUnit,
 		SequenceField:  opts.SequenceField,
-		OnInterval: func(r loadgen.IntervalReport) {
-			hl.Add(r)
-			tl.Add(r)
-		},
+		// One merge, every sink: the files, then the caller's.
+		OnInterval:  append(loadgen.IntervalSinks{hl, tl}, opts.Sinks...).Add,
 		SourceAddrs: opts.SourceAddrs,
 		TLSConfig:   &tls.Config{InsecureSkipVerify: opts.InsecureTLS},
 		Warn:        opts.Warn,
@@ -203,6 +247,7 @@ func Run(ctx context.Context, opts Options) (*Outcome, error) {
 			cfg.EventsPerStream = sc.Events
 		}
 	}
+	cfg.SentField = sentField(opts.SentField, opts.Topology, tsField)
 	// sseload's broadcast origin (ours, or the compose topology's, which
 	// the generator there knows by its sequence field) never ends a
 	// stream: a clean end is a cut on the path.
@@ -239,6 +284,7 @@ func Run(ctx context.Context, opts Options) (*Outcome, error) {
 		meta.Config.Mode, meta.Config.IntervalMS, meta.Config.Events, meta.Config.Payload, meta.Config.XAccel = "", 0, 0, 0, false
 	}
 	sum := reports.Summarize(res, meta)
+	allowFailures(&sum, sc.MaxFailed)
 	sum.Thresholds = reports.EvaluateThresholds(sum, opts.Thresholds)
 	if err := hl.Commit(); err != nil {
 		return nil, err
@@ -421,6 +467,9 @@ func OnlyTargets(only []string, have []targets.Spec) ([]targets.Spec, error) {
 		if !ok {
 			if t, ok = targets.Preset(n); !ok {
 				known := append(targets.PresetNames(), slices.DeleteFunc(targets.Names(have), func(s string) bool { _, p := targets.Preset(s); return p })...)
+				if s := suggest.Closest(n, known); s != "" {
+					return nil, fmt.Errorf("--only %q: unknown target: did you mean %q? (valid: %s)", n, s, strings.Join(known, ", "))
+				}
 				return nil, fmt.Errorf("--only %q: unknown target (valid: %s)", n, strings.Join(known, ", "))
 			}
 		}
@@ -447,6 +496,26 @@ func runConfig(sc scenarios.Scenario) reports.RunConfig {
 		// The client's reconnection time matters only when it reconnects.
 		ReconnectDelayMS: reconnectDelayMS(sc),
 		HeartbeatMS:      float64(sc.Heartbeat) / float64(time.Millisecond),
+		MaxFailed:        maxFailedConfig(sc.MaxFailed),
+	}
+}
+
+// maxFailedConfig is summary.json's config.max_failed: as written, or ""
+// for the default (none allowed).
+func maxFailedConfig(m scenarios.MaxFailed) string {
+	if m == (scenarios.MaxFailed{}) {
+		return ""
+	}
+	return m.String()
+}
+
+// allowFailures records in each target's connections how many failed
+// streams the scenario's max_failed allows it (junit.xml's connections
+// case).
+func allowFailures(s *reports.Summary, m scenarios.MaxFailed) {
+	for i := range s.Targets {
+		c := &s.Targets[i].Connections
+		c.MaxFailed = m.Allowed(c.Requested)
 	}
 }
 
@@ -455,4 +524,18 @@ func reconnectDelayMS(sc scenarios.Scenario) float64 {
 		return 0
 	}
 	return float64(sc.ReconnectDelay) / float64(time.Millisecond)
+}
+
+// sentField is the write-time field the generator reads: the one given, or
+// with sseload's own origin (every topology but none) its "sent" when
+// latency is measured from its "sched" — another publish time would not
+// pair with the origin's write time.
+func sentField(given, topology, tsField string) string {
+	if given != "" || topology == TopologyNone {
+		return given
+	}
+	if tsField != defaultTimestampField {
+		return ""
+	}
+	return defaultSentField
 }

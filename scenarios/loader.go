@@ -17,6 +17,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sseload/sseload/internal/suggest"
 	"github.com/sseload/sseload/targets"
 )
 
@@ -67,6 +68,9 @@ func Load(ref string) (Scenario, error) {
 	default:
 		if ref == "" {
 			return Scenario{}, fmt.Errorf("no scenario given (%s)", choices)
+		}
+		if s := suggest.Closest(ref, names); s != "" {
+			return Scenario{}, fmt.Errorf("unknown scenario %q: did you mean %q? (%s)", ref, s, choices)
 		}
 		return Scenario{}, fmt.Errorf("unknown scenario %q: not an embedded name or a .yaml/.yml path (%s)", ref, choices)
 	}
@@ -276,9 +280,11 @@ func fields() []field {
 		{"faults", func(d *decoder, s *Scenario, k string, v *yaml.Node) {
 			d.list(k, v, `["origin-restart@10s", "proxy-reload@20s"]`, &s.Faults)
 		}},
+		{"head_with_first_event", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.boolean(k, v, &s.HeadWithFirstEvent) }},
 		{"heartbeat", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.duration(k, v, &s.Heartbeat) }},
 		{"interval", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.duration(k, v, &s.Interval) }},
 		{"max_event_bytes", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.integer(k, v, &s.MaxEventBytes) }},
+		{"max_failed", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.maxFailed(k, v, &s.MaxFailed) }},
 		{"mode", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.text(k, v, &s.Mode) }},
 		{"name", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.text(k, v, &s.Name) }},
 		{"payload", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.integer(k, v, &s.Payload) }},
@@ -321,6 +327,10 @@ func (d *decoder) mapping(m *yaml.Node) Scenario {
 		k := kn.Value
 		j := slices.IndexFunc(fl, func(f field) bool { return f.key == k })
 		if j < 0 {
+			if s := suggest.Closest(k, keys); s != "" {
+				d.errorf(kn.Line, "unknown key %q: did you mean %q? (valid keys: %s)", k, s, strings.Join(keys, ", "))
+				continue
+			}
 			d.errorf(kn.Line, "unknown key %q (valid keys: %s)", k, strings.Join(keys, ", "))
 			continue
 		}
@@ -404,6 +414,19 @@ func (d *decoder) boolean(key string, v *yaml.Node, out *bool) {
 		return
 	}
 	*out = b
+}
+
+// maxFailed accepts a count of streams (3) or a share of them (5%).
+func (d *decoder) maxFailed(key string, v *yaml.Node, out *MaxFailed) {
+	if !d.scalar(key, v, "a count such as 3 or a share such as 5%") {
+		return
+	}
+	m, err := ParseMaxFailed(v.Value)
+	if err != nil {
+		d.errorf(v.Line, "%s %v", key, err)
+		return
+	}
+	*out = m
 }
 
 // duration accepts Go duration strings (time.ParseDuration): 500ms, 5s,
@@ -525,7 +548,11 @@ func (d *decoder) customTarget(key string, m *yaml.Node) (targets.Spec, bool) {
 			}
 			vals[k.Value] = v.Value
 		default:
-			d.errorf(k.Line, "%s: unknown key %q in a target (valid: name, proxy, config)", key, k.Value)
+			if s := suggest.Closest(k.Value, []string{"name", "proxy", "config"}); s != "" {
+				d.errorf(k.Line, "%s: unknown key %q in a target: did you mean %q? (valid: name, proxy, config)", key, k.Value, s)
+			} else {
+				d.errorf(k.Line, "%s: unknown key %q in a target (valid: name, proxy, config)", key, k.Value)
+			}
 			ok = false
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -13,7 +14,7 @@ import (
 )
 
 // validKeys is the list every unknown-key error must show.
-const validKeys = "valid keys: connections, description, duration, events, fault_down, faults, heartbeat, interval, max_event_bytes, mode, name, payload, proxy_read_timeout, ramp, reconnect, reconnect_delay, retry_ms, slow_read_rate, slow_share, targets, thresholds, x_accel"
+const validKeys = "valid keys: connections, description, duration, events, fault_down, faults, head_with_first_event, heartbeat, interval, max_event_bytes, max_failed, mode, name, payload, proxy_read_timeout, ramp, reconnect, reconnect_delay, retry_ms, slow_read_rate, slow_share, targets, thresholds, x_accel"
 
 // TestParseErrors feeds one mistake per case and checks that the error names
 // the file and line, the key, and the valid choices or the fix.
@@ -25,7 +26,8 @@ func TestParseErrors(t *testing.T) {
 		want []string // each must appear in the error
 	}{
 		{"unknown key", "name: foo\nmode: broadcast\ninterval: 1s\nevents: 0\npayload: 0\nramp: 10\nconections: 5\n",
-			[]string{file + `:7: unknown key "conections" (` + validKeys + ")"}},
+			[]string{file + `:7: unknown key "conections": did you mean "connections"? (` + validKeys + ")"}},
+		{"unknown key far from any", "burst: 5\n", []string{file + `:1: unknown key "burst" (` + validKeys + ")"}},
 		{"key case matters", "Connections: 5\n", []string{file + `:1: unknown key "Connections"`, validKeys}},
 		{"bad duration", "mode: broadcast\ninterval: 1s\nconnections: 5\nramp: 10\nduration: 5x\n",
 			[]string{file + `:5: duration "5x": not a duration (use Go durations such as 500ms, 5s, 1m)`}},
@@ -49,6 +51,7 @@ func TestParseErrors(t *testing.T) {
 		{"own target missing file", "targets:\n  - {name: mine, proxy: nginx, config: no-such.conf}\n", []string{file + ":2: targets: target mine: config ", "no-such.conf does not exist"}},
 		{"own target named like a preset", "targets:\n  - {name: nginx-sse, proxy: nginx, config: x.conf}\n", []string{file + `:2: targets: target name "nginx-sse" is a built-in target`}},
 		{"target item a mapping", "targets:\n  - direct\n  - {a: b}\n", []string{file + `:3: targets: unknown key "a" in a target (valid: name, proxy, config)`}},
+		{"target key misspelt", "targets:\n  - {name: mine, proxi: nginx, config: x.conf}\n", []string{file + `:2: targets: unknown key "proxi" in a target: did you mean "proxy"? (valid: name, proxy, config)`}},
 		{"wrong type", "connections: many\n",
 			[]string{file + `:1: connections "many": not a whole number (write digits, such as connections: 100)`}},
 		{"float for int", "events: 2.5\n", []string{file + `:1: events "2.5": not a whole number`}},
@@ -207,6 +210,7 @@ events: 12
 payload: 4096
 x_accel: true
 retry_ms: 3000
+head_with_first_event: true
 heartbeat: 15s
 connections: 7
 ramp: 2.5
@@ -230,7 +234,7 @@ slow_read_rate: 300
 	}
 	want := Scenario{
 		Name: "custom", Description: "all keys set", Mode: "per-connection",
-		Interval: 250 * time.Millisecond, Events: 12, Payload: 4096, XAccel: true, RetryMS: 3000, Heartbeat: 15 * time.Second,
+		Interval: 250 * time.Millisecond, Events: 12, Payload: 4096, XAccel: true, RetryMS: 3000, HeadWithFirstEvent: true, Heartbeat: 15 * time.Second,
 		Connections: 7, Ramp: 2.5, Duration: 90 * time.Second,
 		Targets: presets("nginx-sse", "direct"), MaxEventBytes: 65536,
 		Thresholds: []string{"nginx-sse:latency.p99 < 50ms", "direct:errors == 0"},
@@ -354,7 +358,10 @@ func TestLoadUnknown(t *testing.T) {
 		ref  string
 		want []string
 	}{
-		{"sead", []string{`unknown scenario "sead"`, "embedded scenarios: devices, idle-timeout, origin-restart, proxy-reload, seed, slow-consumer, steady", ".yaml"}},
+		{"stedy", []string{`unknown scenario "stedy": did you mean "steady"?`, "embedded scenarios: devices, idle-timeout, origin-restart, proxy-reload, seed, slow-consumer, steady"}},
+		{"idle", []string{`unknown scenario "idle": did you mean "idle-timeout"?`}},
+		{"burst", []string{`unknown scenario "burst": not an embedded name or a .yaml/.yml path`}},
+		{"sead", []string{`unknown scenario "sead": did you mean "seed"?`, "embedded scenarios: devices, idle-timeout, origin-restart, proxy-reload, seed, slow-consumer, steady", ".yaml"}},
 		{"Seed", []string{`unknown scenario "Seed"`, "embedded scenarios: devices, idle-timeout, origin-restart, proxy-reload, seed, slow-consumer, steady"}},
 		{"", []string{"no scenario given", "embedded scenarios: devices, idle-timeout, origin-restart, proxy-reload, seed, slow-consumer, steady"}},
 		{"scenarios/seed.txt", []string{`unknown scenario "scenarios/seed.txt"`, ".yaml/.yml"}},
@@ -374,15 +381,59 @@ func TestLoadUnknown(t *testing.T) {
 	}
 }
 
-// TestDocsListEveryKey keeps docs/scenarios.md in step with the decoder.
+// TestDocsListEveryKey keeps docs/scenarios.md in step with the decoder:
+// its key table has a row for every key fields() decodes and for no other,
+// and the "valid keys" its error example shows are the loader's.
 func TestDocsListEveryKey(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("..", "docs", "scenarios.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	doc := string(data)
+	var keys []string
 	for _, f := range fields() {
-		if !strings.Contains(string(data), "`"+f.key+"`") {
-			t.Errorf("docs/scenarios.md does not document key %s", f.key)
+		keys = append(keys, f.key)
+	}
+	var rows []string
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z_]+)` \\|").FindAllStringSubmatch(doc, -1) {
+		rows = append(rows, m[1])
+	}
+	for _, k := range keys {
+		if !slices.Contains(rows, k) {
+			t.Errorf("docs/scenarios.md: no row for key %s in the key table", k)
+		}
+	}
+	for _, r := range rows {
+		if !slices.Contains(keys, r) {
+			t.Errorf("docs/scenarios.md: the key table has a row for %s, which the loader does not know", r)
+		}
+	}
+	if want := "(" + validKeys + ")"; !strings.Contains(doc, want) {
+		t.Errorf("docs/scenarios.md: the unknown-key example should list %s", want)
+	}
+}
+
+// TestDocsListEveryScenario: docs/scenarios.md names how many scenarios are
+// embedded and describes each under "Embedded scenarios".
+func TestDocsListEveryScenario(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "docs", "scenarios.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	names := Names()
+	count := []string{"", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten", "Eleven", "Twelve"}
+	flat := strings.Join(strings.Fields(doc), " ")
+	if len(names) < len(count) && !strings.Contains(flat, count[len(names)]+" are built into the binary") {
+		t.Errorf("docs/scenarios.md should say %q are built into the binary (%s)", count[len(names)], strings.Join(names, ", "))
+	}
+	_, embedded, ok := strings.Cut(doc, "\n## Embedded scenarios\n")
+	if !ok {
+		t.Fatal(`docs/scenarios.md has no "## Embedded scenarios" section`)
+	}
+	for _, n := range names {
+		if !strings.Contains(embedded, "\n### `"+n+"`") && !strings.Contains(embedded, "\n- `"+n+"`:") {
+			t.Errorf("docs/scenarios.md: embedded scenario %s has no section (### `%s`) or item (- `%s`:)", n, n, n)
 		}
 	}
 }

@@ -36,6 +36,7 @@ func Marshal(sc Scenario) ([]byte, error) {
 	add("payload", num(strconv.Itoa(sc.Payload), "!!int"))
 	add("x_accel", num(strconv.FormatBool(sc.XAccel), "!!bool"))
 	add("retry_ms", num(strconv.Itoa(sc.RetryMS), "!!int"))
+	add("head_with_first_event", num(strconv.FormatBool(sc.HeadWithFirstEvent), "!!bool"))
 	add("heartbeat", dur(sc.Heartbeat))
 	add("connections", num(strconv.Itoa(sc.Connections), "!!int"))
 	add("ramp", float(sc.Ramp))
@@ -60,6 +61,7 @@ func Marshal(sc Scenario) ([]byte, error) {
 	add("proxy_read_timeout", dur(sc.ProxyReadTimeout))
 	add("slow_share", float(sc.SlowShare))
 	add("slow_read_rate", num(strconv.Itoa(sc.SlowReadRate), "!!int"))
+	add("max_failed", str(sc.MaxFailed.String()))
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)

@@ -83,6 +83,14 @@ type Scenario struct {
 	// start of each stream, setting the client's reconnection delay in
 	// milliseconds. 0 (the default) sends no retry field.
 	RetryMS int
+	// HeadWithFirstEvent is yaml key "head_with_first_event": the origin
+	// holds the response head until its first event (or retry line), as
+	// net/http and Express do when the handler never flushes, instead of
+	// sending it as soon as it accepts the stream. Default false: the head
+	// at once, so time to headers (EventSource's onopen) measures the path,
+	// not the origin's wait for its first publish. True reproduces an
+	// origin that does not flush (the seed scenario's).
+	HeadWithFirstEvent bool
 	// Heartbeat is yaml key "heartbeat": the origin writes the SSE comment
 	// ": heartbeat" to a stream that has had nothing written to it for
 	// this long (a Go duration such as 15s), so that idle timeouts along
@@ -150,6 +158,10 @@ type Scenario struct {
 	// SlowReadRate is yaml key "slow_read_rate": bytes per second a slow
 	// consumer reads (required when slow_share is set).
 	SlowReadRate int
+	// MaxFailed is yaml key "max_failed": the failed streams each target
+	// may have, a count (3) or a share of its requested streams (5%),
+	// before junit.xml's "<target>: connections" case fails. Default 0.
+	MaxFailed MaxFailed
 	// Source says where the scenario came from: "embedded:<name>" or the
 	// file path it was loaded from. It is not a yaml key.
 	Source string
@@ -310,6 +322,9 @@ func (s Scenario) problems() []problem {
 	}
 	if s.SlowReadRate < 0 {
 		add("slow_read_rate", "%d is negative (use bytes per second, such as 200)", s.SlowReadRate)
+	}
+	if msg := s.MaxFailed.problem(); msg != "" {
+		add("max_failed", "%s", msg)
 	}
 	for i, th := range s.Thresholds {
 		if strings.TrimSpace(th) == "" {

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/sseload/sseload/docker"
+	"github.com/sseload/sseload/internal/suggest"
 )
 
 // Direct is the target that reaches the origin without a proxy: the
@@ -129,7 +130,7 @@ func Preset(name string) (Spec, bool) {
 func UnknownPreset(name string) error {
 	msg := fmt.Sprintf("unknown target %q (built-in: %s; your own proxy: NAME=KIND:PATH with KIND %s)",
 		name, strings.Join(PresetNames(), ", "), strings.Join(Kinds(), ", "))
-	if s := closest(name, PresetNames()); s != "" {
+	if s := suggest.Closest(name, PresetNames()); s != "" {
 		msg = fmt.Sprintf("unknown target %q: did you mean %q? (built-in: %s)", name, s, strings.Join(PresetNames(), ", "))
 	}
 	return errors.New(msg)
@@ -224,37 +225,4 @@ func Find(specs []Spec, name string) (Spec, bool) {
 		return Spec{}, false
 	}
 	return specs[i], true
-}
-
-// closest returns the candidate within edit distance 2 of s (the nearest),
-// or "".
-func closest(s string, candidates []string) string {
-	best, bestD := "", 3
-	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
