@@ -32,7 +32,6 @@ replaces it; syntax as 'sseload run --threshold'). Steps grow x2 from --start un
 one fails, then bisect to within 5 %%. Each step is a fresh steady broadcast run of
 the scenario through the local topology with only that target (or the --target URL
 with --topology none): ramp (at most %v), then hold for --duration (default %v).
-Exit 0 when some size held, 1 when none did, 130 when interrupted.
 `
 
 // capacityCmd is `sseload capacity`: the origin and topology flags of
@@ -65,11 +64,11 @@ func capacityCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		fl.Usage = fmt.Sprintf("how long each step holds its streams after the ramp (default %v)", capacity.DefaultHold)
 	}
 	if fl := fs.Lookup("out"); fl != nil {
-		fl.Usage = "results directory (default results/capacity-<target>-<UTC time>)"
+		fl.Usage = "results directory, new or empty (default results/capacity-<target>-<UTC time>)"
 	}
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: sseload capacity [SCENARIO] --target NAME [--slo EXPR ...] [--max N] [--start N] [flags]\n\nFlags:\n%s", fs.FlagUsages())
-		fmt.Fprintf(stderr, capacityExamples, capacity.DefaultMaxRamp, capacity.DefaultHold)
+		showHelp(stdout, fs, fmt.Sprintf("Usage: sseload capacity [SCENARIO] --target NAME [--slo EXPR ...] [--max N] [--start N] [flags]\n\nFlags:\n%s", fs.FlagUsages())+
+			fmt.Sprintf(capacityExamples, capacity.DefaultMaxRamp, capacity.DefaultHold))
 	}
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
@@ -84,6 +83,9 @@ func capacityCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	if fs.NArg() > 1 {
 		return exitUsage, usagef("capacity takes one scenario, got %q", fs.Args())
+	}
+	if err := f.checkTopologyFlags(); err != nil {
+		return exitUsage, err
 	}
 	ref := "steady"
 	if fs.NArg() == 1 {
@@ -146,14 +148,27 @@ func capacityCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
+	live, err := f.startMetrics()
+	if err != nil {
+		return exitUsage, err
+	}
+	// Last of the checks: --force empties the directory.
+	if err := f.prepareOut(); err != nil {
+		live.abort()
+		return exitUsage, err
+	}
 
 	ctx, stop := interruptible(stderr, "stopping the step and writing the steps measured so far")
 	defer stop()
+	// One exporter for the whole search: each step is a run, and its
+	// counters count on from the steps before (nextRun).
+	defer live.stop(ctx, stderr)
 
 	warn := func(msg string) { fmt.Fprintf(stderr, "sseload: %s\n", msg) }
 	nstep := 0
 	base := f.runOptions(sc, external, unit, sources)
 	base.Warn = warn
+	base.Sinks = live.sinks()
 	opts := capacity.Options{
 		Base:    base,
 		Target:  target,
@@ -163,6 +178,7 @@ func capacityCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		MaxRamp: capacity.DefaultMaxRamp,
 		OutDir:  f.out,
 		StepDone: func(s reports.CapacityStep) {
+			live.nextRun()
 			nstep++
 			streams := "streams"
 			if s.Connections == 1 {

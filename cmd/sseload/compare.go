@@ -15,15 +15,15 @@ import (
 const compareUsage = `Usage: sseload compare BASE_DIR CURRENT_DIR [flags]
 
 Compares two results directories (or their summary.json files) target by
-target, matched by name: for each metric, base, current and the change. Exits
-1 when a metric got worse by more than --max-regression, 0 otherwise, 2 on
-bad input. A percentile resting on few samples (p99 of fewer than 1,000) is
+target, matched by name: for each metric, base, current and the change. A
+metric that got worse by more than --max-regression fails. A percentile resting on few samples (p99 of fewer than 1,000) is
 marked noisy: such differences are often run-to-run noise.
 
 Flags:
 %s
 Metrics: the threshold metrics, e.g. latency.p99, time_to_headers.p50,
-connections.failed (default: %s).
+connections.failed (default: %s; and path_latency.p99 when both runs split
+latency into origin delay and path latency).
 
 Examples:
   sseload compare results/baseline results/seed-20261125T012554Z
@@ -37,7 +37,7 @@ func compareCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	maxReg := fs.String("max-regression", "10%", "allowed change for the worse, as a percentage")
 	metrics := fs.StringSlice("metric", nil, "metric to compare (repeatable or comma-separated)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, compareUsage, fs.FlagUsages(), strings.Join(reports.DefaultCompareMetrics, ", "))
+		showHelp(stdout, fs, fmt.Sprintf(compareUsage, fs.FlagUsages(), strings.Join(reports.DefaultCompareMetrics, ", ")))
 	}
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {

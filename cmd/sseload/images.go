@@ -48,7 +48,7 @@ func imagesCmd(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	mirror := fs.String("mirror", compose.DefaultMirror, "Debian mirror for debootstrap")
 	kinds := fs.StringSlice("kinds", targets.Kinds(), "proxy kinds whose images to build ("+strings.Join(targets.Kinds(), ", ")+"; none: --kinds '')")
-	fs.Usage = func() { fmt.Fprintf(stderr, "%s%s", imagesHelp, fs.FlagUsages()) }
+	fs.Usage = func() { showHelp(stdout, fs, imagesHelp+fs.FlagUsages()) }
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
 			return nil

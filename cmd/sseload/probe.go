@@ -16,12 +16,12 @@ import (
 // probeCmd waits until every URL answers GET with 200. The compose topology
 // runs it inside the compose network as its readiness check (the images
 // have no curl: the sseload image is one static binary).
-func probeCmd(args []string, stderr io.Writer) error {
+func probeCmd(args []string, stdout io.Writer) error {
 	fs := pflag.NewFlagSet("probe", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(stdout)
 	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: sseload probe [--timeout D] URL...\n\nWaits until GET on every URL answers 200 (the compose topology's readiness check).\n\nFlags:\n%s", fs.FlagUsages())
+		showHelp(stdout, fs, fmt.Sprintf("Usage: sseload probe [--timeout D] URL...\n\nWaits until GET on every URL answers 200 (the compose topology's readiness check).\n\nFlags:\n%s", fs.FlagUsages()))
 	}
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {

@@ -175,10 +175,13 @@ targets: [direct]
 	if m := got["mine"]; m.TimeToHeadersUS == nil || m.TimeToHeadersUS.P50 < streamEnd || m.ConfigFile != stock || m.ProxyKind != "nginx" {
 		t.Errorf("mine: %+v; want the head held until the stream ends (%d µs) and config %s", m.TimeToHeadersUS, streamEnd, stock)
 	}
+	// The origin sends its head at once; every config without buffering
+	// passes it on at once, before the first event.
 	for _, name := range []string{"fixed", "edge", "cad"} {
 		tg := got[name]
-		if tg.TimeToHeadersUS == nil || tg.TimeToHeadersUS.P50 >= streamEnd || tg.Events.Received != 20 {
-			t.Errorf("%s: time to headers %+v, events %d; want the head before the stream ends and all 20 events", name, tg.TimeToHeadersUS, tg.Events.Received)
+		if tg.TimeToHeadersUS == nil || tg.TimeToFirstEventUS == nil || tg.TimeToHeadersUS.P50 >= tg.TimeToFirstEventUS.P50 || tg.Events.Received != 20 {
+			t.Errorf("%s: time to headers %+v, to first event %+v, events %d; want the head at once, before the first event, and all 20 events",
+				name, tg.TimeToHeadersUS, tg.TimeToFirstEventUS, tg.Events.Received)
 		}
 	}
 	wantDiagnosis(t, s, "mine", "proxy_buffering")
@@ -225,25 +228,36 @@ func TestOwnProxyConfigRefused(t *testing.T) {
 }
 
 // TestBufferingShapesDiagnosed reproduces nginx-stock's two other
-// buffering shapes with the real program: events larger than its
-// postpone_output let the head through with the first event, and the rest
-// come in bursts as its buffers fill, here every third event, so events
-// wait up to 800 ms (the batched-events rule asks for 500 ms); a
-// broadcast stream of small events never gets its head through at all
-// (the dead-stream rule).
+// buffering shapes with the real program: from an origin that sends its
+// head with the first event (head_with_first_event), events larger than
+// nginx's postpone_output let the head through with the first event, and
+// the rest come in bursts as its buffers fill, here every third event, so
+// events wait up to 800 ms (the batched-events rule asks for 500 ms); from
+// the default origin, which flushes its head at once, nginx holds that
+// head until its first buffer fills (the second event, ~800 ms, against
+// direct's instant head), so the held-headers rule names the buffering,
+// with the bursts as its evidence; a broadcast stream of small events
+// never gets its head through at all (the dead-stream rule).
 func TestBufferingShapesDiagnosed(t *testing.T) {
 	testenv.RequireProxy(t, targets.Nginx)
-	s, _ := runScenarioFile(t, `
+	const large = `
 mode: per-connection
 interval: 400ms
 events: 6
 payload: 3000
 connections: 3
 targets: [direct, nginx-stock]
-`)
+`
+	s, _ := runScenarioFile(t, large+"head_with_first_event: true\n")
 	ds := diagnosisFor(s, "nginx-stock")
 	if len(ds) != 1 || !strings.Contains(ds[0].Symptom, "released together") || !strings.Contains(ds[0].Directive, "proxy_buffering") {
-		t.Errorf("large events: nginx-stock diagnoses %+v, want one batched-events diagnosis naming proxy_buffering", ds)
+		t.Errorf("large events, head with the first event: nginx-stock diagnoses %+v, want one batched-events diagnosis naming proxy_buffering", ds)
+	}
+	s, _ = runScenarioFile(t, large)
+	ds = diagnosisFor(s, "nginx-stock")
+	if len(ds) != 1 || !strings.Contains(ds[0].Symptom, "response headers held back") || !strings.Contains(ds[0].Directive, "proxy_buffering") ||
+		!strings.Contains(ds[0].Evidence, "latency min") {
+		t.Errorf("large events, head at once: nginx-stock diagnoses %+v, want one held-headers diagnosis naming proxy_buffering, the bursts in its evidence", ds)
 	}
 	s, _ = runScenarioFile(t, `
 mode: broadcast

@@ -15,8 +15,7 @@ const reportUsage = `Usage: sseload report DIR
 Regenerates report.md, report.html and junit.xml in a results directory
 from its summary.json, .hlog files and timeline.csv (for example after
 upgrading sseload, or for results copied from CI), and prints the summary.
-Exits 0 when the reports were written, 2 when DIR is not a readable results
-directory. The thresholds are those recorded in summary.json.
+The thresholds are those recorded in summary.json.
 
 Example:
   sseload report results/seed-20261125T012554Z
@@ -25,7 +24,7 @@ Example:
 func reportCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := pflag.NewFlagSet("report", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, reportUsage) }
+	fs.Usage = func() { showHelp(stdout, fs, reportUsage) }
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
 			return exitOK, nil

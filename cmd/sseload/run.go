@@ -25,6 +25,29 @@ import (
 
 const defaultInterval = time.Second
 
+// The load of a --topology none run when no scenario is named: a few
+// streams for half a minute, not the steady scenario's 1,000 for a minute
+// against whatever URL was given. -c and -d set it; a scenario named on
+// the command line brings its own.
+const (
+	noneConnections = 10
+	noneDuration    = 30 * time.Second
+)
+
+// originFlags set what sseload's own origin does: with --topology none
+// the origin is the --target's, so they would change nothing (and so would
+// --origin-listen).
+var originFlags = []string{"mode", "interval", "events", "payload", "x-accel", "retry", "heartbeat", "head-with-first-event"}
+
+// proxyFlags choose the local topology's targets or the proxy programs it
+// runs, each with what it does (--proxy has its own message).
+var proxyFlags = [][2]string{
+	{"only", "picks among the local topology's targets"},
+	{"nginx", "names the nginx program the local topology runs"},
+	{"haproxy", "names the haproxy program the local topology runs"},
+	{"caddy", "names the caddy program the local topology runs"},
+}
+
 const runExamples = `
 Examples:
   sseload run seed                                   # the classic "nothing for 30 s, then everything at once"
@@ -58,6 +81,7 @@ type runFlags struct {
 	xaccel        bool
 	retry         int
 	heartbeat     time.Duration
+	headFirst     bool
 	maxEventBytes int
 	reconnect     string
 	reconnDelay   time.Duration
@@ -71,6 +95,7 @@ type runFlags struct {
 	noProgress   bool
 	tsField      string
 	seqField     string
+	sentField    string
 	tsUnit       string
 	nginx        string
 	haproxy      string
@@ -81,9 +106,15 @@ type runFlags struct {
 	sourceAddrs  []string
 	originListen string
 	procs        int
+	metricsAddr  string
 
 	thresholds      []string
 	requireReliable bool
+	force           bool
+
+	// noneDefaults: --topology none without a scenario named, whose load
+	// is noneConnections for noneDuration unless -c and -d say otherwise.
+	noneDefaults bool
 }
 
 func newRunFlags(stderr io.Writer) *runFlags {
@@ -91,8 +122,8 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs := f.fs
 	fs.SetOutput(stderr)
 	fs.SortFlags = false
-	fs.IntVarP(&f.connections, "connections", "c", 0, "concurrent streams per target")
-	fs.DurationVarP(&f.duration, "duration", "d", 0, "how long all streams are held after the ramp (0 with per-connection: until streams end)")
+	fs.IntVarP(&f.connections, "connections", "c", 0, fmt.Sprintf("concurrent streams per target (default: the scenario's; %d with --topology none and no scenario named)", noneConnections))
+	fs.DurationVarP(&f.duration, "duration", "d", 0, fmt.Sprintf("how long all streams are held after the ramp (0 with per-connection: until streams end; default: the scenario's, %v with --topology none and no scenario named)", noneDuration))
 	fs.Float64Var(&f.ramp, "ramp", 0, "connections opened per second, per target")
 	fs.StringVar(&f.mode, "mode", "", "origin mode: broadcast or per-connection")
 	fs.DurationVar(&f.interval, "interval", 0, "origin: time between publishes")
@@ -101,6 +132,7 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.BoolVar(&f.xaccel, "x-accel", false, "origin: send X-Accel-Buffering: no (nginx's per-response buffering switch)")
 	fs.IntVar(&f.retry, "retry", 0, "origin: send retry: MS at stream start")
 	fs.DurationVar(&f.heartbeat, "heartbeat", 0, "origin: send a comment line to a stream quiet for this long (0 = none)")
+	fs.BoolVar(&f.headFirst, "head-with-first-event", false, "origin: hold the response head until the first event, as net/http and Express do when nothing flushes (default: at once)")
 	fs.StringVar(&f.reconnect, "reconnect", "", "after a stream ends or drops: never (default), spec (as EventSource: after the reconnection time, with Last-Event-ID) or persistent (also after HTTP errors and refusals, with backoff)")
 	fs.DurationVar(&f.reconnDelay, "reconnect-delay", 0, "the client's reconnection time until the server sends retry: (default 3s)")
 	fs.Float64Var(&f.slowShare, "slow-share", 0, "share (0-1) of each target's streams that read slowly, reported as <target>~slow")
@@ -110,10 +142,12 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.StringSliceVar(&f.only, "only", nil, "measure only these targets, in this order (built-in: "+strings.Join(targets.PresetNames(), ", ")+"; or a scenario's or --proxy target)")
 	fs.StringVar(&f.topology, "topology", runner.TopologyLocal, "local (embedded origin + proxy processes), compose (the same as containers) or none (external --target only)")
 	fs.StringArrayVar(&f.targets, "target", nil, "external target NAME=URL (repeatable; with --topology none)")
-	fs.StringVarP(&f.out, "out", "o", "", "results directory (default results/<scenario>-<UTC time>)")
+	fs.StringVarP(&f.out, "out", "o", "", "results directory, new or empty (default results/<scenario>-<UTC time>)")
+	fs.BoolVar(&f.force, "force", false, "empty a non-empty --out directory first (without it, a directory holding anything is refused)")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "print plain progress lines instead of a live display")
 	fs.StringVar(&f.tsField, "timestamp-field", "", "JSON path of the publish time in event data, e.g. ts or meta.sent_ms (default sched, sseload's origin)")
 	fs.StringVar(&f.seqField, "sequence-field", "", "JSON path of the event's sequence number, for lost/duplicated/out-of-order counts (default seq with sseload's origin; external targets: counted only unless given)")
+	fs.StringVar(&f.sentField, "sent-field", "", "JSON path of the time the origin wrote the event (unit of --timestamp-unit), splitting latency into origin delay and path latency (default sent with sseload's origin; external targets: not split unless given)")
 	fs.StringVar(&f.tsUnit, "timestamp-unit", "auto", "unit of --timestamp-field: auto (by magnitude), ns, us, ms or s")
 	fs.StringSliceVar(&f.sourceAddrs, "source-addrs", nil, "local addresses to open connections from, in turn (default: 127.0.0.1, .2, … as needed for loopback targets past 25,000 streams)")
 	fs.BoolVar(&f.insecure, "insecure", false, "https targets: do not verify the server's certificate (self-signed staging)")
@@ -126,6 +160,7 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.IntVar(&f.procs, "procs", 0, "generator processes, each with a share of the streams (0 = one per 18,000 streams; 1 = in this process)")
 	fs.StringArrayVar(&f.thresholds, "threshold", nil, "pass/fail rule [TARGET:]METRIC OP VALUE, e.g. 'nginx-sse:latency.p99 < 50ms' (repeatable; added to the scenario's)")
 	fs.BoolVar(&f.requireReliable, "require-reliable", false, "exit 3 when the harness judged its own measurements unreliable")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve live Prometheus metrics at http://ADDR/metrics during the run, e.g. 127.0.0.1:9464 (docs/metrics.md; not with --topology compose)")
 	return f
 }
 
@@ -134,6 +169,9 @@ func (f *runFlags) scenario(ref string) (scenarios.Scenario, error) {
 	sc, err := scenarios.Load(ref)
 	if err != nil {
 		return sc, usageError{err}
+	}
+	if f.noneDefaults {
+		sc.Connections, sc.Duration = noneConnections, noneDuration
 	}
 	ch := f.fs.Changed
 	if ch("mode") {
@@ -177,6 +215,9 @@ func (f *runFlags) scenario(ref string) (scenarios.Scenario, error) {
 	}
 	if ch("heartbeat") {
 		sc.Heartbeat = f.heartbeat
+	}
+	if ch("head-with-first-event") {
+		sc.HeadWithFirstEvent = f.headFirst
 	}
 	if ch("max-event-bytes") {
 		sc.MaxEventBytes = f.maxEventBytes
@@ -240,6 +281,7 @@ func (f *runFlags) runOptions(sc scenarios.Scenario, external []loadgen.Target, 
 		Programs:       f.programs(),
 		TimestampField: f.tsField,
 		SequenceField:  f.seqField,
+		SentField:      f.sentField,
 		TimestampUnit:  unit,
 		InsecureTLS:    f.insecure,
 		SourceAddrs:    sources,
@@ -270,7 +312,7 @@ func (f *runFlags) measureFlags() (jsonfield.Unit, []netip.Addr, error) {
 	if err != nil {
 		return unit, nil, usagef("--timestamp-unit: %v", err)
 	}
-	for _, p := range [][2]string{{"--timestamp-field", f.tsField}, {"--sequence-field", f.seqField}} {
+	for _, p := range [][2]string{{"--timestamp-field", f.tsField}, {"--sequence-field", f.seqField}, {"--sent-field", f.sentField}} {
 		if p[1] == "" {
 			continue
 		}
@@ -292,8 +334,8 @@ func (f *runFlags) measureFlags() (jsonfield.Unit, []netip.Addr, error) {
 func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	f := newRunFlags(stderr)
 	f.fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: sseload run [SCENARIO] [flags]\n\nFlags:\n%s", f.fs.FlagUsages())
-		fmt.Fprintf(stderr, runExamples, scenarios.Names(), strings.Join(targets.PresetNames(), ", "))
+		showHelp(stdout, f.fs, fmt.Sprintf("Usage: sseload run [SCENARIO] [flags]\n\nFlags:\n%s", f.fs.FlagUsages())+
+			fmt.Sprintf(runExamples, strings.Join(scenarios.Names(), ", "), strings.Join(targets.PresetNames(), ", ")))
 	}
 	if err := f.fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
@@ -304,10 +346,14 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	if f.fs.NArg() > 1 {
 		return exitUsage, usagef("run takes one scenario, got %q", f.fs.Args())
 	}
+	if err := f.checkTopologyFlags(); err != nil {
+		return exitUsage, err
+	}
 	ref := "steady"
 	if f.fs.NArg() == 1 {
 		ref = f.fs.Arg(0)
 	}
+	f.noneDefaults = f.topology == runner.TopologyNone && f.fs.NArg() == 0
 	sc, err := f.scenario(ref)
 	if err != nil {
 		return exitUsage, err
@@ -340,12 +386,28 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
+	if f.topology == runner.TopologyCompose {
+		if err := runner.CheckCompose(f.runOptions(sc, external, unit, sources)); err != nil {
+			return exitUsage, usageError{err}
+		}
+	}
+	live, err := f.startMetrics()
+	if err != nil {
+		return exitUsage, err
+	}
+	// Last of the checks: --force empties the directory.
+	if err := f.prepareOut(); err != nil {
+		live.abort()
+		return exitUsage, err
+	}
 
 	ctx, stop := interruptible(stderr, "closing streams and writing results")
 	defer stop()
+	defer live.stop(ctx, stderr)
 
 	prog := newProgress(stderr, f.noProgress)
 	opts := f.runOptions(sc, external, unit, sources)
+	opts.Sinks = live.sinks()
 	opts.OutDir = f.out
 	opts.SelfBinary = selfBinary()
 	opts.Started = prog.start
@@ -366,6 +428,55 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitNotComplete, fmt.Errorf("print summary: %w", err)
 	}
 	return finishRun(out, f.requireReliable, stdout, stderr)
+}
+
+// checkTopologyFlags refuses a flag that would have no effect with the
+// chosen topology, naming the flag and the topology: a run must not look
+// as if it measured what the flag asks for.
+func (f *runFlags) checkTopologyFlags() error {
+	set := func(name string) bool { return f.fs.Lookup(name) != nil && f.fs.Changed(name) }
+	switch f.topology {
+	case runner.TopologyNone:
+		if set("origin-listen") {
+			return usagef("--origin-listen says where sseload's own origin listens; with --topology none there is none (the --target URLs are measured as they are): leave it out")
+		}
+		for _, n := range originFlags {
+			if set(n) {
+				return usagef("--%s sets what sseload's own origin does; with --topology none the origin is the --target's, which --%s cannot change: leave it out, or measure sseload's origin with --topology local", n, n)
+			}
+		}
+		for _, p := range proxyFlags {
+			if set(p[0]) {
+				return usagef("--%s %s; with --topology none sseload measures the --target URLs as they are: leave it out", p[0], p[1])
+			}
+		}
+	case runner.TopologyCompose:
+		if set("origin-listen") {
+			return usagef("--origin-listen: on --topology compose the origin listens in its own container; leave it out, or use --topology local")
+		}
+		if set("metrics-addr") {
+			return usagef("--metrics-addr: on --topology compose the generator runs in its own container, out of this process's reach, and no port of the compose network is published; leave it out, or use --topology local or none")
+		}
+	}
+	if f.topology != runner.TopologyNone && set("insecure") {
+		return usagef("--insecure skips the certificate checks of https --target URLs, which only --topology none measures; with --topology %s every target is plain HTTP: leave it out", f.topology)
+	}
+	return nil
+}
+
+// prepareOut checks --out before anything starts: a directory holding
+// anything is refused, or emptied with --force (runner.PrepareOutDir).
+func (f *runFlags) prepareOut() error {
+	if f.out == "" {
+		if f.force {
+			return usagef("--force empties the --out directory first; without --out the results go to a new directory of their own: name one with --out, or leave --force out")
+		}
+		return nil
+	}
+	if err := runner.PrepareOutDir(f.out, f.force); err != nil {
+		return usagef("--out: %v", err)
+	}
+	return nil
 }
 
 // originExec is this binary, which runs the local topology's origin as a

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/sseload/sseload/loadgen"
 	"github.com/sseload/sseload/reports"
@@ -57,8 +58,11 @@ func (f *runFlags) parseThresholds(sc scenarios.Scenario, external []loadgen.Tar
 // finishRun prints what follows the table (thresholds, the results
 // directory), appends report.md to the GitHub job summary when
 // $GITHUB_STEP_SUMMARY is set, and picks the exit code: 130 when
-// interrupted, then 3 when --require-reliable and the harness was not
-// reliable, then 1 when a threshold failed, else 0.
+// interrupted, then 3 when a target was unusable (reports.Unusable: no
+// stream got an event stream; the error names it and its errors), then 3
+// when --require-reliable and the harness was not reliable, then 1 when a
+// threshold failed, else 0. The results are written before, whatever the
+// code.
 func finishRun(out *runner.Outcome, requireReliable bool, stdout, stderr io.Writer) (int, error) {
 	s := out.Summary
 	if len(s.Thresholds) > 0 {
@@ -73,9 +77,17 @@ func finishRun(out *runner.Outcome, requireReliable bool, stdout, stderr io.Writ
 			fmt.Fprintf(stderr, "sseload: $%s: %v\n", stepSummaryEnv, err)
 		}
 	}
+	var unusable []string
+	for i := range s.Targets {
+		if why := reports.Unusable(s, &s.Targets[i]); why != "" {
+			unusable = append(unusable, fmt.Sprintf("target %s unusable: %s", s.Targets[i].Name, why))
+		}
+	}
 	switch {
 	case s.Interrupted:
 		return exitInterrupted, nil
+	case len(unusable) > 0:
+		return exitNotComplete, fmt.Errorf("%s (results in %s)", strings.Join(unusable, "; "), out.Dir)
 	case requireReliable && !s.Harness.Reliable:
 		return exitNotComplete, fmt.Errorf("the harness judged its measurements unreliable (%s) and --require-reliable is set", s.Harness.Note)
 	}
