@@ -288,7 +288,7 @@ func (f *runFlags) runOptions(sc scenarios.Scenario, external []loadgen.Target, 
 		OriginExec:     originExec(),
 		Procs:          f.procs,
 		WorkerExec:     originExec(),
-		Version:        version,
+		Version:        runVersion(),
 		Command:        os.Args,
 		ExternalFaults: f.extFaults,
 	}

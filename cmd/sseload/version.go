@@ -109,3 +109,19 @@ and platform.
 	readBuildInfo(debug.ReadBuildInfo()).write(stdout)
 	return exitOK, nil
 }
+
+// runVersion is the version summary.json records for a run: the same as
+// `sseload version`'s first line, with the VCS revision where the binary
+// has one, so a result names the build that measured it.
+func runVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	b := readBuildInfo(bi, ok)
+	if b.Revision == "" {
+		return b.Version
+	}
+	v := b.Version + " (" + b.Revision[:min(12, len(b.Revision))]
+	if b.Modified {
+		v += ", modified"
+	}
+	return v + ")"
+}

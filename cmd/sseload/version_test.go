@@ -53,3 +53,13 @@ func TestVersionCommand(t *testing.T) {
 		t.Errorf("sseload version x: exit %d, want 2", code)
 	}
 }
+
+// TestRunVersionIsTheBuildsVersion: summary.json records the version
+// `sseload version` prints, not a placeholder.
+func TestRunVersionIsTheBuildsVersion(t *testing.T) {
+	bi, ok := debug.ReadBuildInfo()
+	want := readBuildInfo(bi, ok).Version
+	if got := runVersion(); !strings.HasPrefix(got, want) || got == "dev" {
+		t.Errorf("runVersion() = %q, want it to start with %q", got, want)
+	}
+}
