@@ -86,28 +86,10 @@ func WriteMarkdown(w io.Writer, s Summary) error {
 	}
 	b.WriteString("\n\n")
 
-	b.WriteString("| " + strings.Join(tableHeader, " | ") + " |\n")
-	b.WriteString("|---" + strings.Repeat("|--:", len(tableHeader)-1) + "|\n")
-	for i := range s.Targets {
-		row := tableRow(&s.Targets[i])
-		for j := range row {
-			row[j] = mdEscape(row[j])
-		}
-		b.WriteString("| " + strings.Join(row, " | ") + " |\n")
-	}
-	b.WriteString("\n")
+	mdTable(&b, tableHeader, s.Targets, tableRow)
 	if hasSplit(s) {
 		b.WriteString("**Latency split**: origin delay is the origin's write time minus the scheduled publish time, path latency the receipt time minus the write time.\n\n")
-		b.WriteString("| " + strings.Join(splitHeader, " | ") + " |\n")
-		b.WriteString("|---" + strings.Repeat("|--:", len(splitHeader)-1) + "|\n")
-		for i := range s.Targets {
-			row := splitRow(&s.Targets[i])
-			for j := range row {
-				row[j] = mdEscape(row[j])
-			}
-			b.WriteString("| " + strings.Join(row, " | ") + " |\n")
-		}
-		b.WriteString("\n")
+		mdTable(&b, splitHeader, s.Targets, splitRow)
 	}
 
 	var errs []string
@@ -169,4 +151,19 @@ func WriteMarkdown(w io.Writer, s Summary) error {
 		return fmt.Errorf("write %s: %w", MarkdownFile, err)
 	}
 	return nil
+}
+
+// mdTable writes a Markdown table of one row per target: the first column
+// left-aligned, the figures right-aligned.
+func mdTable(b *strings.Builder, header []string, targets []Target, row func(*Target) []string) {
+	b.WriteString("| " + strings.Join(header, " | ") + " |\n")
+	b.WriteString("|---" + strings.Repeat("|--:", len(header)-1) + "|\n")
+	for i := range targets {
+		cells := row(&targets[i])
+		for j := range cells {
+			cells[j] = mdEscape(cells[j])
+		}
+		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+	}
+	b.WriteString("\n")
 }
