@@ -49,7 +49,7 @@ type GeneratorInterval struct {
 
 // IntervalSink consumes a run's intervals as they are merged: one method,
 // like vegeta's Reporter or the AddMetricSamples of k6's output.Output.
-// The .hlog writer (reports.HlogSet), the timeline (reports.Timeline) and
+// The .hlog writer (hlog.Set), the timeline (reports.Timeline) and
 // the Prometheus exporter (metrics.Exporter) implement it. What a sink does
 // before the first interval and after the last (create files and rename
 // them into place, listen and serve a last scrape) is its own constructor's

@@ -11,6 +11,8 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/sseload/sseload/loadgen"
+
+	"github.com/sseload/sseload/reports/hlog"
 )
 
 // bar is one bar of an arrivals lane as drawn: "M x0 base V top H x1 V base Z".
@@ -42,10 +44,10 @@ func lanes(t *testing.T, svg string) map[string][]bar {
 
 // intervals is one target's latency intervals of one second each, with
 // these counts.
-func intervals(counts ...int64) []IntervalStat {
-	var ivs []IntervalStat
+func intervals(counts ...int64) []hlog.IntervalStat {
+	var ivs []hlog.IntervalStat
 	for i, n := range counts {
-		ivs = append(ivs, IntervalStat{Start: time.Duration(i) * time.Second, End: time.Duration(i+1) * time.Second, Count: n})
+		ivs = append(ivs, hlog.IntervalStat{Start: time.Duration(i) * time.Second, End: time.Duration(i+1) * time.Second, Count: n})
 	}
 	return ivs
 }
@@ -57,7 +59,7 @@ func intervals(counts ...int64) []IntervalStat {
 func TestArrivalsShowBatching(t *testing.T) {
 	d := &RunData{
 		Summary: Summary{Targets: []Target{{Name: "direct"}, {Name: "nginx-stock"}, {Name: "silent"}}},
-		Latency: map[string][]IntervalStat{
+		Latency: map[string][]hlog.IntervalStat{
 			"direct":      intervals(40, 40, 40, 40, 40),
 			"nginx-stock": intervals(0, 0, 0, 0, 200),
 			"silent":      intervals(0, 0, 0, 0, 0),
@@ -104,7 +106,7 @@ func TestArrivalsShortLastInterval(t *testing.T) {
 	ivs := intervals(make([]int64, 61)...)
 	ivs[60].End = ivs[60].Start + 50*time.Millisecond
 	ivs[60].Count = 120
-	d := &RunData{Summary: Summary{Targets: []Target{{Name: "nginx-stock"}}}, Latency: map[string][]IntervalStat{"nginx-stock": ivs}}
+	d := &RunData{Summary: Summary{Targets: []Target{{Name: "nginx-stock"}}}, Latency: map[string][]hlog.IntervalStat{"nginx-stock": ivs}}
 	b := lanes(t, arrivalsChart(d))["nginx-stock"]
 	if len(b) != 1 || b[0].x1-b[0].x0 < minBarPx-0.1 || b[0].x1 > float64(chartW-laneRight) {
 		t.Errorf("bars %+v: want one of at least %d px ending by the axis's end", b, minBarPx)

@@ -3,27 +3,17 @@ package reports
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
-
-	"github.com/sseload/sseload/loadgen"
 )
 
 // SummaryFile is the name of the summary inside a results directory.
 const SummaryFile = "summary.json"
 
-// HlogName returns the file name of a target's interval log for metric m:
-// <target>.<metric>.hlog, e.g. nginx-sse.latency.hlog.
-func HlogName(target string, m loadgen.Metric) string {
-	return target + "." + m.String() + ".hlog"
-}
-
 // WriteSummary writes summary.json alone, atomically, into dir (created if
-// needed). Runs that streamed their .hlog files (HlogSet) finish with it.
+// needed). Runs that streamed their .hlog files (hlog.Set) finish with it.
 func WriteSummary(dir string, s Summary) error {
 	js, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
@@ -44,18 +34,6 @@ func writeSummary(dir string, js []byte) error {
 		return err
 	}
 	return syncDir(dir)
-}
-
-// checkFileName rejects target names that cannot be used as a file name
-// component inside the results directory.
-func checkFileName(name string) error {
-	switch {
-	case name == "":
-		return errors.New("write results: a target has an empty name; every target needs a name (it names its .hlog files)")
-	case name == "." || name == ".." || strings.ContainsAny(name, `/\`+"\x00"):
-		return fmt.Errorf("write results: target name %q cannot be used in a file name (<target>.<metric>.hlog); use letters, digits, '-', '_' or '.'", name)
-	}
-	return nil
 }
 
 // writeFileAtomic writes dir/name through write: into a temporary file in

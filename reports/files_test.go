@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sseload/sseload/reports/hlog"
 )
 
 func dirNames(t *testing.T, dir string) []string {
@@ -52,14 +54,12 @@ func TestResultsDirectory(t *testing.T) {
 		t.Errorf("summary.json mode %v, want 0644", fi.Mode().Perm())
 	}
 	// The latency log holds the direct target's three intervals.
-	f, err := os.Open(filepath.Join(dir, "direct.latency.hlog"))
+	_, ivs, err := hlog.ReadFile(filepath.Join(dir, "direct.latency.hlog"), testStart)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	hs := readHlog(t, f)
-	if len(hs) != 3 || hs[0].TotalCount() != 50 {
-		t.Errorf("direct.latency.hlog: %d intervals, want 3 of 50 values", len(hs))
+	if len(ivs) != 3 || ivs[0].Count != 50 {
+		t.Errorf("direct.latency.hlog: %d intervals (%+v), want 3 of 50 values", len(ivs), ivs)
 	}
 
 	// Writing again replaces the files in place.
@@ -74,7 +74,7 @@ func TestResultsDirectory(t *testing.T) {
 func TestHlogSetBadNames(t *testing.T) {
 	for _, names := range [][]string{{"a/b"}, {""}, {".."}, {"x", "x"}} {
 		dir := filepath.Join(t.TempDir(), "out")
-		_, err := NewHlogSet(dir, names)
+		_, err := hlog.NewSet(dir, names)
 		if err == nil {
 			t.Errorf("names %q: no error", names)
 			continue

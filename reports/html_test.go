@@ -15,6 +15,8 @@ import (
 
 	"github.com/sseload/sseload/internal/testenv"
 	"github.com/sseload/sseload/loadgen"
+
+	"github.com/sseload/sseload/reports/hlog"
 )
 
 // writeTestRun writes a results directory the way a run does: the
@@ -23,7 +25,7 @@ import (
 func writeTestRun(t *testing.T, dir string) Summary {
 	t.Helper()
 	res := testResult(t)
-	hl, err := NewHlogSet(dir, []string{"direct", "nginx-stock"})
+	hl, err := hlog.NewSet(dir, []string{"direct", "nginx-stock"})
 	if err != nil {
 		t.Fatal(err)
 	}

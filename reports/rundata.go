@@ -7,11 +7,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/sseload/sseload/loadgen"
+	"github.com/sseload/sseload/reports/hlog"
 )
 
 // Report file names inside a results directory.
@@ -32,17 +32,9 @@ type RunData struct {
 	// (indexed by loadgen.Metric); nil where the .hlog file is missing.
 	Hists map[string][len(loadgen.Metrics)]*hdrhistogram.Histogram
 	// Latency holds, by target name, the latency of each .hlog interval.
-	Latency map[string][]IntervalStat
+	Latency map[string][]hlog.IntervalStat
 	// Timeline is timeline.csv; nil when the directory has none.
 	Timeline []TimelinePoint
-}
-
-// IntervalStat is one interval of a .hlog file.
-type IntervalStat struct {
-	Start    time.Duration // after the run's start (summary "started")
-	End      time.Duration
-	Count    int64
-	P50, P99 int64 // µs; meaningless when Count is 0
 }
 
 // LoadRun reads the .hlog files and timeline.csv of dir for the targets of
@@ -52,12 +44,12 @@ func LoadRun(dir string, s Summary) (*RunData, error) {
 	d := &RunData{
 		Summary: s,
 		Hists:   map[string][len(loadgen.Metrics)]*hdrhistogram.Histogram{},
-		Latency: map[string][]IntervalStat{},
+		Latency: map[string][]hlog.IntervalStat{},
 	}
 	for _, t := range s.Targets {
 		var hs [len(loadgen.Metrics)]*hdrhistogram.Histogram
 		for _, m := range loadgen.Metrics {
-			total, ivs, err := readHlogFile(filepath.Join(dir, HlogName(t.Name, m)), s.Started)
+			total, ivs, err := hlog.ReadFile(filepath.Join(dir, hlog.Name(t.Name, m)), s.Started)
 			if err != nil {
 				return nil, err
 			}
@@ -82,46 +74,6 @@ func LoadRun(dir string, s Summary) (*RunData, error) {
 		d.Timeline = tl
 	}
 	return d, nil
-}
-
-// readHlogFile merges a .hlog file's intervals and lists each one's
-// percentiles; (nil, nil, nil) when the file does not exist.
-func readHlogFile(path string, started time.Time) (*hdrhistogram.Histogram, []IntervalStat, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, nil
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	return readHlogIntervals(f, path, started)
-}
-
-func readHlogIntervals(r io.Reader, name string, started time.Time) (*hdrhistogram.Histogram, []IntervalStat, error) {
-	lr := hdrhistogram.NewHistogramLogReader(r)
-	total := loadgen.NewHistogram()
-	var ivs []IntervalStat
-	base := started.UnixMilli()
-	for {
-		h, err := lr.NextIntervalHistogram()
-		if err != nil {
-			return nil, nil, fmt.Errorf("read %s: %w", name, err)
-		}
-		if h == nil {
-			return total, ivs, nil
-		}
-		total.Merge(h)
-		st := IntervalStat{
-			Start: time.Duration(h.StartTimeMs()-base) * time.Millisecond,
-			End:   time.Duration(h.EndTimeMs()-base) * time.Millisecond,
-			Count: h.TotalCount(),
-		}
-		if st.Count > 0 {
-			st.P50, st.P99 = h.ValueAtQuantile(50), h.ValueAtQuantile(99)
-		}
-		ivs = append(ivs, st)
-	}
 }
 
 // WriteReports writes report.md, report.html and junit.xml into dir from

@@ -12,6 +12,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/sseload/sseload/loadgen"
+	"github.com/sseload/sseload/reports/hlog"
 )
 
 // histOf returns a histogram with the shared bounds holding vals.
@@ -86,15 +87,20 @@ func testReports(t testing.TB) []loadgen.IntervalReport {
 	return out
 }
 
+// report is one interval of one target as the engine reports it.
+func report(name string, iv loadgen.Interval) loadgen.IntervalReport {
+	return loadgen.IntervalReport{Start: iv.Start, End: iv.End, Targets: []loadgen.TargetInterval{{Name: name, Interval: iv}}}
+}
+
 // writeResults writes a results directory the way a run does: the
-// intervals streamed through an HlogSet, then summary.json.
+// intervals streamed through an hlog.Set, then summary.json.
 func writeResults(t testing.TB, dir string, res *loadgen.Result, s Summary) error {
 	t.Helper()
 	var names []string
 	for _, tr := range res.Targets {
 		names = append(names, tr.Name)
 	}
-	hl, err := NewHlogSet(dir, names)
+	hl, err := hlog.NewSet(dir, names)
 	if err != nil {
 		return err
 	}

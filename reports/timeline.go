@@ -46,7 +46,7 @@ type TimelinePoint struct {
 
 // Timeline streams timeline.csv while a run goes on, one row per target and
 // interval, into a temporary file that Commit renames into place (like
-// HlogSet). It is a loadgen.IntervalSink.
+// hlog.Set). It is a loadgen.IntervalSink.
 type Timeline struct {
 	dir  string
 	mu   sync.Mutex

@@ -21,6 +21,7 @@ import (
 	"github.com/sseload/sseload/loadgen"
 	"github.com/sseload/sseload/loadgen/jsonfield"
 	"github.com/sseload/sseload/reports"
+	"github.com/sseload/sseload/reports/hlog"
 	"github.com/sseload/sseload/scenarios"
 	"github.com/sseload/sseload/targets"
 	"github.com/sseload/sseload/topology"
@@ -204,7 +205,7 @@ func run(ctx context.Context, opts Options, dir string) (*Outcome, error) {
 		shards = topo.origins.addrs
 	}
 
-	hl, err := reports.NewHlogSet(dir, targetNames(lts))
+	hl, err := hlog.NewSet(dir, targetNames(lts))
 	if err != nil {
 		return nil, err
 	}

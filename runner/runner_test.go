@@ -12,6 +12,7 @@ import (
 	"github.com/sseload/sseload/loadgen"
 	"github.com/sseload/sseload/origin"
 	"github.com/sseload/sseload/reports"
+	"github.com/sseload/sseload/reports/hlog"
 	"github.com/sseload/sseload/scenarios"
 	"github.com/sseload/sseload/targets"
 )
@@ -87,7 +88,7 @@ func TestRunSeedReproducesTheBug(t *testing.T) {
 	}
 	for _, name := range []string{"direct", "nginx-stock", "nginx-sse"} {
 		for _, m := range loadgen.Metrics {
-			if _, err := os.Stat(filepath.Join(dir, reports.HlogName(name, m))); err != nil {
+			if _, err := os.Stat(filepath.Join(dir, hlog.Name(name, m))); err != nil {
 				t.Errorf("missing interval log: %v", err)
 			}
 		}

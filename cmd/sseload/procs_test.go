@@ -13,6 +13,7 @@ import (
 
 	"github.com/sseload/sseload/loadgen"
 	"github.com/sseload/sseload/reports"
+	"github.com/sseload/sseload/reports/hlog"
 )
 
 // TestRunWithProcs runs `sseload run --procs 3` as a child: the streams are
@@ -48,7 +49,7 @@ func TestRunWithProcs(t *testing.T) {
 		t.Errorf("events %+v latency %+v: want events, none lost, every one timed", d.Events, d.LatencyUS)
 	}
 	for _, m := range loadgen.Metrics {
-		if _, err := os.Stat(filepath.Join(dir, reports.HlogName("direct", m))); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, hlog.Name("direct", m))); err != nil {
 			t.Errorf("interval log: %v", err)
 		}
 	}

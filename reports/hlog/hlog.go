@@ -1,4 +1,7 @@
-package reports
+// Package hlog writes and reads a run's interval logs: one HdrHistogram
+// interval log (.hlog) per target and metric, streamed while the run goes on
+// (Set, a loadgen.IntervalSink) and read back by the reports.
+package hlog
 
 import (
 	"bufio"
@@ -11,7 +14,11 @@ import (
 	"github.com/sseload/sseload/loadgen"
 )
 
-// WriteHlog writes one metric's interval histograms as a standard HdrHistogram
+// Writer writes one metric's interval log incrementally, one line per
+// interval as the run produces it, so a long run keeps no interval
+// histograms in memory and an interrupted run keeps every finished interval.
+//
+// The format: the metric's interval histograms as a standard HdrHistogram
 // interval log (format version 1.3, as HdrHistogram's Java HistogramLogWriter
 // and hdrhistogram-go's HistogramLogWriter write it):
 //
@@ -40,24 +47,7 @@ import (
 //
 // HdrHistogram's HistogramLogProcessor reads the file; pass
 // -outputValueUnitRatio 1000 to print its microsecond values as milliseconds.
-func WriteHlog(w io.Writer, started time.Time, intervals []loadgen.Interval, m loadgen.Metric) error {
-	hw, err := NewHlogWriter(w, started, m)
-	if err != nil {
-		return err
-	}
-	for i := range intervals {
-		if err := hw.Write(intervals[i]); err != nil {
-			return err
-		}
-	}
-	return hw.Flush()
-}
-
-// HlogWriter writes one metric's interval log incrementally, one line per
-// interval as the run produces it, so a long run keeps no interval
-// histograms in memory and an interrupted run keeps every finished interval.
-// The format is WriteHlog's.
-type HlogWriter struct {
+type Writer struct {
 	bw      *bufio.Writer
 	started time.Time
 	m       loadgen.Metric
@@ -65,9 +55,9 @@ type HlogWriter struct {
 	empty   *hdrhistogram.Histogram
 }
 
-// NewHlogWriter writes the log's header lines and returns a writer for its
+// NewWriter writes the log's header lines and returns a writer for its
 // interval lines. started is the base time interval offsets count from.
-func NewHlogWriter(w io.Writer, started time.Time, m loadgen.Metric) (*HlogWriter, error) {
+func NewWriter(w io.Writer, started time.Time, m loadgen.Metric) (*Writer, error) {
 	if m < 0 || int(m) >= len(loadgen.Metrics) {
 		return nil, fmt.Errorf("write hlog: unknown metric %d", int(m))
 	}
@@ -93,11 +83,11 @@ func NewHlogWriter(w io.Writer, started time.Time, m loadgen.Metric) (*HlogWrite
 	if err := lw.OutputLegend(); err != nil {
 		return nil, fmt.Errorf("write hlog: %w", err)
 	}
-	return &HlogWriter{bw: bw, started: started, m: m}, nil
+	return &Writer{bw: bw, started: started, m: m}, nil
 }
 
 // Write appends one interval's line.
-func (hw *HlogWriter) Write(iv loadgen.Interval) error {
+func (hw *Writer) Write(iv loadgen.Interval) error {
 	i := hw.n
 	hw.n++
 	h := iv.Hist[hw.m]
@@ -124,7 +114,7 @@ func (hw *HlogWriter) Write(iv loadgen.Interval) error {
 }
 
 // Flush writes buffered lines to the underlying writer.
-func (hw *HlogWriter) Flush() error {
+func (hw *Writer) Flush() error {
 	if err := hw.bw.Flush(); err != nil {
 		return fmt.Errorf("write hlog: %w", err)
 	}

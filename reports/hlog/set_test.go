@@ -1,4 +1,4 @@
-package reports
+package hlog
 
 import (
 	"os"
@@ -14,7 +14,7 @@ import (
 
 func TestHlogSetStreamsAndCommits(t *testing.T) {
 	dir := t.TempDir()
-	s, err := NewHlogSet(dir, []string{"direct", "nginx-sse"})
+	s, err := NewSet(dir, []string{"direct", "nginx-sse"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestHlogSetStreamsAndCommits(t *testing.T) {
 					_ = h.RecordValue(int64(100 + v))
 				}
 				iv.Hist[m] = h
-				f := HlogName(name, loadgen.Metrics[m])
+				f := Name(name, loadgen.Metrics[m])
 				want[f] = append(want[f], h.TotalCount())
 			}
 			s.Add(report(name, iv))
@@ -70,7 +70,7 @@ func TestHlogSetStreamsAndCommits(t *testing.T) {
 
 func TestHlogSetAbortLeavesNothing(t *testing.T) {
 	dir := t.TempDir()
-	s, err := NewHlogSet(dir, []string{"a"})
+	s, err := NewSet(dir, []string{"a"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestHlogSetAbortLeavesNothing(t *testing.T) {
 	if len(entries) != 0 {
 		t.Errorf("abort left %d files", len(entries))
 	}
-	if _, err := NewHlogSet(dir, []string{"../x"}); err == nil {
+	if _, err := NewSet(dir, []string{"../x"}); err == nil {
 		t.Error("a target name with a path separator was accepted")
 	}
 }

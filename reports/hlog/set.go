@@ -1,4 +1,4 @@
-package reports
+package hlog
 
 import (
 	"errors"
@@ -10,14 +10,14 @@ import (
 	"github.com/sseload/sseload/loadgen"
 )
 
-// HlogSet streams every target's interval logs into a results directory
+// Set streams every target's interval logs into a results directory
 // while a run goes on: one <target>.<metric>.hlog per target and metric,
 // written to a temporary file and renamed into place by Commit. It is a
 // loadgen.IntervalSink.
-type HlogSet struct {
+type Set struct {
 	dir   string
 	mu    sync.Mutex
-	files map[string]*hlogFile // by HlogName
+	files map[string]*hlogFile // by Name
 	order []string
 	err   error // the first write error; Commit returns it
 	done  bool
@@ -25,16 +25,16 @@ type HlogSet struct {
 
 type hlogFile struct {
 	f   *os.File
-	w   *HlogWriter
+	w   *Writer
 	tmp string
 }
 
-// NewHlogSet prepares the set for the named targets; files are created on
+// NewSet prepares the set for the named targets; files are created on
 // the first interval, whose start is the logs' base time.
-func NewHlogSet(dir string, targets []string) (*HlogSet, error) {
+func NewSet(dir string, targets []string) (*Set, error) {
 	seen := make(map[string]bool, len(targets))
 	for _, t := range targets {
-		if err := checkFileName(t); err != nil {
+		if err := CheckName(t); err != nil {
 			return nil, err
 		}
 		if seen[t] {
@@ -45,21 +45,21 @@ func NewHlogSet(dir string, targets []string) (*HlogSet, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("write results: %w", err)
 	}
-	s := &HlogSet{dir: dir, files: map[string]*hlogFile{}}
+	s := &Set{dir: dir, files: map[string]*hlogFile{}}
 	for _, t := range targets {
 		for _, m := range loadgen.Metrics {
-			s.order = append(s.order, HlogName(t, m))
+			s.order = append(s.order, Name(t, m))
 		}
 	}
 	return s, nil
 }
 
-var _ loadgen.IntervalSink = (*HlogSet)(nil)
+var _ loadgen.IntervalSink = (*Set)(nil)
 
 // Add writes every target's interval to its logs, one per metric. Errors
 // are kept and returned by Commit: the engine's callback has no error to
 // return.
-func (s *HlogSet) Add(r loadgen.IntervalReport) {
+func (s *Set) Add(r loadgen.IntervalReport) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := range r.Targets {
@@ -71,9 +71,9 @@ func (s *HlogSet) Add(r loadgen.IntervalReport) {
 }
 
 // add writes one target's interval; the caller holds s.mu.
-func (s *HlogSet) add(t *loadgen.TargetInterval) {
+func (s *Set) add(t *loadgen.TargetInterval) {
 	for _, m := range loadgen.Metrics {
-		name := HlogName(t.Name, m)
+		name := Name(t.Name, m)
 		hf, ok := s.files[name]
 		if !ok {
 			f, err := os.CreateTemp(s.dir, "."+name+".tmp-*")
@@ -81,7 +81,7 @@ func (s *HlogSet) add(t *loadgen.TargetInterval) {
 				s.err = fmt.Errorf("write %s: %w", name, err)
 				return
 			}
-			w, err := NewHlogWriter(f, t.Start, m)
+			w, err := NewWriter(f, t.Start, m)
 			if err != nil {
 				f.Close()
 				os.Remove(f.Name())
@@ -100,7 +100,7 @@ func (s *HlogSet) add(t *loadgen.TargetInterval) {
 
 // Commit flushes, syncs and renames every log into place. Logs of targets
 // that produced no interval are not written.
-func (s *HlogSet) Commit() error {
+func (s *Set) Commit() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.done {
@@ -139,14 +139,14 @@ func (s *HlogSet) Commit() error {
 }
 
 // Abort removes temporary files if Commit did not run; safe after Commit.
-func (s *HlogSet) Abort() {
+func (s *Set) Abort() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.done = true
 	s.removeTemps()
 }
 
-func (s *HlogSet) removeTemps() {
+func (s *Set) removeTemps() {
 	for name, hf := range s.files {
 		hf.f.Close()
 		os.Remove(hf.tmp)

@@ -1,4 +1,4 @@
-package reports
+package hlog
 
 import (
 	"bytes"
@@ -42,7 +42,7 @@ func TestWriteHlogRoundTrip(t *testing.T) {
 	ivs[2].Hist[loadgen.Latency] = histOf(t, 7) // another metric: not in this file
 
 	var buf bytes.Buffer
-	if err := WriteHlog(&buf, started, ivs, loadgen.TimeToHeaders); err != nil {
+	if err := writeLog(&buf, started, ivs, loadgen.TimeToHeaders); err != nil {
 		t.Fatal(err)
 	}
 	text := buf.String()
@@ -85,14 +85,14 @@ func TestWriteHlogRoundTrip(t *testing.T) {
 
 func TestWriteHlogRejects(t *testing.T) {
 	iv := []loadgen.Interval{{Start: testStart.Add(-time.Second), End: testStart}}
-	if err := WriteHlog(io.Discard, testStart, iv, loadgen.Latency); err == nil {
+	if err := writeLog(io.Discard, testStart, iv, loadgen.Latency); err == nil {
 		t.Error("interval before the run start: no error")
 	}
 	iv = []loadgen.Interval{{Start: testStart.Add(time.Second), End: testStart}}
-	if err := WriteHlog(io.Discard, testStart, iv, loadgen.Latency); err == nil {
+	if err := writeLog(io.Discard, testStart, iv, loadgen.Latency); err == nil {
 		t.Error("interval ending before it starts: no error")
 	}
-	if err := WriteHlog(io.Discard, testStart, nil, loadgen.Metric(7)); err == nil {
+	if err := writeLog(io.Discard, testStart, nil, loadgen.Metric(7)); err == nil {
 		t.Error("unknown metric: no error")
 	}
 }
