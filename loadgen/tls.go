@@ -39,26 +39,12 @@ func newStreamWorker(e *Engine, id int) *worker {
 		TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{},
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	n := len(e.targets)
-	w := &worker{
-		e: e, id: id, epfd: -1, wakefd: -1,
-		hists:     newHistSet(n),
-		stats:     make([]counters, n),
-		errors:    make([]map[string]int64, n),
-		errValues: make([]ErrorValues, n),
-		ticks:     make(chan tickMsg, 16), // room for a collector held up by slow disk writes
-		spare:     make(chan histSet, 2),
-		stopped:   make(chan struct{}),
-		streams: &streamSet{
-			// Redirects are followed as browsers follow them, at most 10:
-			// net/http's default policy.
-			client: &http.Client{Transport: tr},
-			ctx:    ctx, cancel: cancel,
-		},
-	}
-	for i := range w.errors {
-		w.errors[i] = map[string]int64{}
-		w.errValues[i] = ErrorValues{}
+	w := newWorkerState(e, id)
+	w.streams = &streamSet{
+		// Redirects are followed as browsers follow them, at most 10:
+		// net/http's default policy.
+		client: &http.Client{Transport: tr},
+		ctx:    ctx, cancel: cancel,
 	}
 	return w
 }

@@ -94,10 +94,19 @@ func newWorker(e *Engine, id int) (*worker, error) {
 		epf.Close()
 		return nil, fmt.Errorf("engine worker %d: epoll fd: %w", id, err)
 	}
+	w := newWorkerState(e, id)
+	w.epfd, w.epf, w.epRaw, w.wakefd = epfd, epf, raw, wfd
+	w.buf = make([]byte, readBufSize)
+	return w, nil
+}
+
+// newWorkerState is what every worker, epoll or https, starts with: its
+// per-target histograms, counters and error tables, and its channels to
+// the collector; no file descriptors (-1).
+func newWorkerState(e *Engine, id int) *worker {
 	n := len(e.targets)
 	w := &worker{
-		e: e, id: id, epfd: epfd, epf: epf, epRaw: raw, wakefd: wfd,
-		buf:       make([]byte, readBufSize),
+		e: e, id: id, epfd: -1, wakefd: -1,
 		hists:     newHistSet(n),
 		stats:     make([]counters, n),
 		errors:    make([]map[string]int64, n),
@@ -110,7 +119,7 @@ func newWorker(e *Engine, id int) (*worker, error) {
 		w.errors[i] = map[string]int64{}
 		w.errValues[i] = ErrorValues{}
 	}
-	return w, nil
+	return w
 }
 
 func (w *worker) closeFDs() {
