@@ -148,13 +148,8 @@ func capacityCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
-	live, err := f.startMetrics()
+	live, err := f.startLiveAndOut()
 	if err != nil {
-		return exitUsage, err
-	}
-	// Last of the checks: --force empties the directory.
-	if err := f.prepareOut(); err != nil {
-		live.abort()
 		return exitUsage, err
 	}
 

@@ -70,3 +70,18 @@ func (l *liveMetrics) abort() {
 	cancel()
 	_ = l.exp.Close(ctx)
 }
+
+// startLiveAndOut starts the live metrics endpoint, if asked for, and then
+// readies the results directory: the last of the checks, because --force
+// empties it. On error nothing is left listening.
+func (f *runFlags) startLiveAndOut() (*liveMetrics, error) {
+	live, err := f.startMetrics()
+	if err != nil {
+		return nil, err
+	}
+	if err := f.prepareOut(); err != nil {
+		live.abort()
+		return nil, err
+	}
+	return live, nil
+}

@@ -391,13 +391,8 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 			return exitUsage, usageError{err}
 		}
 	}
-	live, err := f.startMetrics()
+	live, err := f.startLiveAndOut()
 	if err != nil {
-		return exitUsage, err
-	}
-	// Last of the checks: --force empties the directory.
-	if err := f.prepareOut(); err != nil {
-		live.abort()
 		return exitUsage, err
 	}
 
