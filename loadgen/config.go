@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/sseload/sseload/loadgen/httpstream"
 	"github.com/sseload/sseload/loadgen/jsonfield"
 	"github.com/sseload/sseload/loadgen/sse"
 )
@@ -23,6 +24,9 @@ type Target struct {
 	// streams reads: a slow consumer (a device on a poor link). Its socket
 	// receive buffer is kept small so the backpressure reaches the server.
 	ReadBytesPerSec int `json:",omitempty"`
+	// Headers are the target's own request fields, added to
+	// Config.Request's; a field of the same name replaces the run's.
+	Headers [][2]string `json:",omitempty"`
 }
 
 // Config describes one run of the engine.
@@ -97,6 +101,11 @@ type Config struct {
 	// retry: field (EventSource's default is implementation-defined; 3 s
 	// here, as in browsers).
 	Retry time.Duration `json:",omitempty"`
+	// Request shapes every stream's request: method, header fields and
+	// body (the zero value: EventSource's GET). It is the same on every
+	// path: the epoll workers' raw requests, net/http's, reconnections
+	// (Last-Event-ID added) and redirects (redirect.go).
+	Request httpstream.Shape `json:",omitempty"`
 }
 
 // ReconnectPolicy says when a stream that ended or dropped is reopened.
@@ -185,8 +194,14 @@ func (c *Config) validate() error {
 	if c.SentField != "" && c.TimestampField == "" {
 		return fmt.Errorf("sent field %q without a timestamp field: the write time splits the latency measured from the publish time, so it needs both", c.SentField)
 	}
+	if err := c.Request.Check(); err != nil {
+		return fmt.Errorf("request: %w", err)
+	}
 	seen := map[string]bool{}
 	for _, t := range c.Targets {
+		if err := c.Request.With(t.Headers).Check(); err != nil {
+			return fmt.Errorf("target %q: request: %w", t.Name, err)
+		}
 		if t.Connections < 0 || t.ReadBytesPerSec < 0 {
 			return fmt.Errorf("target %q: connections %d, read rate %d B/s: must not be negative", t.Name, t.Connections, t.ReadBytesPerSec)
 		}

@@ -41,7 +41,8 @@ type conn struct {
 	out      []byte        // request bytes still to write (aliases req or t.request)
 	req      []byte        // this stream's own request (Last-Event-ID); nil = t.request
 	addr     netip.AddrPort
-	url      *url.URL // where a redirect led; nil = the target's URL
+	url      *url.URL          // where a redirect led; nil = the target's URL
+	shape    *httpstream.Shape // the request after a redirect changed it; nil = the target's
 	dec      httpstream.Decoder
 	parser   sse.Parser
 	seq      seqTrack  // delivery accounting: O(1), see accounting.go
@@ -263,11 +264,6 @@ func headFields(h *httpstream.Head) map[string]string {
 		}
 	}
 	return m
-}
-
-// appendRequest builds the GET request an EventSource sends.
-func appendRequest(dst []byte, u *url.URL) ([]byte, error) {
-	return httpstream.AppendRequest(dst, u.Host, u.RequestURI())
 }
 
 // resolve looks up the URL's host once; connections then dial the address.

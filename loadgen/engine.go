@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sseload/sseload/loadgen/httpstream"
 	"github.com/sseload/sseload/loadgen/jsonfield"
 )
 
@@ -56,11 +57,12 @@ type target struct {
 	index   int
 	addr    netip.AddrPort
 	u       *url.URL
-	host    string       // Host field of the request
-	path    string       // request target: path and query
-	request []byte       // the GET request, identical for every connection
-	sources []netip.Addr // local addresses to bind, in turn; empty = any
-	https   bool         // served by net/http on the stream worker
+	host    string           // Host field of the request
+	path    string           // request target: path and query
+	request []byte           // the request, identical for every connection
+	shape   httpstream.Shape // Config.Request with the target's own headers
+	sources []netip.Addr     // local addresses to bind, in turn; empty = any
+	https   bool             // served by net/http on the stream worker
 	ts      jsonfield.Path
 	timed   bool
 	seq     jsonfield.Path // Config.SequenceField
@@ -103,7 +105,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		sent = p
 	}
 	for i, t := range cfg.Targets {
-		rt, err := resolveTarget(ctx, t)
+		rt, err := resolveTarget(ctx, t, cfg.Request.With(t.Headers))
 		if err != nil {
 			return nil, err
 		}
@@ -147,7 +149,7 @@ func sourceAddrs(given []netip.Addr, dst netip.AddrPort, conns int) []netip.Addr
 }
 
 // resolveTarget parses the URL and resolves its host once, before the run.
-func resolveTarget(ctx context.Context, t Target) (*target, error) {
+func resolveTarget(ctx context.Context, t Target, shape httpstream.Shape) (*target, error) {
 	u, err := url.Parse(t.URL)
 	if err != nil {
 		return nil, fmt.Errorf("target %s: url %q: %w", t.Name, t.URL, err)
@@ -159,17 +161,17 @@ func resolveTarget(ctx context.Context, t Target) (*target, error) {
 		return nil, fmt.Errorf("target %s: url %q has no host (expected http://host:port/path)", t.Name, t.URL)
 	}
 	if u.Scheme == "https" {
-		return &target{Target: t, https: true}, nil
+		return &target{Target: t, https: true, shape: shape}, nil
 	}
 	addr, err := resolve(ctx, u)
 	if err != nil {
 		return nil, fmt.Errorf("target %s: %w", t.Name, err)
 	}
-	req, err := appendRequest(nil, u)
+	req, err := shape.AppendRequest(nil, u.Host, u.RequestURI())
 	if err != nil {
 		return nil, fmt.Errorf("target %s: %w", t.Name, err)
 	}
-	return &target{Target: t, addr: addr, request: req, u: u, host: u.Host, path: u.RequestURI()}, nil
+	return &target{Target: t, addr: addr, request: req, u: u, host: u.Host, path: u.RequestURI(), shape: shape}, nil
 }
 
 // Run opens the connections, holds them and returns what was measured. When

@@ -4,8 +4,6 @@ import (
 	"container/heap"
 	"math/rand/v2"
 	"time"
-
-	"github.com/sseload/sseload/loadgen/httpstream"
 )
 
 // Reconnection, as EventSource does it.
@@ -120,8 +118,8 @@ func (w *worker) drop(c *conn, cause dropCause) bool {
 func (w *worker) reconnect(c *conn) {
 	c.beginReconnect()
 	c.redirects = 0
-	c.url, c.addr = nil, c.t.addr // redirects are followed afresh
-	req, err := httpstream.AppendRequest(c.req[:0], c.t.host, c.t.path, c.lastEventID()...)
+	c.url, c.addr, c.shape = nil, c.t.addr, nil // redirects are followed afresh
+	req, err := c.t.shape.AppendRequest(c.req[:0], c.t.host, c.t.path, c.lastEventID()...)
 	if err != nil {
 		w.fail(c, ErrRequest, "reconnect: "+err.Error())
 		return

@@ -54,11 +54,12 @@ func (c *conn) redirect(h *httpstream.Head) error {
 	if err != nil {
 		return &streamError{kind: ErrRedirect, msg: fmt.Sprintf("status %d to %q: %v", h.Status, u.Redacted(), err), cause: dropNetwork}
 	}
-	req, err := httpstream.AppendRequest(nil, u.Host, u.RequestURI(), c.lastEventID()...)
+	shape := redirectShape(c.requestShape(), h.Status).ForHost(c.targetURL().Host, u.Host)
+	req, err := shape.AppendRequest(nil, u.Host, u.RequestURI(), c.lastEventID()...)
 	if err != nil {
 		return &streamError{kind: ErrRedirect, msg: fmt.Sprintf("status %d to %q: %v", h.Status, u.Redacted(), err), cause: dropHTTP}
 	}
-	c.url, c.addr, c.req = u, addr, req
+	c.url, c.addr, c.req, c.shape = u, addr, req, &shape
 	c.redirects++
 	return errFollow
 }
@@ -70,4 +71,27 @@ func (c *conn) targetURL() *url.URL {
 		return c.url
 	}
 	return c.t.u
+}
+
+// requestShape is the shape of the stream's current request: the
+// target's, or what a redirect made of it.
+func (c *conn) requestShape() httpstream.Shape {
+	if c.shape != nil {
+		return *c.shape
+	}
+	return c.t.shape
+}
+
+// redirectShape is the request that follows a redirect of status, as
+// browsers and net/http send it: 301 and 302 turn a POST into a GET, 303
+// turns anything but GET and HEAD into one (without the body); 307 and 308
+// keep the method and the body.
+func redirectShape(s httpstream.Shape, status int) httpstream.Shape {
+	m := s.EffectiveMethod()
+	switch {
+	case (status == 301 || status == 302) && m == "POST",
+		status == 303 && m != "GET" && m != "HEAD":
+		return s.AsGet()
+	}
+	return s
 }

@@ -118,16 +118,10 @@ func (w *worker) stream(ctx context.Context, t *target) {
 // fails; fail and ended leave c waiting to reconnect or over.
 func (w *worker) streamOnce(ctx context.Context, c *conn) {
 	t := c.t
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL, nil)
+	req, err := t.httpRequest(ctx, c.lastEventID())
 	if err != nil {
 		w.fail(c, ErrRequest, err.Error())
 		return
-	}
-	req.Header.Set("Accept", "text/event-stream")
-	req.Header.Set("Cache-Control", "no-cache")
-	req.Header.Set("User-Agent", "sseload")
-	for _, f := range c.lastEventID() {
-		req.Header.Set(f[0], f[1])
 	}
 	resp, err := w.streams.client.Do(req)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sseload/sseload/internal/suggest"
+	"github.com/sseload/sseload/loadgen/httpstream"
 	"github.com/sseload/sseload/targets"
 )
 
@@ -272,6 +273,7 @@ type field struct {
 // "valid keys" list in errors reads alphabetically.
 func fields() []field {
 	return []field{
+		{"body", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.text(k, v, &s.Body) }},
 		{"connections", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.integer(k, v, &s.Connections) }},
 		{"description", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.text(k, v, &s.Description) }},
 		{"duration", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.duration(k, v, &s.Duration) }},
@@ -281,10 +283,12 @@ func fields() []field {
 			d.list(k, v, `["origin-restart@10s", "proxy-reload@20s"]`, &s.Faults)
 		}},
 		{"head_with_first_event", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.boolean(k, v, &s.HeadWithFirstEvent) }},
+		{"headers", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.headers(k, v, &s.Headers) }},
 		{"heartbeat", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.duration(k, v, &s.Heartbeat) }},
 		{"interval", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.duration(k, v, &s.Interval) }},
 		{"max_event_bytes", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.integer(k, v, &s.MaxEventBytes) }},
 		{"max_failed", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.maxFailed(k, v, &s.MaxFailed) }},
+		{"method", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.text(k, v, &s.Method) }},
 		{"mode", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.text(k, v, &s.Mode) }},
 		{"name", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.text(k, v, &s.Name) }},
 		{"payload", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.integer(k, v, &s.Payload) }},
@@ -295,7 +299,7 @@ func fields() []field {
 		{"retry_ms", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.integer(k, v, &s.RetryMS) }},
 		{"slow_read_rate", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.integer(k, v, &s.SlowReadRate) }},
 		{"slow_share", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.number(k, v, &s.SlowShare) }},
-		{"targets", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.targetList(k, v, &s.Targets) }},
+		{"targets", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.targetList(k, v, &s.Targets, &s.TargetHeaders) }},
 		{"thresholds", func(d *decoder, s *Scenario, k string, v *yaml.Node) {
 			d.list(k, v, `["nginx-sse:latency.p99 < 50ms"]`, &s.Thresholds)
 		}},
@@ -494,7 +498,7 @@ func (d *decoder) list(key string, v *yaml.Node, example string, out *[]string) 
 // name (direct, nginx-sse, …) or a mapping naming the user's own proxy,
 // {name: mine, proxy: nginx, config: ./deploy/nginx.conf}, whose config
 // path is relative to the scenario file.
-func (d *decoder) targetList(key string, v *yaml.Node, out *[]targets.Spec) {
+func (d *decoder) targetList(key string, v *yaml.Node, out *[]targets.Spec, headers *map[string][][2]string) {
 	const example = "[direct, nginx-sse, {name: mine, proxy: nginx, config: ./nginx.conf}]"
 	if v.Kind != yaml.SequenceNode {
 		d.errorf(v.Line, "%s: expected a list such as %s, got %s", key, example, kindName(v))
@@ -514,11 +518,21 @@ func (d *decoder) targetList(key string, v *yaml.Node, out *[]targets.Spec) {
 			}
 			list = append(list, t)
 		case item != nil && item.Kind == yaml.MappingNode:
-			t, ok := d.customTarget(key, item)
+			item, h, ok := d.targetHeaders(key, item)
+			if !ok {
+				continue
+			}
+			t, ok := d.targetEntry(key, item)
 			if !ok {
 				continue
 			}
 			list = append(list, t)
+			if h != nil {
+				if *headers == nil {
+					*headers = map[string][][2]string{}
+				}
+				(*headers)[t.Name] = h
+			}
 		default:
 			d.errorf(line, "%s: each item is a target's name or a mapping such as {name: mine, proxy: nginx, config: ./nginx.conf}", key)
 			continue
@@ -527,6 +541,88 @@ func (d *decoder) targetList(key string, v *yaml.Node, out *[]targets.Spec) {
 	}
 	*out = list
 	d.items[key] = lines
+}
+
+// targetHeaders takes a target entry's "headers" key out of m: the
+// entry without it, and the fields (nil when absent).
+func (d *decoder) targetHeaders(key string, m *yaml.Node) (*yaml.Node, [][2]string, bool) {
+	rest := &yaml.Node{Kind: yaml.MappingNode, Line: m.Line, Column: m.Column}
+	var h [][2]string
+	ok := true
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k := resolve(m.Content[i])
+		if k != nil && k.Kind == yaml.ScalarNode && k.Value == "headers" {
+			v := resolve(m.Content[i+1])
+			if v == nil {
+				d.errorf(k.Line, "%s: headers: alias too deep (use plain values)", key)
+				ok = false
+				continue
+			}
+			n := len(d.errs)
+			d.headers(key+": headers", v, &h)
+			ok = ok && len(d.errs) == n
+			continue
+		}
+		rest.Content = append(rest.Content, m.Content[i], m.Content[i+1])
+	}
+	return rest, h, ok
+}
+
+// targetEntry decodes a target mapping: {name} alone names a built-in
+// target (to give it headers), else {name, proxy, config}.
+func (d *decoder) targetEntry(key string, m *yaml.Node) (targets.Spec, bool) {
+	if len(m.Content) == 2 {
+		k, v := resolve(m.Content[0]), resolve(m.Content[1])
+		if k != nil && v != nil && k.Value == "name" && v.Kind == yaml.ScalarNode {
+			if t, ok := targets.Preset(v.Value); ok {
+				return t, true
+			}
+		}
+	}
+	return d.customTarget(key, m)
+}
+
+// headers decodes request header fields: a mapping {Name: value} or a list
+// of "Name: value" strings (httpstream.ParseHeader), in order. Messages
+// name a field, never its value.
+func (d *decoder) headers(key string, v *yaml.Node, out *[][2]string) {
+	const example = "{Authorization: Bearer TOKEN} or [\"Authorization: Bearer TOKEN\"]"
+	var h [][2]string
+	switch v.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(v.Content); i += 2 {
+			k, val := resolve(v.Content[i]), resolve(v.Content[i+1])
+			if k == nil || val == nil || k.Kind != yaml.ScalarNode || val.Kind != yaml.ScalarNode {
+				d.errorf(v.Content[i].Line, "%s: each field is Name: value, both plain text (such as %s)", key, example)
+				continue
+			}
+			f := [2]string{k.Value, val.Value}
+			if err := httpstream.CheckField(f); err != nil {
+				d.errorf(k.Line, "%s: %v", key, err)
+				continue
+			}
+			h = append(h, f)
+		}
+	case yaml.SequenceNode:
+		for _, item := range v.Content {
+			line := item.Line
+			item = resolve(item)
+			if item == nil || item.Kind != yaml.ScalarNode {
+				d.errorf(line, "%s: each item is \"Name: value\" text (such as %s)", key, example)
+				continue
+			}
+			f, err := httpstream.ParseHeader(item.Value)
+			if err != nil {
+				d.errorf(line, "%s: %v", key, err)
+				continue
+			}
+			h = append(h, f)
+		}
+	default:
+		d.errorf(v.Line, "%s: expected %s, got a single value (not quoted here: it may be a secret)", key, example)
+		return
+	}
+	*out = h
 }
 
 // customTarget decodes {name, proxy, config}.

@@ -14,7 +14,7 @@ import (
 )
 
 // validKeys is the list every unknown-key error must show.
-const validKeys = "valid keys: connections, description, duration, events, fault_down, faults, head_with_first_event, heartbeat, interval, max_event_bytes, max_failed, mode, name, payload, proxy_read_timeout, ramp, reconnect, reconnect_delay, retry_ms, slow_read_rate, slow_share, targets, thresholds, x_accel"
+const validKeys = "valid keys: body, connections, description, duration, events, fault_down, faults, head_with_first_event, headers, heartbeat, interval, max_event_bytes, max_failed, method, mode, name, payload, proxy_read_timeout, ramp, reconnect, reconnect_delay, retry_ms, slow_read_rate, slow_share, targets, thresholds, x_accel"
 
 // TestParseErrors feeds one mistake per case and checks that the error names
 // the file and line, the key, and the valid choices or the fix.

@@ -44,7 +44,7 @@ func Marshal(sc Scenario) ([]byte, error) {
 	if len(sc.Targets) > 0 {
 		list := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
 		for _, t := range sc.Targets {
-			n, err := targetNode(t)
+			n, err := targetNode(t, sc.TargetHeaders[t.Name])
 			if err != nil {
 				return nil, err
 			}
@@ -62,6 +62,9 @@ func Marshal(sc Scenario) ([]byte, error) {
 	add("slow_share", float(sc.SlowShare))
 	add("slow_read_rate", num(strconv.Itoa(sc.SlowReadRate), "!!int"))
 	add("max_failed", str(sc.MaxFailed.String()))
+	add("method", str(sc.Method))
+	add("body", str(sc.Body))
+	add("headers", headerList(sc.Headers))
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
@@ -77,10 +80,15 @@ func Marshal(sc Scenario) ([]byte, error) {
 // targetNode is one targets item: a built-in's name, or the user's proxy as
 // a mapping whose config path is absolute (Parse would take a relative one
 // relative to the file, wherever that is).
-func targetNode(t targets.Spec) (*yaml.Node, error) {
+func targetNode(t targets.Spec, headers [][2]string) (*yaml.Node, error) {
 	if p, ok := targets.Preset(t.Name); ok {
 		if p != t {
 			return nil, fmt.Errorf("target %s: not the built-in target of that name (%+v)", t.Name, t)
+		}
+		if headers != nil {
+			return &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle, Content: []*yaml.Node{
+				str("name"), str(t.Name), str("headers"), headerList(headers),
+			}}, nil
 		}
 		return str(t.Name), nil
 	}
@@ -91,9 +99,23 @@ func targetNode(t targets.Spec) (*yaml.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("target %s: config %s: %w", t.Name, t.Config, err)
 	}
-	return &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle, Content: []*yaml.Node{
+	n := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle, Content: []*yaml.Node{
 		str("name"), str(t.Name), str("proxy"), str(t.Kind), str("config"), str(conf),
-	}}, nil
+	}}
+	if headers != nil {
+		n.Content = append(n.Content, str("headers"), headerList(headers))
+	}
+	return n, nil
+}
+
+// headerList writes header fields as a list of "Name: value" strings,
+// which keeps their order and a name given twice.
+func headerList(h [][2]string) *yaml.Node {
+	ss := make([]string, len(h))
+	for i, f := range h {
+		ss[i] = f[0] + ": " + f[1]
+	}
+	return strList(ss)
 }
 
 // str is a string scalar; the encoder quotes it where YAML would read it

@@ -51,6 +51,10 @@ func everyField(t *testing.T) Scenario {
 		SlowShare:          0.1,
 		SlowReadRate:       2000,
 		MaxFailed:          MaxFailed{Percent: 2.5, IsPercent: true},
+		Method:             "PUT",
+		Body:               `{"prompt": "hi: there"}`,
+		Headers:            [][2]string{{"Authorization", "Bearer a:b"}, {"X-Two", ""}, {"X-Two", "2"}},
+		TargetHeaders:      map[string][][2]string{"mine": {{"Cookie", "s=1"}}, "haproxy-sse": {{"X-Tenant", "7"}}},
 		Source:             "every-field.yaml",
 	}
 }

@@ -12,11 +12,13 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/sseload/sseload/loadgen/httpstream"
 	"github.com/sseload/sseload/targets"
 )
 
@@ -162,6 +164,21 @@ type Scenario struct {
 	// may have, a count (3) or a share of its requested streams (5%),
 	// before junit.xml's "<target>: connections" case fails. Default 0.
 	MaxFailed MaxFailed
+	// Method is yaml key "method": the request method of every stream
+	// (httpstream.Methods). Default "": GET, or POST with a body, as curl.
+	Method string
+	// Body is yaml key "body": the request body every stream sends, such
+	// as a JSON prompt. Default none. No Content-Type is added: name it in
+	// headers.
+	Body string
+	// Headers is yaml key "headers": request header fields of every
+	// stream, a mapping {Authorization: Bearer TOKEN} or a list of
+	// "Name: value" strings, in order. A target entry's own headers key
+	// adds to them (TargetHeaders), replacing a field of the same name.
+	Headers [][2]string
+	// TargetHeaders holds each target entry's "headers" key, by target
+	// name ({name: nginx-sse, headers: {...}} in targets).
+	TargetHeaders map[string][][2]string
 	// Source says where the scenario came from: "embedded:<name>" or the
 	// file path it was loaded from. It is not a yaml key.
 	Source string
@@ -326,10 +343,37 @@ func (s Scenario) problems() []problem {
 	if msg := s.MaxFailed.problem(); msg != "" {
 		add("max_failed", "%s", msg)
 	}
+	if s.Method != "" {
+		if _, err := httpstream.ParseMethod(s.Method); err != nil {
+			add("method", "%v", err)
+		}
+	}
+	for _, f := range s.Headers {
+		if err := httpstream.CheckField(f); err != nil {
+			add("headers", "%v", err)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.TargetHeaders)) {
+		for _, f := range s.TargetHeaders[name] {
+			if err := httpstream.CheckField(f); err != nil {
+				add("targets", "target %s: headers: %v", name, err)
+			}
+		}
+	}
 	for i, th := range s.Thresholds {
 		if strings.TrimSpace(th) == "" {
 			ps = append(ps, problem{"thresholds", i, `empty expression (write one such as "nginx-sse:latency.p99 < 50ms", or remove it)`})
 		}
 	}
 	return ps
+}
+
+// Request is the shape of every stream's request: Method, Headers and
+// Body (the zero Shape when none is set: EventSource's GET).
+func (s Scenario) Request() httpstream.Shape {
+	sh := httpstream.Shape{Method: s.Method, Header: s.Headers}
+	if s.Body != "" {
+		sh.Body = []byte(s.Body)
+	}
+	return sh
 }
