@@ -299,7 +299,9 @@ func fields() []field {
 		{"retry_ms", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.integer(k, v, &s.RetryMS) }},
 		{"slow_read_rate", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.integer(k, v, &s.SlowReadRate) }},
 		{"slow_share", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.number(k, v, &s.SlowShare) }},
-		{"targets", func(d *decoder, s *Scenario, k string, v *yaml.Node) { d.targetList(k, v, &s.Targets, &s.TargetHeaders) }},
+		{"targets", func(d *decoder, s *Scenario, k string, v *yaml.Node) {
+			d.targetList(k, v, &s.Targets, &s.TargetHeaders)
+		}},
 		{"thresholds", func(d *decoder, s *Scenario, k string, v *yaml.Node) {
 			d.list(k, v, `["nginx-sse:latency.p99 < 50ms"]`, &s.Thresholds)
 		}},
