@@ -6,6 +6,10 @@
 package reports
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"github.com/sseload/sseload/loadgen/httpstream"
+
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -53,6 +57,53 @@ type RunConfig struct {
 	// MaxFailed is the scenario's max_failed as written ("3", "5%");
 	// absent when 0, the default. Added within schema_version 1.
 	MaxFailed string `json:"max_failed,omitempty"`
+	// Request is what every stream's request carried beyond EventSource's
+	// GET, without its secrets; absent for a plain GET. Added within
+	// schema_version 1.
+	Request *RequestConfig `json:"request,omitempty"`
+}
+
+// RequestConfig describes the streams' request shape: the header names
+// with every value "[redacted]", the body by its length and SHA-256 only.
+type RequestConfig struct {
+	Method string `json:"method"`
+	// Headers maps each field name to "[redacted]".
+	Headers map[string]string `json:"headers,omitempty"`
+	// TargetHeaders maps a target to its own fields' names, each to
+	// "[redacted]".
+	TargetHeaders map[string]map[string]string `json:"target_headers,omitempty"`
+	BodyBytes     int                          `json:"body_bytes,omitempty"`
+	BodySHA256    string                       `json:"body_sha256,omitempty"`
+}
+
+// DescribeRequest is the summary's view of a request shape and the
+// targets' own header fields; nil for EventSource's plain GET.
+func DescribeRequest(s httpstream.Shape, targetHeaders map[string][][2]string) *RequestConfig {
+	if s.IsZero() && len(targetHeaders) == 0 {
+		return nil
+	}
+	names := func(h [][2]string) map[string]string {
+		if len(h) == 0 {
+			return nil
+		}
+		m := make(map[string]string, len(h))
+		for _, f := range h {
+			m[f[0]] = httpstream.Redacted
+		}
+		return m
+	}
+	rc := &RequestConfig{Method: s.EffectiveMethod(), Headers: names(s.Header)}
+	for t, h := range targetHeaders {
+		if rc.TargetHeaders == nil {
+			rc.TargetHeaders = map[string]map[string]string{}
+		}
+		rc.TargetHeaders[t] = names(h)
+	}
+	if s.Body != nil {
+		sum := sha256.Sum256(s.Body)
+		rc.BodyBytes, rc.BodySHA256 = len(s.Body), hex.EncodeToString(sum[:])
+	}
+	return rc
 }
 
 // TargetMeta is what the topology knows about one target.

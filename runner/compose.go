@@ -217,6 +217,9 @@ func CheckCompose(opts Options) error {
 	if opts.Procs < 0 {
 		return fmt.Errorf("--procs %d: want 0 (one generator process per %d streams) or a count", opts.Procs, streamsPerGenerator)
 	}
+	if len(opts.Scenario.TargetHeaders) > 0 {
+		return errors.New("targets: headers of a target entry: on the compose topology the generator knows the targets by URL only; give them as top-level headers (or --header), which every target gets, or use --topology local")
+	}
 	return nil
 }
 

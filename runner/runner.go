@@ -237,6 +237,7 @@ func run(ctx context.Context, opts Options, dir string) (*Outcome, error) {
 		Warn:        opts.Warn,
 		Reconnect:   loadgen.ReconnectPolicy(sc.Reconnect),
 		Retry:       sc.ReconnectDelay,
+		Request:     sc.Request(),
 	}
 	if opts.Topology != TopologyNone {
 		// sseload's own origin: every event carries "seq", and a
@@ -324,6 +325,9 @@ func startTopology(ctx context.Context, opts Options) (*startedTopology, error) 
 		if len(opts.External) == 0 {
 			return nil, errors.New("--topology none measures external endpoints: name at least one with --target NAME=URL")
 		}
+		if len(opts.Scenario.TargetHeaders) > 0 {
+			return nil, fmt.Errorf("%w: targets: headers of a target entry apply to the scenario's targets, and --topology none measures the --target URLs instead: give them as top-level headers or --header", topology.ErrConfig)
+		}
 		return &startedTopology{targets: opts.External, meta: meta, stop: func() {}}, nil
 	case TopologyLocal, "":
 	default:
@@ -369,7 +373,7 @@ func startTopology(ctx context.Context, opts Options) (*startedTopology, error) 
 	}
 	var lts []loadgen.Target
 	for _, t := range local.Targets() {
-		lts = append(lts, loadgen.Target{Name: t.Name, URL: t.URL})
+		lts = append(lts, loadgen.Target{Name: t.Name, URL: t.URL, Headers: opts.Scenario.TargetHeaders[t.Name]})
 		meta.Targets[t.Name] = reports.TargetMeta{Proxy: t.Proxy, ProxyKind: t.Kind, ConfigSHA256: t.ConfigSHA256, ConfigFile: t.ConfigName}
 	}
 	stop := func() {
@@ -498,6 +502,7 @@ func runConfig(sc scenarios.Scenario) reports.RunConfig {
 		ReconnectDelayMS: reconnectDelayMS(sc),
 		HeartbeatMS:      float64(sc.Heartbeat) / float64(time.Millisecond),
 		MaxFailed:        maxFailedConfig(sc.MaxFailed),
+		Request:          reports.DescribeRequest(sc.Request(), sc.TargetHeaders),
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/sseload/sseload/loadgen"
+	"github.com/sseload/sseload/loadgen/httpstream"
 	"github.com/sseload/sseload/loadgen/jsonfield"
 	"github.com/sseload/sseload/reports"
 	"github.com/sseload/sseload/runner"
@@ -59,7 +60,11 @@ Examples:
   sseload run --topology none --target app=http://127.0.0.1:8080/events --connections 200 --duration 30s
   sseload run seed --topology compose                # the same targets as containers (sseload images first)
   sseload run ./my-scenario.yaml --out results/today
+  sseload run --topology none --target llm=https://api.example/v1/stream -H 'Authorization: Bearer $TOKEN' \
+      -H 'Content-Type: application/json' --body '{"stream":true}'   # a POST stream; -k skips the certificate check
 
+Request flags (run, capacity, check):
+%s
 Scenarios: %s (embedded), or a path to a .yaml file. Flags override its values.
 Local topology: the embedded origin, plus real proxy processes in front of it (nginx,
 HAProxy, Caddy: the built-in configs from docker/, or your own with --proxy), all
@@ -102,7 +107,7 @@ type runFlags struct {
 	caddy        string
 	proxies      []string
 	extFaults    bool
-	insecure     bool
+	req          requestFlags
 	sourceAddrs  []string
 	originListen string
 	procs        int
@@ -150,7 +155,7 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.StringVar(&f.sentField, "sent-field", "", "JSON path of the time the origin wrote the event (unit of --timestamp-unit), splitting latency into origin delay and path latency (default sent with sseload's origin; external targets: not split unless given)")
 	fs.StringVar(&f.tsUnit, "timestamp-unit", "auto", "unit of --timestamp-field: auto (by magnitude), ns, us, ms or s")
 	fs.StringSliceVar(&f.sourceAddrs, "source-addrs", nil, "local addresses to open connections from, in turn (default: 127.0.0.1, .2, … as needed for loopback targets past 25,000 streams)")
-	fs.BoolVar(&f.insecure, "insecure", false, "https targets: do not verify the server's certificate (self-signed staging)")
+	f.req.add(fs)
 	fs.StringVar(&f.nginx, "nginx", "", "nginx binary for the local topology (default: nginx in PATH, then /usr/sbin/nginx)")
 	fs.StringVar(&f.haproxy, "haproxy", "", "haproxy binary for the local topology (default: haproxy in PATH, then /usr/sbin/haproxy)")
 	fs.StringVar(&f.caddy, "caddy", "", "caddy binary for the local topology (default: caddy in PATH, then /usr/sbin/caddy)")
@@ -222,6 +227,19 @@ func (f *runFlags) scenario(ref string) (scenarios.Scenario, error) {
 	if ch("max-event-bytes") {
 		sc.MaxEventBytes = f.maxEventBytes
 	}
+	shape, err := f.req.shape(f.fs)
+	if err != nil {
+		return sc, err
+	}
+	if shape.Method != "" {
+		sc.Method = shape.Method
+	}
+	if shape.Body != nil {
+		sc.Body = string(shape.Body)
+	}
+	// Flags add to the scenario's headers, replacing a field of the same
+	// name.
+	sc.Headers = httpstream.Shape{Header: sc.Headers}.With(shape.Header).Header
 	for _, p := range f.proxies {
 		spec, err := targets.ParseProxy(p)
 		if err != nil {
@@ -283,13 +301,13 @@ func (f *runFlags) runOptions(sc scenarios.Scenario, external []loadgen.Target, 
 		SequenceField:  f.seqField,
 		SentField:      f.sentField,
 		TimestampUnit:  unit,
-		InsecureTLS:    f.insecure,
+		InsecureTLS:    f.req.insecure,
 		SourceAddrs:    sources,
 		OriginExec:     originExec(),
 		Procs:          f.procs,
 		WorkerExec:     originExec(),
 		Version:        runVersion(),
-		Command:        os.Args,
+		Command:        redactedArgs(os.Args),
 		ExternalFaults: f.extFaults,
 	}
 }
@@ -335,7 +353,7 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	f := newRunFlags(stderr)
 	f.fs.Usage = func() {
 		showHelp(stdout, f.fs, fmt.Sprintf("Usage: sseload run [SCENARIO] [flags]\n\nFlags:\n%s", f.fs.FlagUsages())+
-			fmt.Sprintf(runExamples, strings.Join(scenarios.Names(), ", "), strings.Join(targets.PresetNames(), ", ")))
+			fmt.Sprintf(runExamples, requestExamples, strings.Join(scenarios.Names(), ", "), strings.Join(targets.PresetNames(), ", ")))
 	}
 	if err := f.fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {

@@ -238,3 +238,8 @@ func appendField(dst []byte, f [2]string) []byte {
 	dst = append(dst, f[1]...)
 	return append(dst, "\r\n"...)
 }
+
+// Redacted stands for a header value or a body wherever sseload writes
+// what it sent: summary.json, the reports, the command line quoted in
+// them. Names are kept; values may be credentials.
+const Redacted = "[redacted]"
