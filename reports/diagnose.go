@@ -113,6 +113,23 @@ func baselineName(name string) string {
 	return DirectTarget
 }
 
+// DiagnoseTarget applies every rule to one target's figures against its
+// baseline (nil: none to compare with, as for `sseload check`, which
+// measures one URL; the rules that need a baseline then stay silent and
+// the others use their absolute thresholds). It is the one entry to the
+// rules besides Diagnose, so run and check name the same directives.
+func DiagnoseTarget(t, baseline *Target) []Diagnosis {
+	return diagnoseTarget(t, baseline, false)
+}
+
+// BurstDiagnosis is the diagnosis of events seen arriving together, several
+// to a read, after quiet gaps: the batched-events rule's cause and fix for
+// t's proxy kind, for a caller that saw the batches in the bytes (check)
+// rather than in latencies measured against a baseline.
+func BurstDiagnosis(t *Target, evidence string) Diagnosis {
+	return diagnosis(t, "events held back and released together, several to a read", batchCause(t.ProxyKind), evidence)
+}
+
 // diagnoseTarget applies every rule to one target; direct is its baseline
 // (nil when the run has none) and faulted says faults were injected.
 func diagnoseTarget(t, direct *Target, faulted bool) []Diagnosis {
@@ -460,18 +477,22 @@ func limitCause(kind string) cause {
 }
 
 // compressed is the compression rule: the proxied head carries a
-// Content-Encoding (other than identity) and the direct one, which was
-// seen, carries none. A compressor holds small events until its buffer
-// fills or it is flushed.
+// Content-Encoding (other than identity) and the direct one, when there is
+// one and it was seen, carries none (an origin that compresses is not the
+// proxy's doing). A compressor holds small events until its buffer fills
+// or it is flushed.
 func compressed(t, direct *Target) (Diagnosis, bool) {
-	if direct == nil || len(direct.ResponseHead) == 0 || headValue(direct.ResponseHead, "content-encoding") != "" {
+	if direct != nil && (len(direct.ResponseHead) == 0 || headValue(direct.ResponseHead, "content-encoding") != "") {
 		return Diagnosis{}, false
 	}
 	enc := headValue(t.ResponseHead, "content-encoding")
 	if enc == "" || strings.EqualFold(enc, "identity") {
 		return Diagnosis{}, false
 	}
-	ev := fmt.Sprintf("Content-Encoding: %s, %s is not compressed", enc, direct.Name)
+	ev := fmt.Sprintf("Content-Encoding: %s, no direct target to compare", enc)
+	if direct != nil {
+		ev = fmt.Sprintf("Content-Encoding: %s, %s is not compressed", enc, direct.Name)
+	}
 	return diagnosis(t, "the proxy compresses the stream", compressionCause(t.ProxyKind), ev), true
 }
 

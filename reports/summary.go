@@ -425,6 +425,19 @@ func summarizeFaults(res *loadgen.Result) []Fault {
 	return out
 }
 
+// HistOf summarises values (microseconds) as summary.json's histograms
+// do; nil for none. For figures measured outside the engine (check).
+func HistOf(values []int64) *Hist {
+	if len(values) == 0 {
+		return nil
+	}
+	h := hdrhistogram.New(1, 3_600_000_000, 3)
+	for _, v := range values {
+		_ = h.RecordValue(max(v, 1))
+	}
+	return summarizeHist(h)
+}
+
 // summarizeHist returns nil for a nil or empty histogram: "no data" must not
 // read as "zero microseconds".
 func summarizeHist(h *hdrhistogram.Histogram) *Hist {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sseload/sseload/internal/suggest"
 	"github.com/sseload/sseload/loadgen"
+	"github.com/sseload/sseload/loadgen/httpstream"
 	"github.com/sseload/sseload/reports"
 	"github.com/sseload/sseload/runner"
 	"github.com/sseload/sseload/scenarios"
@@ -118,6 +119,10 @@ func flagValues(name string) ([]string, fileKind) {
 		return targets.PresetNames(), noFiles
 	case "topology":
 		return []string{runner.TopologyLocal, runner.TopologyCompose, runner.TopologyNone}, noFiles
+	case "method":
+		return httpstream.Methods(), noFiles
+	case "body-file":
+		return nil, anyFile
 	case "mode":
 		return []string{scenarios.ModeBroadcast, scenarios.ModePerConnection}, noFiles
 	case "reconnect":

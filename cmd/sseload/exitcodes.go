@@ -26,7 +26,7 @@ func exitCodes() []exitCode {
 	printed := map[string]string{"version": "printed", "help": "printed", "completion": "printed"}
 	usage := "usage error: the message names the flag or argument"
 	return []exitCode{
-		{exitOK, "the run completed and every threshold held; `capacity`: some stream count held every SLO; `compare`: no regression; other commands: done", merge(printed, map[string]string{
+		{exitOK, "the run completed and every threshold held; `capacity`: some stream count held every SLO; `compare`: no regression; `check`: nothing wrong found; other commands: done", merge(printed, map[string]string{
 			"run":      "the run completed and every threshold held",
 			"capacity": "some stream count held every SLO",
 			"compare":  "no metric regressed beyond --max-regression",
@@ -34,11 +34,13 @@ func exitCodes() []exitCode {
 			"origin":   "stopped by SIGINT or SIGTERM",
 			"images":   "the images are built, or were up to date",
 			"probe":    "every URL answered 200",
+			"check":    "nothing wrong found",
 		})},
-		{exitThreshold, "a threshold failed; `capacity`: no stream count held; `compare`: a metric regressed beyond `--max-regression`", map[string]string{
+		{exitThreshold, "a threshold failed; `capacity`: no stream count held; `compare`: a metric regressed beyond `--max-regression`; `check`: a symptom found", map[string]string{
 			"run":      "a threshold failed (the failed ones are printed with their measured values)",
 			"capacity": "no stream count held (the reason is printed)",
 			"compare":  "a metric regressed beyond --max-regression",
+			"check":    "a symptom found (printed with the probable setting at fault and its fix)",
 		}},
 		{exitUsage, "usage or input error: the message names the flag, threshold or file; also a flag without effect on the chosen topology, an `--out` directory that is not empty (without `--force`), and a proxy config that does not start (the proxy's own error lines and the file name are quoted)", map[string]string{
 			"run":        "usage or input error: a flag, scenario, threshold or file (the message names it), a flag without effect on the chosen topology, or an --out directory that is not empty (without --force); also a proxy config that does not start (the proxy's error lines are quoted)",
@@ -48,18 +50,21 @@ func exitCodes() []exitCode {
 			"origin":     usage + "; also an address --listen cannot bind",
 			"images":     usage,
 			"probe":      usage,
+			"check":      usage + ", such as a header without a colon or an unreadable --body-file",
 			"version":    usage,
 			"help":       usage + ", such as an unknown command",
 			"completion": usage + ", such as an unknown shell",
 		}},
-		{exitNotComplete, "the run could not be completed: topology failed to start, a target unusable (none of its streams got an event stream; the results are written), or the harness was unreliable and `--require-reliable` is set; `capacity`: a step could not run", map[string]string{
+		{exitNotComplete, "the run could not be completed: topology failed to start, a target unusable (none of its streams got an event stream; the results are written), or the harness was unreliable and `--require-reliable` is set; `capacity`: a step could not run; `check`: the URL could not be reached", map[string]string{
 			"run":      "the run could not be completed: the topology did not start, a target was unusable (none of its streams got an event stream; the message names it and its errors, and the results are written), or the harness judged itself unreliable and --require-reliable is set",
 			"capacity": "a step could not run (the topology did not start, or a target was unusable)",
 			"origin":   "serving failed",
 			"images":   "no Docker engine answered, or a build failed",
 			"probe":    "a URL did not answer 200 within --timeout",
+			"check":    "the URL could not be reached (refused, unresolved, timed out, TLS failed)",
 		}},
 		{exitInterrupted, "interrupted; the results measured so far are written", map[string]string{
+			"check":    "interrupted",
 			"run":      "interrupted (SIGINT or SIGTERM); the results measured so far are written",
 			"capacity": "interrupted; the steps measured so far are written",
 		}},

@@ -51,6 +51,8 @@ func commands() []command {
 			operands: []operand{scenario}, run: runCmd},
 		{name: "capacity", args: "[SCENARIO] --target NAME [flags]", summary: "find the most streams a target carries within SLOs",
 			operands: []operand{scenario}, run: capacityCmd},
+		{name: "check", args: "URL [flags]", summary: "diagnose one SSE endpoint: what stalls it, and the fix",
+			operands: []operand{{what: "URL"}}, run: checkCmd},
 		{name: "origin", args: "[flags]", summary: "run the measurement SSE origin on its own", run: noCode(originCmd)},
 		{name: "images", args: "[flags]", summary: "build the compose topology's images, offline", run: noCode(imagesCmd)},
 		{name: "compare", args: "BASE CUR [flags]", summary: "compare two results directories; exit 1 on a regression",

@@ -1,7 +1,11 @@
 package httpstream
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -243,3 +247,40 @@ func appendField(dst []byte, f [2]string) []byte {
 // what it sent: summary.json, the reports, the command line quoted in
 // them. Names are kept; values may be credentials.
 const Redacted = "[redacted]"
+
+// NewHTTPRequest is the net/http form of the request to rawURL shaped by
+// s, with the same fields AppendRequest writes (EventSource's defaults,
+// the user's replacing them by name, extra such as Last-Event-ID). The
+// body can be sent again (GetBody), so net/http follows 307 and 308 with
+// it; it follows redirects as browsers do (301/302/303 turn a POST into a
+// GET without its body; Authorization and Cookie are not sent to another
+// host).
+func (s Shape) NewHTTPRequest(ctx context.Context, rawURL string, extra ...[2]string) (*http.Request, error) {
+	var body io.Reader
+	if s.Body != nil {
+		body = bytes.NewReader(s.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, s.EffectiveMethod(), rawURL, body)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range defaultFields {
+		req.Header.Set(f[0], f[1])
+	}
+	for _, f := range s.Header {
+		if strings.EqualFold(f[0], "Host") {
+			req.Host = f[1]
+			continue
+		}
+		req.Header.Del(f[0])
+	}
+	for _, f := range s.Header {
+		if !strings.EqualFold(f[0], "Host") {
+			req.Header.Add(f[0], f[1])
+		}
+	}
+	for _, f := range extra {
+		req.Header.Set(f[0], f[1])
+	}
+	return req, nil
+}
