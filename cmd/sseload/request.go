@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"strings"
 
@@ -107,22 +106,4 @@ func redactedArgs(args []string) []string {
 		}
 	}
 	return out
-}
-
-// describeShape is what check and the progress lines say of a request, in
-// words, without its secrets: "POST, 15-byte body, headers Authorization,
-// Content-Type".
-func describeShape(s httpstream.Shape) string {
-	parts := []string{s.EffectiveMethod()}
-	if s.Body != nil {
-		parts = append(parts, fmt.Sprintf("%d-byte body", len(s.Body)))
-	}
-	if len(s.Header) > 0 {
-		names := make([]string, len(s.Header))
-		for i, h := range s.Header {
-			names[i] = h[0]
-		}
-		parts = append(parts, "headers "+strings.Join(names, ", "))
-	}
-	return strings.Join(parts, ", ")
 }
