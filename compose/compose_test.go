@@ -161,7 +161,7 @@ func TestHandWrittenComposeFileMatchesGenerated(t *testing.T) {
 		}
 	}
 	nginx, _ := topology.KindOf(targets.Nginx)
-	c := nginx.Container()
+	c := nginx.Container(nil)
 	for _, s := range []string{"nginx-stock", "nginx-sse"} {
 		svc := file.Services[s]
 		if !slices.Equal(svc.Command, c.Command) {
@@ -291,7 +291,7 @@ func TestGeneratedServiceForUserNginxConfig(t *testing.T) {
 	if !ok {
 		t.Fatalf("no service mine: %v", slices.Sorted(maps.Keys(f.Services)))
 	}
-	c := pr.Kind.Container()
+	c := pr.Kind.Container(pr.ContainerTLS())
 	if svc.Image != "sseload-nginx:test" || !slices.Equal(svc.Command, c.Command) || len(svc.Environment) != len(c.Env) {
 		t.Errorf("mine: image %q command %q env %v; want the nginx image and kind's command %q", svc.Image, svc.Command, svc.Environment, c.Command)
 	}
@@ -326,7 +326,7 @@ func TestGeneratedServicesForHAProxyPresets(t *testing.T) {
 	}
 	f := generated(t, testProject(t, prs...))
 	for _, pr := range prs {
-		name, c := pr.Spec.Name, pr.Kind.Container()
+		name, c := pr.Spec.Name, pr.Kind.Container(pr.ContainerTLS())
 		svc := f.Services[name]
 		if svc.Image != "sseload-haproxy:test" || !slices.Equal(svc.Command, c.Command) {
 			t.Errorf("%s: image %q command %q, want the haproxy image and %q", name, svc.Image, svc.Command, c.Command)
@@ -394,7 +394,7 @@ func TestGeneratedOriginAndLoadgen(t *testing.T) {
 type dollarKind struct{ topology.Kind }
 
 func (dollarKind) Name() string { return targets.Nginx }
-func (dollarKind) Container() topology.Container {
+func (dollarKind) Container(*topology.TLS) topology.Container {
 	return topology.Container{ConfigPath: "/etc/x/$conf", Command: []string{"sh", "-c", "exec proxy $HOME"}, Env: map[string]string{"A": "$B"}}
 }
 
@@ -446,7 +446,7 @@ func TestProbeWaitsUntilReady(t *testing.T) {
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := Probe(ctx, []string{srv.URL + "/healthz"}); err != nil {
+	if err := Probe(ctx, []string{srv.URL + "/healthz"}, nil); err != nil {
 		t.Fatalf("Probe: %v", err)
 	}
 	if n := calls.Load(); n != 3 {
@@ -463,7 +463,7 @@ func TestProbeNamesTheURLThatIsNotReady(t *testing.T) {
 	defer bad.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	err := Probe(ctx, []string{ok.URL + "/healthz", bad.URL + "/healthz"})
+	err := Probe(ctx, []string{ok.URL + "/healthz", bad.URL + "/healthz"}, nil)
 	if err == nil || !strings.Contains(err.Error(), bad.URL+"/healthz not ready") || !strings.Contains(err.Error(), "502") {
 		t.Fatalf("Probe error = %v; want it to name %s and its 502", err, bad.URL)
 	}

@@ -91,9 +91,16 @@ func targetNode(t targets.Spec) (*yaml.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("target %s: config %s: %w", t.Name, t.Config, err)
 	}
-	return &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle, Content: []*yaml.Node{
+	n := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle, Content: []*yaml.Node{
 		str("name"), str(t.Name), str("proxy"), str(t.Kind), str("config"), str(conf),
-	}}, nil
+	}}
+	if t.TLS {
+		n.Content = append(n.Content, str("tls"), num("true", "!!bool"))
+	}
+	if t.HTTP2 {
+		n.Content = append(n.Content, str("http2"), num("true", "!!bool"))
+	}
+	return n, nil
 }
 
 // str is a string scalar; the encoder quotes it where YAML would read it
