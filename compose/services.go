@@ -59,21 +59,19 @@ func ServiceURL(service string) string {
 }
 
 // TargetURL is the base URL of target t on the compose network: the
-// origin's for the direct target, else its proxy service's, https for a
-// TLS target (on the same port: topology.ContainerListen).
+// origin's for the direct target, else its proxy service's, https on
+// topology.ContainerListenTLS for a TLS target.
 func TargetURL(t targets.Spec) string {
 	if !t.Proxied() {
 		return OriginURL
 	}
-	u := ServiceURL(t.Name)
-	if t.TLS {
-		host := strings.TrimPrefix(u, "http://")
-		if !strings.Contains(host, ":") {
-			host += topology.ContainerListen
-		}
-		u = "https://" + host
+	if !t.TLS {
+		return ServiceURL(t.Name)
 	}
-	return u
+	if _, port, _ := strings.Cut(topology.ContainerListenTLS, ":"); port != "443" {
+		return "https://" + t.Name + ":" + port
+	}
+	return "https://" + t.Name
 }
 
 // CAFile is where the load generator's container (and `sseload probe` in

@@ -266,7 +266,7 @@ func roundRobin(v any) {
 // Container runs the Caddyfile as it is: each container has its own
 // loopback, so the default admin endpoint serves `caddy reload`.
 func (caddyKind) Container(t *TLS) Container {
-	env := map[string]string{EnvListen: ContainerListen, EnvOrigin: ContainerOrigin}
+	env := map[string]string{EnvListen: ContainerListenOf(t), EnvOrigin: ContainerOrigin}
 	maps.Copy(env, t.env())
 	return Container{
 		ConfigPath: "/etc/sseload/Caddyfile",

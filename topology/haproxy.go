@@ -215,7 +215,7 @@ func takesSignal(pid int, sig syscall.Signal) (bool, error) {
 }
 
 func (haproxyKind) Container(t *TLS) Container {
-	env := map[string]string{EnvListen: ContainerListen, EnvOrigin: ContainerOrigin}
+	env := map[string]string{EnvListen: ContainerListenOf(t), EnvOrigin: ContainerOrigin}
 	maps.Copy(env, t.env())
 	return Container{
 		ConfigPath:   "/etc/sseload/haproxy.cfg",

@@ -141,12 +141,23 @@ type Container struct {
 	ReloadExec   []string
 }
 
-// Compose addresses: every proxy listens on port 80 of its container, and
-// the origin service listens on origin:8080.
+// Compose addresses: every proxy listens on port 80 of its container (443
+// for a TLS target: Caddy refuses https on port 80), and the origin
+// service listens on origin:8080.
 const (
-	ContainerListen = ":80"
-	ContainerOrigin = "origin:8080"
+	ContainerListen    = ":80"
+	ContainerListenTLS = ":443"
+	ContainerOrigin    = "origin:8080"
 )
+
+// ContainerListenOf is where a proxy listens in its container: t nil for
+// plaintext.
+func ContainerListenOf(t *TLS) string {
+	if t == nil {
+		return ContainerListen
+	}
+	return ContainerListenTLS
+}
 
 // KindOf returns the Kind named name.
 func KindOf(name string) (Kind, error) {

@@ -188,7 +188,7 @@ func (nginxKind) Container(t *TLS) Container {
 		ConfigPath: "/etc/sseload/nginx.conf",
 		Files: map[string]string{
 			"sseload-upstream.conf": upstreamFile([]string{ContainerOrigin}, false),
-			"sseload-listen.conf":   listenFile(strings.TrimPrefix(ContainerListen, ":"), t),
+			"sseload-listen.conf":   listenFile(strings.TrimPrefix(ContainerListenOf(t), ":"), t),
 		},
 		Command:      []string{"sh", "-c", "mkdir -p /run/sseload/logs && exec nginx -p /run/sseload/ -c /etc/sseload/nginx.conf -g 'daemon off; pid /run/sseload/nginx.pid; error_log stderr warn;'"},
 		ReloadSignal: "HUP",
