@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/sseload/sseload/internal/certs"
 	"github.com/sseload/sseload/loadgen"
 	"github.com/sseload/sseload/loadgen/jsonfield"
 	"github.com/sseload/sseload/reports"
@@ -461,6 +462,11 @@ func (f *runFlags) checkTopologyFlags() error {
 	}
 	if f.topology != runner.TopologyNone && set("ca-cert") {
 		return usagef("--ca-cert names the CAs of https --target URLs, which only --topology none measures; with --topology %s the TLS targets (tls/http2, the -h2 presets) are checked against the run's own CA: leave it out", f.topology)
+	}
+	if f.caCert != "" {
+		if _, err := certs.LoadPool(f.caCert); err != nil {
+			return usagef("--ca-cert: %v", err)
+		}
 	}
 	return nil
 }
