@@ -57,6 +57,9 @@ Examples:
   sseload run steady --only direct,nginx-sse         # a subset of the local targets
   sseload run seed --only direct,nginx-stock,haproxy-stock,caddy-stock
   sseload run steady --proxy mine=nginx:./deploy/nginx.conf --proxy edge=haproxy:./deploy/haproxy.cfg
+  sseload run seed --only direct,nginx-stock-h2,nginx-sse-h2   # over TLS with HTTP/2 offered
+  sseload run seed --proxy mine=nginx:./deploy/nginx.conf,h2  # your config over TLS + HTTP/2
+  sseload run --topology none --target app=https://staging.local/events --ca-cert ./staging-ca.pem
   sseload run --topology none --target app=http://127.0.0.1:8080/events --connections 200 --duration 30s
   sseload run seed --topology compose                # the same targets as containers (sseload images first)
   sseload run ./my-scenario.yaml --out results/today
