@@ -4,6 +4,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"io/fs"
@@ -22,6 +24,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sseload/sseload/docker"
+	"github.com/sseload/sseload/internal/certs"
 	"github.com/sseload/sseload/targets"
 	"github.com/sseload/sseload/topology"
 )
@@ -161,7 +164,7 @@ func TestHandWrittenComposeFileMatchesGenerated(t *testing.T) {
 		}
 	}
 	nginx, _ := topology.KindOf(targets.Nginx)
-	c := nginx.Container()
+	c := nginx.Container(nil)
 	for _, s := range []string{"nginx-stock", "nginx-sse"} {
 		svc := file.Services[s]
 		if !slices.Equal(svc.Command, c.Command) {
@@ -291,7 +294,7 @@ func TestGeneratedServiceForUserNginxConfig(t *testing.T) {
 	if !ok {
 		t.Fatalf("no service mine: %v", slices.Sorted(maps.Keys(f.Services)))
 	}
-	c := pr.Kind.Container()
+	c := pr.Kind.Container(pr.ContainerTLS())
 	if svc.Image != "sseload-nginx:test" || !slices.Equal(svc.Command, c.Command) || len(svc.Environment) != len(c.Env) {
 		t.Errorf("mine: image %q command %q env %v; want the nginx image and kind's command %q", svc.Image, svc.Command, svc.Environment, c.Command)
 	}
@@ -326,7 +329,7 @@ func TestGeneratedServicesForHAProxyPresets(t *testing.T) {
 	}
 	f := generated(t, testProject(t, prs...))
 	for _, pr := range prs {
-		name, c := pr.Spec.Name, pr.Kind.Container()
+		name, c := pr.Spec.Name, pr.Kind.Container(pr.ContainerTLS())
 		svc := f.Services[name]
 		if svc.Image != "sseload-haproxy:test" || !slices.Equal(svc.Command, c.Command) {
 			t.Errorf("%s: image %q command %q, want the haproxy image and %q", name, svc.Image, svc.Command, c.Command)
@@ -394,7 +397,7 @@ func TestGeneratedOriginAndLoadgen(t *testing.T) {
 type dollarKind struct{ topology.Kind }
 
 func (dollarKind) Name() string { return targets.Nginx }
-func (dollarKind) Container() topology.Container {
+func (dollarKind) Container(*topology.TLS) topology.Container {
 	return topology.Container{ConfigPath: "/etc/x/$conf", Command: []string{"sh", "-c", "exec proxy $HOME"}, Env: map[string]string{"A": "$B"}}
 }
 
@@ -446,7 +449,7 @@ func TestProbeWaitsUntilReady(t *testing.T) {
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := Probe(ctx, []string{srv.URL + "/healthz"}); err != nil {
+	if err := Probe(ctx, []string{srv.URL + "/healthz"}, nil); err != nil {
 		t.Fatalf("Probe: %v", err)
 	}
 	if n := calls.Load(); n != 3 {
@@ -463,7 +466,7 @@ func TestProbeNamesTheURLThatIsNotReady(t *testing.T) {
 	defer bad.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	err := Probe(ctx, []string{ok.URL + "/healthz", bad.URL + "/healthz"})
+	err := Probe(ctx, []string{ok.URL + "/healthz", bad.URL + "/healthz"}, nil)
 	if err == nil || !strings.Contains(err.Error(), bad.URL+"/healthz not ready") || !strings.Contains(err.Error(), "502") {
 		t.Fatalf("Probe error = %v; want it to name %s and its 502", err, bad.URL)
 	}
@@ -505,5 +508,69 @@ func TestDetectWithoutEngineSuggestsLocal(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "--topology local") {
 		t.Fatalf("Detect error %q does not suggest --topology local", err)
+	}
+}
+
+// TestGeneratedServicesForTLSTargets: a TLS target's service gets the run's
+// TLS files mounted read-only (a certificate valid for its service name,
+// signed by the run's CA), listens on 443 and is reached at https://NAME;
+// the load generator gets the CA; a plaintext service gets neither.
+func TestGeneratedServicesForTLSTargets(t *testing.T) {
+	var prs []topology.Prepared
+	for _, name := range []string{"nginx-sse-h2", "haproxy-sse-h2", "caddy-sse-h2", "nginx-sse"} {
+		spec, _ := targets.Preset(name)
+		prs = append(prs, prepared(t, spec, 0))
+	}
+	p := testProject(t, prs...)
+	f := generated(t, p)
+	tlsMount := filepath.Join(p.dir, tlsDir) + ":" + topology.ContainerTLSDir + ":ro"
+	caPEM, err := os.ReadFile(filepath.Join(p.dir, tlsDir, certs.CAFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(caPEM)
+	pair, err := tls.LoadX509KeyPair(filepath.Join(p.dir, tlsDir, certs.CertFile), filepath.Join(p.dir, tlsDir, certs.KeyFile))
+	if err != nil {
+		t.Fatalf("the server certificate and key: %v", err)
+	}
+	leaf, _ := x509.ParseCertificate(pair.Certificate[0])
+	for _, pr := range prs {
+		name := pr.Spec.Name
+		svc := f.Services[name]
+		if got := slices.Contains(svc.Volumes, tlsMount); got != pr.Spec.TLS {
+			t.Errorf("%s: TLS mount %v in %v, want %v", name, got, svc.Volumes, pr.Spec.TLS)
+		}
+		wantURL := "http://" + name
+		if pr.Spec.TLS {
+			wantURL = "https://" + name
+			if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, DNSName: name}); err != nil {
+				t.Errorf("%s: the certificate does not verify for the service name: %v", name, err)
+			}
+		}
+		if got := TargetURL(pr.Spec); got != wantURL {
+			t.Errorf("%s: TargetURL %s, want %s", name, got, wantURL)
+		}
+		c := pr.Kind.Container(pr.ContainerTLS())
+		switch pr.Kind.Name() {
+		case targets.Nginx:
+			want := "listen 80;\n"
+			if pr.Spec.TLS {
+				want = "listen 443 ssl http2;\nssl_certificate \"/etc/sseload/tls/server.pem\";\nssl_certificate_key \"/etc/sseload/tls/server.key\";\n"
+			}
+			if got := c.Files["sseload-listen.conf"]; got != want {
+				t.Errorf("%s: sseload-listen.conf %q, want %q", name, got, want)
+			}
+		default:
+			if svc.Environment[topology.EnvListen] != ":443" || svc.Environment[topology.EnvCert] != "/etc/sseload/tls/server.pem" || svc.Environment[topology.EnvKey] != "/etc/sseload/tls/server.key" {
+				t.Errorf("%s: environment %v, want listen :443 and the mounted certificate and key", name, svc.Environment)
+			}
+		}
+	}
+	if !slices.Contains(f.Services[ServiceLoadgen].Volumes, tlsMount) {
+		t.Errorf("loadgen volumes %v, want the TLS files (its CA) at %s", f.Services[ServiceLoadgen].Volumes, topology.ContainerTLSDir)
+	}
+	if CAFile != topology.ContainerTLSDir+"/"+certs.CAFile {
+		t.Errorf("CAFile %s", CAFile)
 	}
 }

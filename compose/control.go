@@ -127,7 +127,7 @@ func (p *Project) Reload(ctx context.Context, service string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	c := pr.Kind.Container()
+	c := pr.Kind.Container(pr.ContainerTLS())
 	if c.ReloadSignal != "" {
 		return "SIG" + strings.TrimPrefix(c.ReloadSignal, "SIG"), p.Signal(ctx, service, c.ReloadSignal)
 	}

@@ -2,6 +2,8 @@ package compose
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net/http"
 	"time"
@@ -15,8 +17,11 @@ import (
 // probe`: a proxy has no other way to say "listening and able to reach the
 // origin", and /healthz through a proxy says exactly that. The error names
 // the first URL that was not ready and its last answer.
-func Probe(ctx context.Context, urls []string) error {
-	client := &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+//
+// roots are the CAs an https URL's certificate must chain to (nil: the
+// system's).
+func Probe(ctx context.Context, urls []string, roots *x509.CertPool) error {
+	client := &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true, TLSClientConfig: &tls.Config{RootCAs: roots}}}
 	defer client.CloseIdleConnections()
 	for _, u := range urls {
 		backoff := 5 * time.Millisecond

@@ -205,14 +205,15 @@ func (p *Project) composeOutput(ctx context.Context, args ...string) ([]byte, er
 // waitReady runs `sseload probe` in a one-off load generator container on
 // the project's network against /healthz of every started service.
 func (p *Project) waitReady(ctx context.Context) error {
-	var urls []string
-	for _, s := range p.services() {
-		if s != ServiceOriginNet { // its address is the origin's
-			urls = append(urls, ServiceURL(s)+"/healthz")
-		}
+	urls := []string{OriginURL + "/healthz"}
+	for _, pr := range p.cfg.Proxies {
+		urls = append(urls, TargetURL(pr.Spec)+"/healthz")
 	}
-	args := append([]string{"run", "--rm", "-T", "--no-deps", ServiceLoadgen,
-		"probe", "--timeout", readyTimeout.String()}, urls...)
+	args := []string{"run", "--rm", "-T", "--no-deps", ServiceLoadgen, "probe", "--timeout", readyTimeout.String()}
+	if p.hasTLS() {
+		args = append(args, "--ca-cert", CAFile)
+	}
+	args = append(args, urls...)
 	// A service that exits will never answer: watch for that meanwhile, and
 	// stop the probe at once instead of after readyTimeout.
 	pctx, stopProbe := context.WithCancel(ctx)
@@ -254,8 +255,11 @@ func (p *Project) waitReady(ctx context.Context) error {
 	// The probe names the first URL that did not answer; its host is the
 	// service.
 	msg := oneLine(out, err)
-	for _, s := range p.services() {
-		if strings.Contains(msg, ServiceURL(s)+"/") {
+	if strings.Contains(msg, OriginURL+"/") {
+		return fmt.Errorf("service %s not ready: %s (its last log lines are in %s)", ServiceOrigin, msg, p.logPath(ServiceOrigin))
+	}
+	for _, pr := range p.cfg.Proxies {
+		if s := pr.Spec.Name; strings.Contains(msg, TargetURL(pr.Spec)+"/") {
 			return fmt.Errorf("service %s not ready: %s (its last log lines are in %s)", s, msg, p.logPath(s))
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sseload/sseload/internal/certs"
+	"github.com/sseload/sseload/targets"
 	"github.com/sseload/sseload/topology"
 )
 
@@ -56,6 +58,31 @@ func ServiceURL(service string) string {
 	return "http://" + service
 }
 
+// TargetURL is the base URL of target t on the compose network: the
+// origin's for the direct target, else its proxy service's, https on
+// topology.ContainerListenTLS for a TLS target.
+func TargetURL(t targets.Spec) string {
+	if !t.Proxied() {
+		return OriginURL
+	}
+	if !t.TLS {
+		return ServiceURL(t.Name)
+	}
+	if _, port, _ := strings.Cut(topology.ContainerListenTLS, ":"); port != "443" {
+		return "https://" + t.Name + ":" + port
+	}
+	return "https://" + t.Name
+}
+
+// CAFile is where the load generator's container (and `sseload probe` in
+// it) finds the run's CA, for TLS targets: `--ca-cert CAFile`.
+const CAFile = topology.ContainerTLSDir + "/" + certs.CAFile
+
+// HasTLS reports whether any of specs is a TLS target.
+func HasTLS(specs []targets.Spec) bool {
+	return slices.ContainsFunc(specs, func(s targets.Spec) bool { return s.TLS })
+}
+
 // originListen is the origin's listen address inside its container: the
 // port of topology.ContainerOrigin on every interface.
 func originListen() string {
@@ -65,6 +92,7 @@ func originListen() string {
 // Project files in the work dir.
 const (
 	projectFile  = "compose.json"  // the compose file: JSON is YAML
+	tlsDir       = "tls"           // the run's CA and server certificate (internal/certs)
 	scenarioFile = "scenario.yaml" // Config.Scenario
 	proxiesDir   = "proxies"       // proxies/<target>/: its config and Container.Files
 )
@@ -136,8 +164,23 @@ func checkProxies(proxies []topology.Prepared, imgs Images) error {
 // files its kind wants beside it, the scenario, and the compose file that
 // mounts them by absolute path.
 func (p *Project) writeFiles() error {
+	if p.hasTLS() {
+		// One CA and server certificate for the run, valid for every
+		// proxy service's name; only the run's work dir holds them.
+		names := make([]string, len(p.cfg.Proxies))
+		for i, pr := range p.cfg.Proxies {
+			names[i] = pr.Spec.Name
+		}
+		set, err := certs.New(names...)
+		if err != nil {
+			return err
+		}
+		if _, err := set.Write(filepath.Join(p.dir, tlsDir)); err != nil {
+			return fmt.Errorf("compose work dir: %w", err)
+		}
+	}
 	for _, pr := range p.cfg.Proxies {
-		c := pr.Kind.Container()
+		c := pr.Kind.Container(pr.ContainerTLS())
 		dir := filepath.Join(p.dir, proxiesDir, pr.Spec.Name)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("compose work dir: %w", err)
@@ -163,6 +206,16 @@ func (p *Project) writeFiles() error {
 		return fmt.Errorf("compose file: %w", err)
 	}
 	return nil
+}
+
+// hasTLS reports whether a proxy of the run serves TLS.
+func (p *Project) hasTLS() bool {
+	return slices.ContainsFunc(p.cfg.Proxies, func(pr topology.Prepared) bool { return pr.Spec.TLS })
+}
+
+// tlsVolume mounts the run's TLS files read-only at topology.ContainerTLSDir.
+func (p *Project) tlsVolume() string {
+	return esc(filepath.Join(p.dir, tlsDir)) + ":" + topology.ContainerTLSDir + ":ro"
 }
 
 // project is the compose file of this run: the origin (and the holder of
@@ -193,13 +246,17 @@ func (p *Project) project() composeFile {
 		services[pr.Spec.Name] = p.proxyService(pr)
 		loadgenDeps = append(loadgenDeps, pr.Spec.Name)
 	}
+	loadgenVols := []string{
+		esc(cfg.ResultsDir) + ":" + ResultsMount,
+		esc(filepath.Join(p.dir, scenarioFile)) + ":" + ScenarioMount + ":ro",
+	}
+	if p.hasTLS() {
+		loadgenVols = append(loadgenVols, p.tlsVolume())
+	}
 	services[ServiceLoadgen] = composeService{
-		Image: esc(cfg.Images.SSELoad),
-		User:  esc(cfg.User),
-		Volumes: []string{
-			esc(cfg.ResultsDir) + ":" + ResultsMount,
-			esc(filepath.Join(p.dir, scenarioFile)) + ":" + ScenarioMount + ":ro",
-		},
+		Image:   esc(cfg.Images.SSELoad),
+		User:    esc(cfg.User),
+		Volumes: loadgenVols,
 		Ulimits: nofile,
 		// By hand, depends_on orders the starts; sseload itself starts the
 		// generator with --no-deps once every service answers /healthz.
@@ -212,7 +269,7 @@ func (p *Project) project() composeFile {
 // the prepared config mounted read-only at ConfigPath and the kind's files
 // beside it, its command and environment.
 func (p *Project) proxyService(pr topology.Prepared) composeService {
-	c := pr.Kind.Container()
+	c := pr.Kind.Container(pr.ContainerTLS())
 	dir := filepath.Join(p.dir, proxiesDir, pr.Spec.Name)
 	vols := []string{esc(filepath.Join(dir, path.Base(c.ConfigPath))) + ":" + esc(c.ConfigPath) + ":ro"}
 	names := make([]string, 0, len(c.Files))
@@ -222,6 +279,9 @@ func (p *Project) proxyService(pr topology.Prepared) composeService {
 	slices.Sort(names)
 	for _, name := range names {
 		vols = append(vols, esc(filepath.Join(dir, name))+":"+esc(path.Join(path.Dir(c.ConfigPath), name))+":ro")
+	}
+	if pr.Spec.TLS {
+		vols = append(vols, p.tlsVolume())
 	}
 	var env map[string]string
 	if len(c.Env) > 0 {

@@ -567,3 +567,35 @@ func TestReportsShowSummaryDiagnoses(t *testing.T) {
 		}
 	}
 }
+
+// TestDiagnoseHeadWithFirstEvent: a head held until the first event while
+// every event is on time is no buffering (nginx over HTTP/2, measured: head
+// at the first event, events on time); a head held with late events stays
+// the held-headers diagnosis.
+func TestDiagnoseHeadWithFirstEvent(t *testing.T) {
+	const sym = "response headers held back until the first event, every event on time"
+	const fix = "have the origin write a comment line (`: ok`) or a `retry:` line as soon as it accepts the stream, so the head goes out at once"
+	direct := withLatency(withHeaders("direct", 7_580), seedDirectLatency)
+	onTime := Hist{Count: 120, Min: 300, P50: 890, P90: 1_900, P99: 105_499, Max: 105_499}
+	h2 := func(kind string, lat Hist) Target {
+		return withKind(withLatency(withHeaders("nginx-sse-h2", 5_010_000), lat), kind)
+	}
+	ev := "time_to_headers p50 5.01s vs direct 7.58ms; latency p99 105.5ms vs direct p99 5.50ms"
+	with := func(kind, directive, fix string) Diagnosis {
+		return Diagnosis{Target: "nginx-sse-h2", Symptom: sym, Directive: directive, Fix: fix, Evidence: ev}
+	}
+	late := onTime
+	late.P99 = 105_500
+	runDiagnoseCases(t, []diagnoseCase{
+		{"nginx over h2", []Target{direct, h2(kindNginx, onTime)},
+			[]Diagnosis{with(kindNginx, "nginx's HTTP/2 (listen … http2) sends the response head with the first DATA frame; proxy_buffering off does not change that", fix)}},
+		{"caddy", []Target{direct, h2(kindCaddy, onTime)},
+			[]Diagnosis{with(kindCaddy, "Caddy's encode holds the response head until the first write decides on compression", "no encode on the SSE path, or "+fix)}},
+		{"external", []Target{direct, h2("", onTime)},
+			[]Diagnosis{with("", "a layer on the path sends the response head only with the first body bytes (nginx over HTTP/2 does)", fix)}},
+		{"p99 at direct p99 + 100 ms: late, held headers", []Target{direct, h2(kindNginx, late)},
+			[]Diagnosis{{Target: "nginx-sse-h2", Symptom: heldSym, Directive: nginxBuffering, Fix: nginxBufferingFix, Evidence: "time_to_headers p50 5.01s vs direct 7.58ms"}}},
+		{"no latency to compare: held headers", []Target{withHeaders("direct", 7_580), withHeaders("nginx-sse-h2", 5_010_000)},
+			[]Diagnosis{{Target: "nginx-sse-h2", Symptom: heldSym, Directive: nginxBuffering, Fix: nginxBufferingFix, Evidence: "time_to_headers p50 5.01s vs direct 7.58ms"}}},
+	})
+}

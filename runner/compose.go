@@ -238,7 +238,7 @@ func checkComposeFaults(sc scenarios.Scenario, proxies []topology.Prepared) erro
 			return fmt.Errorf("faults: %s: no proxied target in this run to reload", f.Kind)
 		}
 		for _, pr := range proxies {
-			if c := pr.Kind.Container(); c.ReloadSignal == "" && len(c.ReloadExec) == 0 {
+			if c := pr.Kind.Container(pr.ContainerTLS()); c.ReloadSignal == "" && len(c.ReloadExec) == 0 {
 				return fmt.Errorf("faults: %s: target %s: a %s proxy has no way to reload in a container on the compose topology", f.Kind, pr.Spec.Name, pr.Kind.Name())
 			}
 		}
@@ -278,11 +278,12 @@ func proxyKinds(proxies []topology.Prepared) []string {
 func composeLoadgenArgs(sc scenarios.Scenario, opts Options) []string {
 	args := []string{"run", compose.ScenarioMount, "--topology=none", "--no-progress", "--out=" + compose.ResultsMount}
 	for _, t := range sc.Targets {
-		svc := compose.ServiceOrigin
-		if t.Proxied() {
-			svc = t.Name
-		}
-		args = append(args, "--target="+t.Name+"="+compose.ServiceURL(svc)+"/events")
+		args = append(args, "--target="+t.Name+"="+compose.TargetURL(t)+"/events")
+	}
+	if compose.HasTLS(sc.Targets) {
+		// The run's CA, mounted in the generator's container: it trusts
+		// that and the system's roots' absence changes nothing.
+		args = append(args, "--ca-cert="+compose.CAFile)
 	}
 	if opts.TimestampField != "" {
 		args = append(args, "--timestamp-field="+opts.TimestampField, "--timestamp-unit="+opts.TimestampUnit.String())

@@ -101,7 +101,10 @@ func shardURLs(shards []string) func(int, loadgen.Target) string {
 
 // newGenerator returns the generator for cfg: the in-process engine for
 // one process, else a procs.Generator running `sseload worker` children.
-func newGenerator(ctx context.Context, opts Options, cfg loadgen.Config, n int, childURL func(int, loadgen.Target) string) (Generator, error) {
+//
+// rootsPEM are the CAs cfg.TLSConfig trusts (nil: the system's), which
+// generator processes load themselves.
+func newGenerator(ctx context.Context, opts Options, cfg loadgen.Config, n int, childURL func(int, loadgen.Target) string, rootsPEM []byte) (Generator, error) {
 	if n <= 1 {
 		return loadgen.New(ctx, cfg)
 	}
@@ -113,6 +116,7 @@ func newGenerator(ctx context.Context, opts Options, cfg loadgen.Config, n int, 
 		Procs:     n,
 		Command:   func(int) *exec.Cmd { return exec.Command(opts.WorkerExec, "worker") },
 		TargetURL: childURL,
+		RootCAs:   rootsPEM,
 	})
 }
 

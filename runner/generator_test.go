@@ -72,14 +72,14 @@ func TestShardURLs(t *testing.T) {
 
 func TestNewGenerator(t *testing.T) {
 	cfg := loadgen.Config{Targets: []loadgen.Target{{Name: "a", URL: "http://127.0.0.1:1/events"}}, Connections: 10, Ramp: 10}
-	g, err := newGenerator(context.Background(), Options{}, cfg, 1, nil)
+	g, err := newGenerator(context.Background(), Options{}, cfg, 1, nil, nil)
 	if _, ok := g.(*loadgen.Engine); !ok || err != nil {
 		t.Errorf("one process: %T, %v; want the in-process engine", g, err)
 	}
-	if _, err := newGenerator(context.Background(), Options{}, cfg, 2, nil); err == nil || !strings.Contains(err.Error(), "--procs 1") {
+	if _, err := newGenerator(context.Background(), Options{}, cfg, 2, nil, nil); err == nil || !strings.Contains(err.Error(), "--procs 1") {
 		t.Errorf("two processes without a binary: %v", err)
 	}
-	g, err = newGenerator(context.Background(), Options{WorkerExec: "/bin/true"}, cfg, 2, nil)
+	g, err = newGenerator(context.Background(), Options{WorkerExec: "/bin/true"}, cfg, 2, nil, nil)
 	if p, ok := g.(*procs.Generator); !ok || err != nil || p.Procs() != 2 {
 		t.Errorf("two processes: %T, %v", g, err)
 	}

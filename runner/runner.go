@@ -7,6 +7,7 @@ package runner
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -78,6 +79,11 @@ type Options struct {
 	SentField string
 	// InsecureTLS skips certificate verification for https targets.
 	InsecureTLS bool
+	// CACert is a PEM file of the CAs https targets' certificates must
+	// chain to, instead of the system's (--ca-cert; the compose topology's
+	// generator gets the run's CA this way). The local topology's TLS
+	// targets are trusted by the run's own CA without it.
+	CACert string
 	// SourceAddrs are the local addresses streams are opened from (see
 	// loadgen.Config.SourceAddrs).
 	SourceAddrs []netip.Addr
@@ -233,7 +239,7 @@ func run(ctx context.Context, opts Options, dir string) (*Outcome, error) {
 		// One merge, every sink: the files, then the caller's.
 		OnInterval:  append(loadgen.IntervalSinks{hl, tl}, opts.Sinks...).Add,
 		SourceAddrs: opts.SourceAddrs,
-		TLSConfig:   &tls.Config{InsecureSkipVerify: opts.InsecureTLS},
+		TLSConfig:   &tls.Config{InsecureSkipVerify: opts.InsecureTLS, RootCAs: topo.roots},
 		Warn:        opts.Warn,
 		Reconnect:   loadgen.ReconnectPolicy(sc.Reconnect),
 		Retry:       sc.ReconnectDelay,
@@ -254,7 +260,7 @@ func run(ctx context.Context, opts Options, dir string) (*Outcome, error) {
 	// the generator there knows by its sequence field) never ends a
 	// stream: a clean end is a cut on the path.
 	cfg.EndlessStreams = sc.Mode == scenarios.ModeBroadcast && sc.Events == 0 && cfg.SequenceField == defaultSequenceField
-	gen, err := newGenerator(ctx, opts, cfg, generatorProcs(opts, cfg, len(shards)), shardURLs(shards))
+	gen, err := newGenerator(ctx, opts, cfg, generatorProcs(opts, cfg, len(shards)), shardURLs(shards), topo.rootsPEM)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
 	}
@@ -313,6 +319,21 @@ type startedTopology struct {
 	stop    func()          // stops it all
 	origins *originSet      // the local origin (its shards); nil for external targets
 	local   *topology.Local // the local proxy processes; nil for external targets
+	// roots are the CAs the generator trusts for https targets (nil: the
+	// system's): the run's own CA for local TLS targets, or --ca-cert's;
+	// rootsPEM is the same as PEM, for generator processes.
+	roots    *x509.CertPool
+	rootsPEM []byte
+}
+
+// withRoots sets t's trusted CAs from PEM; errors name the source.
+func (t *startedTopology) withRoots(pem []byte, source string) error {
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return fmt.Errorf("%s: no PEM certificate in it", source)
+	}
+	t.roots, t.rootsPEM = pool, pem
+	return nil
 }
 
 // startTopology starts what the topology needs: the targets to measure,
@@ -328,7 +349,17 @@ func startTopology(ctx context.Context, opts Options) (*startedTopology, error) 
 		if len(opts.Scenario.TargetHeaders) > 0 {
 			return nil, fmt.Errorf("%w: targets: headers of a target entry apply to the scenario's targets, and --topology none measures the --target URLs instead: give them as top-level headers or --header", topology.ErrConfig)
 		}
-		return &startedTopology{targets: opts.External, meta: meta, stop: func() {}}, nil
+		topo := &startedTopology{targets: opts.External, meta: meta, stop: func() {}}
+		if opts.CACert != "" {
+			b, err := os.ReadFile(opts.CACert)
+			if err != nil {
+				return nil, fmt.Errorf("--ca-cert: %w", err)
+			}
+			if err := topo.withRoots(b, "--ca-cert "+opts.CACert); err != nil {
+				return nil, err
+			}
+		}
+		return topo, nil
 	case TopologyLocal, "":
 	default:
 		return nil, fmt.Errorf("topology %q: unknown (valid: %s, %s, %s)", opts.Topology, TopologyLocal, TopologyCompose, TopologyNone)
@@ -389,7 +420,14 @@ func startTopology(ctx context.Context, opts Options) (*startedTopology, error) 
 		}
 		stopOrigin()
 	}
-	return &startedTopology{targets: lts, meta: meta, stop: stop, origins: origins, local: local}, nil
+	topo := &startedTopology{targets: lts, meta: meta, stop: stop, origins: origins, local: local}
+	if set := local.Certs(); set != nil {
+		if err := topo.withRoots(set.CAPEM, "the run's CA"); err != nil {
+			stop()
+			return nil, err
+		}
+	}
+	return topo, nil
 }
 
 // plannedDuration is the run's expected length: the ramp plus the hold, or

@@ -152,7 +152,7 @@ func TestParseTargetAndOnly(t *testing.T) {
 	if err != nil || strings.Join(targets.Names(got), ",") != "mine,haproxy-stock,direct" || got[0] != own {
 		t.Errorf("OnlyTargets = %v, %v; want mine, haproxy-stock, direct in the order given, the run's own and presets", got, err)
 	}
-	if _, err := OnlyTargets([]string{"nginx"}, have); err == nil || !strings.Contains(err.Error(), "valid: direct, nginx-stock, nginx-sse, haproxy-stock, haproxy-sse, caddy-stock, caddy-sse, mine") {
+	if _, err := OnlyTargets([]string{"nginx"}, have); err == nil || !strings.Contains(err.Error(), "valid: direct, nginx-stock, nginx-sse, haproxy-stock, haproxy-sse, caddy-stock, caddy-sse, nginx-stock-h2, nginx-sse-h2, haproxy-stock-h2, haproxy-sse-h2, caddy-stock-h2, caddy-sse-h2, mine") {
 		t.Errorf("OnlyTargets(nginx) = %v, want the valid names", err)
 	}
 	if _, err := OnlyTargets([]string{"direct", "direct"}, have); err == nil || !strings.Contains(err.Error(), "named twice") {

@@ -627,29 +627,39 @@ func (d *decoder) headers(key string, v *yaml.Node, out *[][2]string) {
 	*out = h
 }
 
-// customTarget decodes {name, proxy, config}.
+// targetKeys are the keys of a target of the user's own: name, proxy and
+// config are required; tls and http2 (booleans) choose the listener's
+// protocols (targets.Spec.TLS, HTTP2).
+var targetKeys = []string{"name", "proxy", "config", "tls", "http2"}
+
+// customTarget decodes {name, proxy, config, tls, http2}.
 func (d *decoder) customTarget(key string, m *yaml.Node) (targets.Spec, bool) {
 	vals := map[string]string{}
+	valid := strings.Join(targetKeys, ", ")
 	ok := true
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := resolve(m.Content[i]), resolve(m.Content[i+1])
 		if k == nil || v == nil || k.Kind != yaml.ScalarNode || v.Kind != yaml.ScalarNode {
-			d.errorf(m.Content[i].Line, "%s: a target's keys and values are plain text (name, proxy, config)", key)
+			d.errorf(m.Content[i].Line, "%s: a target's keys and values are plain text (%s)", key, valid)
 			ok = false
 			continue
 		}
 		switch k.Value {
-		case "name", "proxy", "config":
+		case "name", "proxy", "config", "tls", "http2":
 			if _, dup := vals[k.Value]; dup {
 				d.errorf(k.Line, "%s: duplicate key %q in a target (keep one)", key, k.Value)
 				ok = false
 			}
+			if (k.Value == "tls" || k.Value == "http2") && v.ShortTag() != "!!bool" {
+				d.errorf(v.Line, "%s: %s: expected true or false, got %q", key, k.Value, v.Value)
+				ok = false
+			}
 			vals[k.Value] = v.Value
 		default:
-			if s := suggest.Closest(k.Value, []string{"name", "proxy", "config"}); s != "" {
-				d.errorf(k.Line, "%s: unknown key %q in a target: did you mean %q? (valid: name, proxy, config)", key, k.Value, s)
+			if s := suggest.Closest(k.Value, targetKeys); s != "" {
+				d.errorf(k.Line, "%s: unknown key %q in a target: did you mean %q? (valid: %s)", key, k.Value, s, valid)
 			} else {
-				d.errorf(k.Line, "%s: unknown key %q in a target (valid: name, proxy, config)", key, k.Value)
+				d.errorf(k.Line, "%s: unknown key %q in a target (valid: %s)", key, k.Value, valid)
 			}
 			ok = false
 		}
@@ -663,7 +673,8 @@ func (d *decoder) customTarget(key string, m *yaml.Node) (targets.Spec, bool) {
 	if !ok {
 		return targets.Spec{}, false
 	}
-	t, err := targets.Custom(vals["name"], vals["proxy"], vals["config"], d.dir)
+	isTrue := func(s string) bool { b, _ := strconv.ParseBool(strings.ToLower(s)); return b }
+	t, err := targets.CustomTLS(vals["name"], vals["proxy"], vals["config"], d.dir, isTrue(vals["tls"]), isTrue(vals["http2"]))
 	if err != nil {
 		d.errorf(m.Line, "%s: %v", key, err)
 		return targets.Spec{}, false

@@ -37,7 +37,7 @@ func TestParseErrors(t *testing.T) {
 		{"quoted bare number", "interval: \"5\"\n", []string{file + `:1: interval "5": a duration needs a unit`}},
 		{"duration list", "duration: [1s]\n", []string{file + ":1: duration: expected a duration such as 5s, got a list"}},
 		{"unknown target", "mode: broadcast\n\n\n\n\n\n\ntargets:\n  - nginx\n",
-			[]string{file + `:9: targets: unknown target "nginx" (built-in: direct, nginx-stock, nginx-sse, haproxy-stock, haproxy-sse, caddy-stock, caddy-sse; your own proxy: NAME=KIND:PATH`}},
+			[]string{file + `:9: targets: unknown target "nginx" (built-in: direct, nginx-stock, nginx-sse, haproxy-stock, haproxy-sse, caddy-stock, caddy-sse, nginx-stock-h2, nginx-sse-h2, haproxy-stock-h2, haproxy-sse-h2, caddy-stock-h2, caddy-sse-h2; your own proxy: NAME=KIND:PATH`}},
 		{"unknown target flow", "targets: [direct, nginx-ssе]\n", // Cyrillic е
 			[]string{file + `:1: targets: unknown target "nginx-ssе": did you mean "nginx-sse"?`}},
 		{"duplicate target", "targets:\n  - direct\n  - nginx-sse\n  - direct\n",
@@ -50,8 +50,8 @@ func TestParseErrors(t *testing.T) {
 		{"own target unknown kind", "targets:\n  - {name: mine, proxy: envoy, config: x.conf}\n", []string{file + `:2: targets: target mine: unknown proxy kind "envoy" (valid: nginx, haproxy, caddy)`}},
 		{"own target missing file", "targets:\n  - {name: mine, proxy: nginx, config: no-such.conf}\n", []string{file + ":2: targets: target mine: config ", "no-such.conf does not exist"}},
 		{"own target named like a preset", "targets:\n  - {name: nginx-sse, proxy: nginx, config: x.conf}\n", []string{file + `:2: targets: target name "nginx-sse" is a built-in target`}},
-		{"target item a mapping", "targets:\n  - direct\n  - {a: b}\n", []string{file + `:3: targets: unknown key "a" in a target (valid: name, proxy, config)`}},
-		{"target key misspelt", "targets:\n  - {name: mine, proxi: nginx, config: x.conf}\n", []string{file + `:2: targets: unknown key "proxi" in a target: did you mean "proxy"? (valid: name, proxy, config)`}},
+		{"target item a mapping", "targets:\n  - direct\n  - {a: b}\n", []string{file + `:3: targets: unknown key "a" in a target (valid: name, proxy, config, tls, http2)`}},
+		{"target key misspelt", "targets:\n  - {name: mine, proxi: nginx, config: x.conf}\n", []string{file + `:2: targets: unknown key "proxi" in a target: did you mean "proxy"? (valid: name, proxy, config, tls, http2)`}},
 		{"wrong type", "connections: many\n",
 			[]string{file + `:1: connections "many": not a whole number (write digits, such as connections: 100)`}},
 		{"float for int", "events: 2.5\n", []string{file + `:1: events "2.5": not a whole number`}},
@@ -456,5 +456,47 @@ func TestOwnTargetPathRelativeToFile(t *testing.T) {
 	want := append(presets("direct"), targets.Spec{Name: "edge", Kind: targets.HAProxy, Config: filepath.Join(dir, "edge.cfg")})
 	if !reflect.DeepEqual(s.Targets, want) {
 		t.Errorf("targets %+v, want %+v", s.Targets, want)
+	}
+}
+
+// TestOwnTargetTLS reads a target's tls and http2 keys (http2 implies tls),
+// writes them back, and refuses a value that is no boolean.
+func TestOwnTargetTLS(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "edge.cfg"), []byte("# haproxy\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "mine.yaml")
+	body := "targets:\n  - nginx-sse-h2\n  - {name: a, proxy: haproxy, config: edge.cfg, tls: true}\n  - {name: b, proxy: haproxy, config: edge.cfg, http2: true}\n"
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "edge.cfg")
+	want := append(presets("nginx-sse-h2"),
+		targets.Spec{Name: "a", Kind: targets.HAProxy, Config: conf, TLS: true},
+		targets.Spec{Name: "b", Kind: targets.HAProxy, Config: conf, TLS: true, HTTP2: true})
+	if !reflect.DeepEqual(s.Targets, want) {
+		t.Fatalf("targets %+v, want %+v", s.Targets, want)
+	}
+	b, err := Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Parse("marshalled", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.Targets, want) {
+		t.Errorf("marshalled and read back: %+v, want %+v", back.Targets, want)
+	}
+	if err := os.WriteFile(path, []byte("targets:\n  - {name: a, proxy: haproxy, config: edge.cfg, tls: yes please}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "tls: expected true or false") {
+		t.Errorf("tls: yes please: %v, want an error naming tls", err)
 	}
 }

@@ -102,6 +102,12 @@ func targetNode(t targets.Spec, headers [][2]string) (*yaml.Node, error) {
 	n := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle, Content: []*yaml.Node{
 		str("name"), str(t.Name), str("proxy"), str(t.Kind), str("config"), str(conf),
 	}}
+	if t.TLS {
+		n.Content = append(n.Content, str("tls"), num("true", "!!bool"))
+	}
+	if t.HTTP2 {
+		n.Content = append(n.Content, str("http2"), num("true", "!!bool"))
+	}
 	if headers != nil {
 		n.Content = append(n.Content, str("headers"), headerList(headers))
 	}

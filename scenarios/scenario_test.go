@@ -36,7 +36,7 @@ func TestValidate(t *testing.T) {
 		{"connections", func(s *Scenario) { s.Connections = 0 }, "connections: 0 is below 1"},
 		{"ramp", func(s *Scenario) { s.Ramp = math.Inf(1) }, "ramp: +Inf is not a finite number greater than 0"},
 		{"ramp negative", func(s *Scenario) { s.Ramp = -1 }, "ramp: -1 is not a finite number greater than 0"},
-		{"no targets", func(s *Scenario) { s.Targets = nil }, "targets: empty: list at least one target (built-in: direct, nginx-stock, nginx-sse, haproxy-stock, haproxy-sse, caddy-stock, caddy-sse)"},
+		{"no targets", func(s *Scenario) { s.Targets = nil }, "targets: empty: list at least one target (built-in: direct, nginx-stock, nginx-sse, haproxy-stock, haproxy-sse, caddy-stock, caddy-sse, nginx-stock-h2, nginx-sse-h2, haproxy-stock-h2, haproxy-sse-h2, caddy-stock-h2, caddy-sse-h2)"},
 		{"duplicate target", func(s *Scenario) { s.Targets = presets("nginx-sse", "nginx-sse") }, `targets: duplicate target "nginx-sse"`},
 		{"max_event_bytes", func(s *Scenario) { s.MaxEventBytes = -1 }, "max_event_bytes: -1 is below 1"},
 		{"payload", func(s *Scenario) { s.Payload = DefaultMaxEventBytes }, "payload: 1048576 bytes does not fit in max_event_bytes 1048576"},

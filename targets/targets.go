@@ -51,6 +51,30 @@ type Spec struct {
 	// -stock ones): they run with its process limits too, such as Debian's
 	// soft open-file limit of 1024, so their knees are the real ones.
 	AsShipped bool
+	// TLS makes the proxy terminate TLS on its listen port, with the run's
+	// certificate (package internal/certs); the target's URL is https.
+	TLS bool
+	// HTTP2 offers HTTP/2 by ALPN as well as HTTP/1.1 on that TLS
+	// listener. It implies TLS (browsers speak HTTP/2 only over TLS):
+	// every constructor here sets both.
+	HTTP2 bool
+}
+
+// H2Suffix ends the name of a built-in target's TLS + HTTP/2 variant:
+// nginx-sse-h2 is nginx-sse's config behind TLS with HTTP/2 offered.
+const H2Suffix = "-h2"
+
+// Protocols names what the target's listener offers: "http" (plaintext
+// HTTP/1.1), "https" (TLS, HTTP/1.1) or "https+h2" (TLS, HTTP/2 or
+// HTTP/1.1 by ALPN).
+func (s Spec) Protocols() string {
+	switch {
+	case s.HTTP2:
+		return "https+h2"
+	case s.TLS:
+		return "https"
+	}
+	return "http"
 }
 
 // Proxied reports whether a proxy stands between the client and the origin.
@@ -86,8 +110,12 @@ func (s Spec) ConfigBytes() ([]byte, error) {
 }
 
 // presets is the built-in target list, in display order.
+// Every proxied preset has a TLS + HTTP/2 twin, "<name>-h2", listed after
+// the plaintext ones: the same config file, served over TLS with HTTP/2
+// offered by ALPN (the production path: a browser's EventSource to the
+// edge proxy).
 func presets() []Spec {
-	return []Spec{
+	plain := []Spec{
 		{Name: Direct},
 		{Name: "nginx-stock", Kind: Nginx, PresetFile: "nginx/nginx-stock.conf", AsShipped: true},
 		{Name: "nginx-sse", Kind: Nginx, PresetFile: "nginx/nginx-sse.conf"},
@@ -96,6 +124,15 @@ func presets() []Spec {
 		{Name: "caddy-stock", Kind: Caddy, PresetFile: "caddy/caddy-stock.Caddyfile", AsShipped: true},
 		{Name: "caddy-sse", Kind: Caddy, PresetFile: "caddy/caddy-sse.Caddyfile"},
 	}
+	out := plain
+	for _, p := range plain {
+		if p.Proxied() {
+			p.Name += H2Suffix
+			p.TLS, p.HTTP2 = true, true
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Presets returns the built-in targets in display order. Each call returns
@@ -161,6 +198,12 @@ func CheckName(name string) error {
 // relative to base ("" = the working directory) and made absolute, so it
 // stays right wherever the topology runs it.
 func Custom(name, kind, path, base string) (Spec, error) {
+	return CustomTLS(name, kind, path, base, false, false)
+}
+
+// CustomTLS is Custom with the listener's protocols: tls, and http2
+// (which implies tls).
+func CustomTLS(name, kind, path, base string, tls, http2 bool) (Spec, error) {
 	if err := CheckName(name); err != nil {
 		return Spec{}, err
 	}
@@ -191,18 +234,46 @@ func Custom(name, kind, path, base string) (Spec, error) {
 		return Spec{}, fmt.Errorf("target %s: config %s: %w", name, path, err)
 	}
 	f.Close()
-	return Spec{Name: name, Kind: kind, Config: abs}, nil
+	return Spec{Name: name, Kind: kind, Config: abs, TLS: tls || http2, HTTP2: http2}, nil
 }
 
-// ParseProxy parses a --proxy value, NAME=KIND:PATH, such as
-// mine=nginx:./deploy/nginx.conf.
+// Options of a --proxy value, after its path: ",tls" serves the target
+// over TLS, ",h2" over TLS with HTTP/2 offered as well.
+const (
+	OptionTLS = "tls"
+	OptionH2  = "h2"
+)
+
+// ParseProxy parses a --proxy value, NAME=KIND:PATH[,tls|,h2], such as
+// mine=nginx:./deploy/nginx.conf or mine=nginx:./deploy/nginx.conf,h2.
+// Only a trailing ",tls" or ",h2" is an option: a path with other commas
+// stays whole.
 func ParseProxy(s string) (Spec, error) {
 	name, rest, ok := strings.Cut(s, "=")
 	kind, path, ok2 := strings.Cut(rest, ":")
 	if !ok || !ok2 || name == "" || kind == "" || path == "" {
-		return Spec{}, fmt.Errorf("--proxy %q: expected NAME=KIND:PATH, such as mine=nginx:./deploy/nginx.conf (KIND: %s)", s, strings.Join(Kinds(), ", "))
+		return Spec{}, fmt.Errorf("--proxy %q: expected NAME=KIND:PATH[,tls|,h2], such as mine=nginx:./deploy/nginx.conf or mine=nginx:./deploy/nginx.conf,h2 (KIND: %s)", s, strings.Join(Kinds(), ", "))
 	}
-	spec, err := Custom(name, kind, path, "")
+	var tls, h2 bool
+	for {
+		i := strings.LastIndexByte(path, ',')
+		if i < 0 {
+			break
+		}
+		switch path[i+1:] {
+		case OptionTLS:
+			tls = true
+		case OptionH2:
+			h2 = true
+		default:
+			i = -1
+		}
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	spec, err := CustomTLS(name, kind, path, "", tls, h2)
 	if err != nil {
 		return Spec{}, fmt.Errorf("--proxy %q: %w", s, err)
 	}

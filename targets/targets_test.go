@@ -93,3 +93,57 @@ func TestUnknownPresetSuggests(t *testing.T) {
 		t.Errorf("%v", err)
 	}
 }
+
+// TestParseProxyTLS reads the trailing ,tls and ,h2 options; h2 implies
+// TLS, and a path with other commas stays whole.
+func TestParseProxyTLS(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "a,b.cfg")
+	if err := os.WriteFile(conf, []byte("global\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]Spec{
+		"edge=haproxy:" + conf:             {Name: "edge", Kind: HAProxy, Config: conf},
+		"edge=haproxy:" + conf + ",tls":    {Name: "edge", Kind: HAProxy, Config: conf, TLS: true},
+		"edge=haproxy:" + conf + ",h2":     {Name: "edge", Kind: HAProxy, Config: conf, TLS: true, HTTP2: true},
+		"edge=haproxy:" + conf + ",tls,h2": {Name: "edge", Kind: HAProxy, Config: conf, TLS: true, HTTP2: true},
+	} {
+		got, err := ParseProxy(in)
+		if err != nil || got != want {
+			t.Errorf("ParseProxy(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	if _, err := ParseProxy("edge=haproxy:" + conf + ",h3"); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("an unknown option is part of the path: %v, want the file not found", err)
+	}
+}
+
+// TestH2Presets: every proxied preset has an -h2 twin with the same config,
+// TLS and HTTP/2 on; the plaintext presets are neither.
+func TestH2Presets(t *testing.T) {
+	n := 0
+	for _, p := range Presets() {
+		if p.HTTP2 {
+			continue
+		}
+		if p.TLS {
+			t.Errorf("preset %s: TLS without HTTP/2", p.Name)
+		}
+		if !p.Proxied() {
+			continue
+		}
+		h2, ok := Preset(p.Name + H2Suffix)
+		want := p
+		want.Name, want.TLS, want.HTTP2 = p.Name+H2Suffix, true, true
+		if !ok || h2 != want {
+			t.Errorf("preset %s%s = %+v, %v; want %+v", p.Name, H2Suffix, h2, ok, want)
+		}
+		if h2.Protocols() != "https+h2" || p.Protocols() != "http" {
+			t.Errorf("Protocols: %s %s", h2.Protocols(), p.Protocols())
+		}
+		n++
+	}
+	if n != 6 {
+		t.Errorf("%d proxied presets, want 6 (nginx, haproxy, caddy; stock and sse)", n)
+	}
+}

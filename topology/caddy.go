@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -24,6 +25,24 @@ import (
 //	http://{$SSELOAD_LISTEN} {
 //		reverse_proxy {$SSELOAD_ORIGIN}
 //	}
+//
+// For a TLS target sseload serves the site over TLS with the run's
+// certificate, rewriting the file as it runs:
+//
+//	{
+//		auto_https disable_redirects
+//		servers {
+//			protocols h1 h2        (h1 alone without HTTP/2)
+//		}
+//	}
+//	https://{$SSELOAD_LISTEN} {
+//		tls {$SSELOAD_CERT} {$SSELOAD_KEY}
+//		reverse_proxy {$SSELOAD_ORIGIN}
+//	}
+//
+// A Caddyfile that already names {$SSELOAD_CERT} keeps its own TLS setup,
+// untouched; one with a global options block of its own must write those
+// lines itself (sseload does not merge blocks).
 //
 // Locally the Caddyfile is adapted to JSON first (`caddy adapt`), and the
 // JSON gets an admin endpoint on a unix socket in the prefix (Caddy's
@@ -55,7 +74,7 @@ func (caddyKind) ParseVersion(out string) (string, error) {
 func (caddyKind) CheckConfig(conf []byte) error {
 	var missing []string
 	for _, want := range []struct{ text, line string }{
-		{"http://{$" + EnvListen + "}", "the site address http://{$SSELOAD_LISTEN}"},
+		{"://{$" + EnvListen + "}", "the site address http://{$SSELOAD_LISTEN}"},
 		{"{$" + EnvOrigin + "}", "reverse_proxy {$SSELOAD_ORIGIN}"},
 	} {
 		if !bytes.Contains(conf, []byte(want.text)) {
@@ -99,6 +118,39 @@ func (caddyKind) WithIdleTimeout(conf []byte, d time.Duration) ([]byte, error) {
 	}), nil
 }
 
+// caddySite matches the contract's plaintext site line, which opens its
+// block on the same line.
+var caddySite = regexp.MustCompile(`(?m)^([ \t]*)http://\{\$` + EnvListen + `\}([^\n{]*)\{[ \t]*$`)
+
+// caddyGlobal matches a global options block: a lone "{" as the first line
+// that is neither blank nor a comment.
+var caddyGlobal = regexp.MustCompile(`^(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*\{[ \t]*\n`)
+
+// WithTLS serves the Caddyfile's site over TLS with the run's certificate
+// (see caddyKind). Without HTTP/2 the server speaks h1 alone; HTTP/3 is
+// never offered (it would need a UDP port, and no client here asks).
+func (caddyKind) WithTLS(conf []byte, http2 bool) ([]byte, error) {
+	if bytes.Contains(conf, []byte("{$"+EnvCert+"}")) {
+		return conf, nil
+	}
+	if !caddySite.Match(conf) {
+		return nil, fmt.Errorf("tls: no site line `http://{$%s} {` to serve TLS on (or write your own: https://{$%s} with tls {$%s} {$%s})", EnvListen, EnvListen, EnvCert, EnvKey)
+	}
+	if caddyGlobal.Match(conf) {
+		return nil, fmt.Errorf("tls: the Caddyfile has a global options block; serve TLS yourself: site https://{$%s} with tls {$%s} {$%s}, and auto_https disable_redirects in the global options", EnvListen, EnvCert, EnvKey)
+	}
+	protocols := "h1"
+	if http2 {
+		protocols = "h1 h2"
+	}
+	out := []byte("# Set by sseload (a TLS target).\n{\n\tauto_https disable_redirects\n\tservers {\n\t\tprotocols " + protocols + "\n\t}\n}\n\n")
+	return append(out, caddySite.ReplaceAllFunc(conf, func(line []byte) []byte {
+		m := caddySite.FindSubmatch(line)
+		indent, rest := string(m[1]), string(m[2])
+		return []byte(indent + "https://{$" + EnvListen + "}" + rest + "{\n" + indent + "\ttls {$" + EnvCert + "} {$" + EnvKey + "}")
+	})...), nil
+}
+
 func (k caddyKind) Prepare(p Placement) (Command, error) {
 	conf := filepath.Join(p.Prefix, "Caddyfile")
 	if err := os.WriteFile(conf, p.Conf, 0o644); err != nil {
@@ -112,6 +164,7 @@ func (k caddyKind) Prepare(p Placement) (Command, error) {
 		"XDG_DATA_HOME=" + filepath.Join(p.Prefix, "data"),
 		"XDG_CONFIG_HOME=" + filepath.Join(p.Prefix, "config"),
 	}
+	env = append(env, envList(p.TLS.env())...)
 	adapt := exec.Command(p.Bin, "adapt", "--config", conf, "--adapter", "caddyfile")
 	adapt.Env = append(os.Environ(), env...)
 	var stderr bytes.Buffer
@@ -212,11 +265,13 @@ func roundRobin(v any) {
 
 // Container runs the Caddyfile as it is: each container has its own
 // loopback, so the default admin endpoint serves `caddy reload`.
-func (caddyKind) Container() Container {
+func (caddyKind) Container(t *TLS) Container {
+	env := map[string]string{EnvListen: ContainerListenOf(t), EnvOrigin: ContainerOrigin}
+	maps.Copy(env, t.env())
 	return Container{
 		ConfigPath: "/etc/sseload/Caddyfile",
 		Command:    []string{"caddy", "run", "--config", "/etc/sseload/Caddyfile", "--adapter", "caddyfile"},
-		Env:        map[string]string{EnvListen: ContainerListen, EnvOrigin: ContainerOrigin},
+		Env:        env,
 		ReloadExec: []string{"caddy", "reload", "--config", "/etc/sseload/Caddyfile", "--adapter", "caddyfile", "--force"},
 	}
 }

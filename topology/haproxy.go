@@ -3,6 +3,7 @@ package topology
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,6 +22,15 @@ import (
 //
 //	bind "${SSELOAD_LISTEN}"           (in the frontend)
 //	server origin "${SSELOAD_ORIGIN}"  (in the backend)
+//
+// For a TLS target sseload adds TLS to that bind line, unless it already
+// has `ssl` (then it is the user's own, and should read the certificate
+// from "${SSELOAD_CERT}"):
+//
+//	bind "${SSELOAD_LISTEN}" ssl crt "${SSELOAD_CERT}" alpn h2,http/1.1
+//
+// (alpn http/1.1 without HTTP/2). SSELOAD_CERT holds the certificate and
+// its key, as crt wants; SSELOAD_KEY the key alone.
 //
 // HAProxy has no include directive, so the origin is one address: a run
 // whose origin is sharded (many streams) is refused for HAProxy targets.
@@ -90,6 +100,29 @@ func (haproxyKind) WithIdleTimeout(conf []byte, d time.Duration) ([]byte, error)
 	return append(out, conf[loc[1]:]...), nil
 }
 
+// haproxyBind matches the contract's bind lines: the bind and its
+// address, then the rest of the line.
+var haproxyBind = regexp.MustCompile(`(?m)^([ \t]*bind[ \t]+"\$\{` + EnvListen + `\}")([^\n]*)$`)
+
+// haproxySSL matches an ssl keyword among a bind line's options.
+var haproxySSL = regexp.MustCompile(`(^|[ \t])ssl([ \t]|$)`)
+
+// WithTLS adds `ssl crt "${SSELOAD_CERT}" alpn …` to every bind
+// "${SSELOAD_LISTEN}" line that has no ssl of its own.
+func (haproxyKind) WithTLS(conf []byte, http2 bool) ([]byte, error) {
+	if !haproxyBind.Match(conf) {
+		return nil, fmt.Errorf(`tls: no bind "${%s}" line to serve TLS on`, EnvListen)
+	}
+	opts := (&TLS{HTTP2: http2}).alpn()
+	return haproxyBind.ReplaceAllFunc(conf, func(line []byte) []byte {
+		m := haproxyBind.FindSubmatch(line)
+		if haproxySSL.Match(m[2]) {
+			return line
+		}
+		return []byte(string(m[1]) + ` ssl crt "${` + EnvCert + `}" alpn ` + opts + string(m[2]))
+	}), nil
+}
+
 func (haproxyKind) Prepare(p Placement) (Command, error) {
 	if len(p.Upstreams) != 1 {
 		return Command{}, fmt.Errorf("%w: an HAProxy config proxies to one origin address (\"${%s}\"), and this run's origin has %d shards; measure fewer streams per HAProxy target", ErrConfig, EnvOrigin, len(p.Upstreams))
@@ -102,7 +135,7 @@ func (haproxyKind) Prepare(p Placement) (Command, error) {
 		// -W: master-worker, so SIGUSR2 reloads; -db: foreground, and
 		// alerts go to stderr (the log file); -p: the master's pid.
 		Args: []string{p.Bin, "-W", "-db", "-f", file, "-p", filepath.Join(p.Prefix, "haproxy.pid")},
-		Env:  []string{EnvListen + "=" + p.Listen, EnvOrigin + "=" + p.Upstreams[0]},
+		Env:  append([]string{EnvListen + "=" + p.Listen, EnvOrigin + "=" + p.Upstreams[0]}, envList(p.TLS.env())...),
 		// SIGUSR1: soft stop, the workers finish their connections.
 		Stop: syscall.SIGUSR1,
 		// SIGUSR2 to the master: new workers with the config re-read; the
@@ -181,11 +214,13 @@ func takesSignal(pid int, sig syscall.Signal) (bool, error) {
 	return false, nil
 }
 
-func (haproxyKind) Container() Container {
+func (haproxyKind) Container(t *TLS) Container {
+	env := map[string]string{EnvListen: ContainerListenOf(t), EnvOrigin: ContainerOrigin}
+	maps.Copy(env, t.env())
 	return Container{
 		ConfigPath:   "/etc/sseload/haproxy.cfg",
 		Command:      []string{"haproxy", "-W", "-db", "-f", "/etc/sseload/haproxy.cfg"},
-		Env:          map[string]string{EnvListen: ContainerListen, EnvOrigin: ContainerOrigin},
+		Env:          env,
 		ReloadSignal: "USR2",
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -39,13 +40,71 @@ type Kind interface {
 	// WithIdleTimeout returns conf with the timeout after which the proxy
 	// cuts a quiet stream set to d, or an error saying why it cannot.
 	WithIdleTimeout(conf []byte, d time.Duration) ([]byte, error)
+	// WithTLS returns conf made to terminate TLS on its listener with the
+	// certificate the topology provides (the kind's TLS contract: see each
+	// kind), offering HTTP/2 by ALPN when http2, or an error saying what
+	// to write instead. A kind whose contract needs no change to the file
+	// (nginx: the listen include carries it) returns conf as it is.
+	WithTLS(conf []byte, http2 bool) ([]byte, error)
 	// Prepare lays out prefix for conf and returns the foreground command
 	// that serves on listen (host:port) in front of upstreams (host:port
 	// each, balanced round robin where the kind can).
 	Prepare(p Placement) (Command, error)
-	// Container is how the compose topology runs the kind.
-	Container() Container
+	// Container is how the compose topology runs the kind; tls is nil
+	// for a plaintext target, else the certificate's paths inside the
+	// container (ContainerTLS).
+	Container(tls *TLS) Container
 }
+
+// TLS is a TLS target's listener: where its proxy finds the run's
+// certificate (package internal/certs) and whether it offers HTTP/2.
+type TLS struct {
+	// CertFile holds the server certificate followed by its key (HAProxy's
+	// crt form; nginx and Caddy read the certificate from it).
+	CertFile string
+	// KeyFile holds the key alone.
+	KeyFile string
+	// HTTP2 offers h2 by ALPN as well as http/1.1.
+	HTTP2 bool
+}
+
+// Environment variables that carry TLS to HAProxy and Caddy configs (and
+// which nginx's listen include spells out as paths): the certificate file
+// and the key file of TLS.
+const (
+	EnvCert = "SSELOAD_CERT"
+	EnvKey  = "SSELOAD_KEY"
+)
+
+// env is t's environment for a config: SSELOAD_CERT and SSELOAD_KEY; none
+// for plaintext.
+func (t *TLS) env() map[string]string {
+	if t == nil {
+		return nil
+	}
+	return map[string]string{EnvCert: t.CertFile, EnvKey: t.KeyFile}
+}
+
+// alpn is the ALPN list of t's listener, in preference order.
+func (t *TLS) alpn() string {
+	if t.HTTP2 {
+		return "h2,http/1.1"
+	}
+	return "http/1.1"
+}
+
+// scheme is the URL scheme of a listener with t.
+func (t *TLS) scheme() string {
+	if t == nil {
+		return "http"
+	}
+	return "https"
+}
+
+// ContainerTLSDir is where the compose topology mounts the run's TLS files
+// (read-only) in each TLS target's proxy container, and in the load
+// generator's (its CA).
+const ContainerTLSDir = "/etc/sseload/tls"
 
 // Placement is where one proxy process runs.
 type Placement struct {
@@ -54,6 +113,7 @@ type Placement struct {
 	Conf      []byte
 	Listen    string   // host:port
 	Upstreams []string // host:port each; at least one
+	TLS       *TLS     // nil: plaintext HTTP/1.1
 }
 
 // Command is one prepared proxy process.
@@ -81,12 +141,23 @@ type Container struct {
 	ReloadExec   []string
 }
 
-// Compose addresses: every proxy listens on port 80 of its container, and
-// the origin service listens on origin:8080.
+// Compose addresses: every proxy listens on port 80 of its container (443
+// for a TLS target: Caddy refuses https on port 80), and the origin
+// service listens on origin:8080.
 const (
-	ContainerListen = ":80"
-	ContainerOrigin = "origin:8080"
+	ContainerListen    = ":80"
+	ContainerListenTLS = ":443"
+	ContainerOrigin    = "origin:8080"
 )
+
+// ContainerListenOf is where a proxy listens in its container: t nil for
+// plaintext.
+func ContainerListenOf(t *TLS) string {
+	if t == nil {
+		return ContainerListen
+	}
+	return ContainerListenTLS
+}
 
 // KindOf returns the Kind named name.
 func KindOf(name string) (Kind, error) {
@@ -162,4 +233,14 @@ func durationWord(d time.Duration) string {
 		return fmt.Sprintf("%ds", int64(d/time.Second))
 	}
 	return fmt.Sprintf("%dms", d.Milliseconds())
+}
+
+// envList is env as KEY=VALUE lines, sorted.
+func envList(env map[string]string) []string {
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -9,10 +9,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/sseload/sseload/internal/certs"
 	"github.com/sseload/sseload/targets"
 )
 
@@ -48,6 +50,8 @@ type Local struct {
 	stopped bool
 	stopErr error
 	logs    map[string]string // logs kept by Stop before it removes workDir
+
+	certs *certs.Set // the run's CA and server certificate; nil without TLS targets
 }
 
 // Prepared is a proxied target's config as it will run: checked against its
@@ -58,6 +62,15 @@ type Prepared struct {
 	Conf    []byte
 	SHA256  string
 	Version string // set by StartLocal; the compose topology asks its container
+}
+
+// ContainerTLS is the TLS of p's container on the compose topology (the
+// run's files mounted at ContainerTLSDir); nil for a plaintext target.
+func (p Prepared) ContainerTLS() *TLS {
+	if !p.Spec.TLS {
+		return nil
+	}
+	return &TLS{CertFile: ContainerTLSDir + "/" + certs.CertFile, KeyFile: ContainerTLSDir + "/" + certs.KeyFile, HTTP2: p.Spec.HTTP2}
 }
 
 // PrepareConfig reads spec's config, checks it against its kind's contract
@@ -78,6 +91,11 @@ func PrepareConfig(spec targets.Spec, idle time.Duration) (Prepared, error) {
 	if idle > 0 {
 		if conf, err = kind.WithIdleTimeout(conf, idle); err != nil {
 			return Prepared{}, fmt.Errorf("%w: target %s: %s: idle timeout: %w", ErrConfig, spec.Name, spec.ConfigName(), err)
+		}
+	}
+	if spec.TLS {
+		if conf, err = kind.WithTLS(conf, spec.HTTP2); err != nil {
+			return Prepared{}, fmt.Errorf("%w: target %s: %s: %w", ErrConfig, spec.Name, spec.ConfigName(), err)
 		}
 	}
 	sum := sha256.Sum256(conf)
@@ -147,6 +165,17 @@ func StartLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 			return nil, err
 		}
 	}
+	var tlsDir string
+	if slices.ContainsFunc(cfg.Targets, func(s targets.Spec) bool { return s.TLS }) {
+		if l.certs, err = certs.New(); err != nil {
+			_ = l.Stop()
+			return nil, err
+		}
+		if tlsDir, err = l.certs.Write(filepath.Join(l.workDir, "tls")); err != nil {
+			_ = l.Stop()
+			return nil, err
+		}
+	}
 
 	for i, spec := range cfg.Targets {
 		if !spec.Proxied() {
@@ -154,7 +183,15 @@ func StartLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 			continue
 		}
 		pr := prepared[i]
-		p, err := startProxy(ctx, pr.Kind, bins[pr.Kind.Name()], spec.Name, spec.ConfigName(), filepath.Join(l.workDir, spec.Name), pr.Conf, append([]string{origin}, cfg.OriginShards...))
+		var t *TLS
+		if spec.TLS {
+			t = &TLS{CertFile: filepath.Join(tlsDir, certs.CertFile), KeyFile: filepath.Join(tlsDir, certs.KeyFile), HTTP2: spec.HTTP2}
+		}
+		p, err := startProxy(ctx, proxySetup{
+			kind: pr.Kind, bin: bins[pr.Kind.Name()], name: spec.Name, configName: spec.ConfigName(),
+			prefix: filepath.Join(l.workDir, spec.Name), conf: pr.Conf,
+			upstreams: append([]string{origin}, cfg.OriginShards...), tls: t, certs: l.certs,
+		})
 		if err != nil {
 			_ = l.Stop()
 			return nil, err
@@ -215,6 +252,10 @@ func OriginHostPort(addr string) (string, error) {
 	}
 	return net.JoinHostPort(host, port), nil
 }
+
+// Certs returns the run's TLS material, which every TLS target's proxy
+// serves and a client trusts (Set.Pool); nil when no target is TLS.
+func (l *Local) Certs() *certs.Set { return l.certs }
 
 // Targets returns the targets in the order of LocalConfig.Targets.
 func (l *Local) Targets() []Target {

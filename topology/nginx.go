@@ -19,6 +19,14 @@ import (
 //	sseload-upstream.conf (inside http {}):   upstream sseload_origin { server HOST:PORT; ... }
 //	sseload-listen.conf   (inside server {}): listen ADDR:PORT;
 //
+// For a TLS target the listen include carries TLS too, so a config needs no
+// change to be served over TLS (and must not set its own listen lines or
+// ssl_certificate in that server {}):
+//
+//	listen ADDR:PORT ssl http2;   (http2 only when asked)
+//	ssl_certificate     "…/server.pem";
+//	ssl_certificate_key "…/server.key";
+//
 // Layout of the prefix (-p):
 //
 //	conf/nginx.conf            the config, byte for byte
@@ -89,6 +97,27 @@ func (nginxKind) WithIdleTimeout(conf []byte, d time.Duration) ([]byte, error) {
 	return append(out, conf[i:]...), nil
 }
 
+// WithTLS leaves conf as it is: nginx learns TLS from sseload-listen.conf
+// (listenFile), which the contract already includes.
+func (nginxKind) WithTLS(conf []byte, _ bool) ([]byte, error) { return conf, nil }
+
+// listenFile is sseload-listen.conf: the listen line on addr ("127.0.0.1:PORT",
+// "80"), with ssl (and http2) and the certificate when t is set. nginx
+// 1.22 (Debian bookworm) spells HTTP/2 as a listen parameter; nginx 1.25.1
+// and later accept it too, with a warning that `http2 on;` is the new form.
+func listenFile(addr string, t *TLS) string {
+	if t == nil {
+		return "listen " + addr + ";\n"
+	}
+	params := " ssl"
+	if t.HTTP2 {
+		params += " http2"
+	}
+	return "listen " + addr + params + ";\n" +
+		"ssl_certificate " + nginxQuote(t.CertFile) + ";\n" +
+		"ssl_certificate_key " + nginxQuote(t.KeyFile) + ";\n"
+}
+
 // nginxQuote quotes s as one nginx config token.
 func nginxQuote(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
@@ -122,7 +151,7 @@ func (nginxKind) Prepare(p Placement) (Command, error) {
 	files := map[string]string{
 		"nginx.conf":            string(p.Conf),
 		"sseload-upstream.conf": upstreamFile(p.Upstreams, true),
-		"sseload-listen.conf":   "listen " + p.Listen + ";\n",
+		"sseload-listen.conf":   listenFile(p.Listen, p.TLS),
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(p.Prefix, "conf", name), []byte(content), 0o644); err != nil {
@@ -154,12 +183,12 @@ func (nginxKind) Prepare(p Placement) (Command, error) {
 // Container runs nginx with its prefix in /run/sseload (logs/access.log of
 // nginx-stock.conf is relative to it); the error log goes to the
 // container's log.
-func (nginxKind) Container() Container {
+func (nginxKind) Container(t *TLS) Container {
 	return Container{
 		ConfigPath: "/etc/sseload/nginx.conf",
 		Files: map[string]string{
 			"sseload-upstream.conf": upstreamFile([]string{ContainerOrigin}, false),
-			"sseload-listen.conf":   "listen 80;\n",
+			"sseload-listen.conf":   listenFile(strings.TrimPrefix(ContainerListenOf(t), ":"), t),
 		},
 		Command:      []string{"sh", "-c", "mkdir -p /run/sseload/logs && exec nginx -p /run/sseload/ -c /etc/sseload/nginx.conf -g 'daemon off; pid /run/sseload/nginx.pid; error_log stderr warn;'"},
 		ReloadSignal: "HUP",

@@ -2,6 +2,8 @@ package topology
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net"
@@ -15,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sseload/sseload/internal/certs"
 )
 
 const (
@@ -44,6 +48,8 @@ type proxyProc struct {
 	cmd    *exec.Cmd
 	reload func(pid int) error
 	stopSg syscall.Signal
+	scheme string         // http, or https for a TLS target
+	roots  *x509.CertPool // the run's CA, for the readiness probe over TLS
 
 	// done is closed when the main process has been reaped; waitErr is
 	// set before.
@@ -66,7 +72,8 @@ func (p *proxyProc) errorLogPath() string { return logPath(p.prefix) }
 // it answers 200. Errors begin with the target's name and configName (the
 // config's file, as the user knows it); a proxy that exits or never
 // answers is ErrConfig, with the last lines of its log, which say why.
-func startProxy(ctx context.Context, kind Kind, bin, name, configName, prefix string, conf []byte, upstreams []string) (*proxyProc, error) {
+func startProxy(ctx context.Context, s proxySetup) (*proxyProc, error) {
+	kind, name, configName, prefix := s.kind, s.name, s.configName, s.prefix
 	if err := os.MkdirAll(filepath.Join(prefix, "logs"), 0o755); err != nil {
 		return nil, fmt.Errorf("%s: prefix: %w", name, err)
 	}
@@ -74,7 +81,7 @@ func startProxy(ctx context.Context, kind Kind, bin, name, configName, prefix st
 	defer cancel()
 	for attempt := 1; ; attempt++ {
 		logStart := fileSize(logPath(prefix))
-		p, err := launchProxy(kind, bin, name, prefix, conf, upstreams)
+		p, err := launchProxy(s)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", name, configName, err)
 		}
@@ -89,6 +96,19 @@ func startProxy(ctx context.Context, kind Kind, bin, name, configName, prefix st
 		}
 		return nil, fmt.Errorf("%s: %s: %w: %w\n%s log, last lines:\n%s", name, configName, ErrConfig, err, kind.Name(), tail)
 	}
+}
+
+// proxySetup is what startProxy starts: kind's program bin with conf,
+// under prefix, in front of upstreams, for the target name (whose config
+// file the user knows as configName); tls set for a TLS target, whose
+// readiness probe trusts certs' CA.
+type proxySetup struct {
+	kind                          Kind
+	bin, name, configName, prefix string
+	conf                          []byte
+	upstreams                     []string
+	tls                           *TLS
+	certs                         *certs.Set
 }
 
 // freeLoopbackPort asks the kernel for a free port by binding 127.0.0.1:0.
@@ -109,16 +129,20 @@ func freeLoopbackPort() (int, error) {
 // launchProxy prepares the kind's command for a fresh port and starts it
 // in a new process group, tethered to sseload. name is the target's, for
 // the process; the caller says which target failed.
-func launchProxy(kind Kind, bin, name, prefix string, conf []byte, upstreams []string) (*proxyProc, error) {
+func launchProxy(s proxySetup) (*proxyProc, error) {
+	kind, bin, name, prefix := s.kind, s.bin, s.name, s.prefix
 	port, err := freeLoopbackPort()
 	if err != nil {
 		return nil, err
 	}
-	c, err := kind.Prepare(Placement{Bin: bin, Prefix: prefix, Conf: conf, Listen: "127.0.0.1:" + strconv.Itoa(port), Upstreams: upstreams})
+	c, err := kind.Prepare(Placement{Bin: bin, Prefix: prefix, Conf: s.conf, Listen: "127.0.0.1:" + strconv.Itoa(port), Upstreams: s.upstreams, TLS: s.tls})
 	if err != nil {
 		return nil, err
 	}
-	p := &proxyProc{name: name, kind: kind, prefix: prefix, port: port, reload: c.Reload, stopSg: c.Stop, done: make(chan struct{})}
+	p := &proxyProc{name: name, kind: kind, prefix: prefix, port: port, reload: c.Reload, stopSg: c.Stop, done: make(chan struct{}), scheme: s.tls.scheme()}
+	if s.certs != nil {
+		p.roots = s.certs.Pool()
+	}
 
 	// The proxy's own output (config errors before a log is open) goes to
 	// the same file, so one place explains every failure.
@@ -200,7 +224,7 @@ func tether(r *os.File, pgid int) error {
 
 // url returns the address of path through this proxy.
 func (p *proxyProc) url(path string) string {
-	return "http://127.0.0.1:" + strconv.Itoa(p.port) + path
+	return p.scheme + "://127.0.0.1:" + strconv.Itoa(p.port) + path
 }
 
 // waitReady polls GET /healthz through the proxy until it answers 200, the
@@ -208,7 +232,7 @@ func (p *proxyProc) url(path string) string {
 // backoff: a proxy has no other way to say "listening and able to reach the
 // origin".
 func (p *proxyProc) waitReady(ctx context.Context) error {
-	client := &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	client := &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true, TLSClientConfig: &tls.Config{RootCAs: p.roots}}}
 	defer client.CloseIdleConnections()
 	url := p.url("/healthz")
 	backoff := 5 * time.Millisecond

@@ -104,7 +104,7 @@ func checkServes(t *testing.T, tg topology.Target) {
 // the connection, which a socket bound to all interfaces would accept.
 func loopbackOnly(t *testing.T, tg topology.Target) {
 	t.Helper()
-	_, port, err := net.SplitHostPort(strings.TrimPrefix(baseURL(tg), "http://"))
+	_, port, err := net.SplitHostPort(regexp.MustCompile(`^https?://`).ReplaceAllString(baseURL(tg), ""))
 	if err != nil {
 		t.Fatal(err)
 	}

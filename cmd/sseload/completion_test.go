@@ -94,9 +94,9 @@ func TestBashCompletion(t *testing.T) {
 		{[]string{"sseload", "run", "--topology", "=", "co"}, "compose"},
 		{[]string{"sseload", "run", "--topology", "none", "--target", "x", "=", "http", ":", "//a", "se"}, "seed"},
 		{[]string{"sseload", "run", "seed", "se"}, ""}, // one scenario only
-		{[]string{"sseload", "run", "--only", "direct,nginx-s"}, "direct,nginx-stock direct,nginx-sse"},
+		{[]string{"sseload", "run", "--only", "direct,nginx-s"}, "direct,nginx-stock direct,nginx-sse direct,nginx-stock-h2 direct,nginx-sse-h2"},
 		{[]string{"sseload", "run", "--conn"}, "--connections"},
-		{[]string{"sseload", "capacity", "--target", "haproxy"}, "haproxy-stock haproxy-sse"},
+		{[]string{"sseload", "capacity", "--target", "haproxy"}, "haproxy-stock haproxy-sse haproxy-stock-h2 haproxy-sse-h2"},
 		{[]string{"sseload", "capacity", "--conn"}, ""}, // capacity refuses --connections
 		{[]string{"sseload", "compare", "--max-r"}, "--max-regression"},
 		{[]string{"sseload", "images", "--kinds", "nginx,h"}, "nginx,haproxy"},
@@ -193,7 +193,7 @@ func TestFishCompletion(t *testing.T) {
 		{"sseload run st", "steady"},
 		{"sseload run --topology ", "compose local none"},
 		{"sseload run --topology none se", "seed"},
-		{"sseload capacity --target nginx-s", "nginx-sse nginx-stock"},
+		{"sseload capacity --target nginx-s", "nginx-sse nginx-sse-h2 nginx-stock nginx-stock-h2"},
 		{"sseload completion ", "bash fish zsh"},
 	} {
 		cmd := exec.Command(fish, "--no-config", "-c", "source "+file+"; complete -C '"+tc.line+"' | string replace -r '\\t.*' '' | string join ' '; exit 0")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/sseload/sseload/internal/certs"
 	"github.com/sseload/sseload/loadgen"
 	"github.com/sseload/sseload/loadgen/httpstream"
 	"github.com/sseload/sseload/loadgen/jsonfield"
@@ -57,6 +58,9 @@ Examples:
   sseload run steady --only direct,nginx-sse         # a subset of the local targets
   sseload run seed --only direct,nginx-stock,haproxy-stock,caddy-stock
   sseload run steady --proxy mine=nginx:./deploy/nginx.conf --proxy edge=haproxy:./deploy/haproxy.cfg
+  sseload run seed --only direct,nginx-stock-h2,nginx-sse-h2   # over TLS with HTTP/2 offered
+  sseload run seed --proxy mine=nginx:./deploy/nginx.conf,h2  # your config over TLS + HTTP/2
+  sseload run --topology none --target app=https://staging.local/events --ca-cert ./staging-ca.pem
   sseload run --topology none --target app=http://127.0.0.1:8080/events --connections 200 --duration 30s
   sseload run seed --topology compose                # the same targets as containers (sseload images first)
   sseload run ./my-scenario.yaml --out results/today
@@ -108,6 +112,7 @@ type runFlags struct {
 	proxies      []string
 	extFaults    bool
 	req          requestFlags
+	caCert       string
 	sourceAddrs  []string
 	originListen string
 	procs        int
@@ -143,7 +148,7 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.Float64Var(&f.slowShare, "slow-share", 0, "share (0-1) of each target's streams that read slowly, reported as <target>~slow")
 	fs.IntVar(&f.slowRate, "slow-read-rate", 0, "bytes per second a slow stream reads (with --slow-share)")
 	fs.IntVar(&f.maxEventBytes, "max-event-bytes", 0, "largest line or event accepted; larger ends the stream with an error (default 1 MiB)")
-	fs.StringArrayVar(&f.proxies, "proxy", nil, "your own proxy config as a target NAME=KIND:PATH, KIND nginx, haproxy or caddy (repeatable; added to the scenario's targets; README: \"Benchmark your own proxy config\")")
+	fs.StringArrayVar(&f.proxies, "proxy", nil, "your own proxy config as a target NAME=KIND:PATH[,tls|,h2], KIND nginx, haproxy or caddy; ,tls serves it over TLS, ,h2 over TLS with HTTP/2 (repeatable; added to the scenario's targets; README: \"Benchmark your own proxy config\")")
 	fs.StringSliceVar(&f.only, "only", nil, "measure only these targets, in this order (built-in: "+strings.Join(targets.PresetNames(), ", ")+"; or a scenario's or --proxy target)")
 	fs.StringVar(&f.topology, "topology", runner.TopologyLocal, "local (embedded origin + proxy processes), compose (the same as containers) or none (external --target only)")
 	fs.StringArrayVar(&f.targets, "target", nil, "external target NAME=URL (repeatable; with --topology none)")
@@ -156,6 +161,7 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.StringVar(&f.tsUnit, "timestamp-unit", "auto", "unit of --timestamp-field: auto (by magnitude), ns, us, ms or s")
 	fs.StringSliceVar(&f.sourceAddrs, "source-addrs", nil, "local addresses to open connections from, in turn (default: 127.0.0.1, .2, … as needed for loopback targets past 25,000 streams)")
 	f.req.add(fs)
+	fs.StringVar(&f.caCert, "ca-cert", "", "https targets: trust the CAs in this PEM file instead of the system's, e.g. --ca-cert ./staging-ca.pem (with --topology none; local TLS targets trust the run's own CA)")
 	fs.StringVar(&f.nginx, "nginx", "", "nginx binary for the local topology (default: nginx in PATH, then /usr/sbin/nginx)")
 	fs.StringVar(&f.haproxy, "haproxy", "", "haproxy binary for the local topology (default: haproxy in PATH, then /usr/sbin/haproxy)")
 	fs.StringVar(&f.caddy, "caddy", "", "caddy binary for the local topology (default: caddy in PATH, then /usr/sbin/caddy)")
@@ -302,6 +308,7 @@ func (f *runFlags) runOptions(sc scenarios.Scenario, external []loadgen.Target, 
 		SentField:      f.sentField,
 		TimestampUnit:  unit,
 		InsecureTLS:    f.req.insecure,
+		CACert:         f.caCert,
 		SourceAddrs:    sources,
 		OriginExec:     originExec(),
 		Procs:          f.procs,
@@ -472,7 +479,15 @@ func (f *runFlags) checkTopologyFlags() error {
 		}
 	}
 	if f.topology != runner.TopologyNone && set("insecure") {
-		return usagef("--insecure skips the certificate checks of https --target URLs, which only --topology none measures; with --topology %s every target is plain HTTP: leave it out", f.topology)
+		return usagef("--insecure skips the certificate checks of https --target URLs, which only --topology none measures; with --topology %s the targets are sseload's own, and its TLS targets are checked against the run's own CA: leave it out", f.topology)
+	}
+	if f.topology != runner.TopologyNone && set("ca-cert") {
+		return usagef("--ca-cert names the CAs of https --target URLs, which only --topology none measures; with --topology %s the TLS targets (tls/http2, the -h2 presets) are checked against the run's own CA: leave it out", f.topology)
+	}
+	if f.caCert != "" {
+		if _, err := certs.LoadPool(f.caCert); err != nil {
+			return usagef("--ca-cert: %v", err)
+		}
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package procs
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -55,6 +56,12 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer) error {
 	defer stop()
 	cfg := *start.Config
 	cfg.TLSConfig = &tls.Config{InsecureSkipVerify: start.InsecureTLS}
+	if len(start.RootCAs) > 0 {
+		cfg.TLSConfig.RootCAs = x509.NewCertPool()
+		if !cfg.TLSConfig.RootCAs.AppendCertsFromPEM(start.RootCAs) {
+			return fail(errors.New("worker: start message: no PEM certificate in root_cas"))
+		}
+	}
 	iv := &intervalSender{w: w, stop: stop}
 	cfg.OnInterval = iv.Add
 	cfg.Warn = func(msg string) {

@@ -35,6 +35,10 @@ type Options struct {
 	// TargetURL, when set, returns the URL child i uses for target t ("":
 	// t.URL): a sharded origin, one shard per child.
 	TargetURL func(child int, t loadgen.Target) string
+	// RootCAs are the CAs (PEM) the children trust for https targets
+	// instead of the system's, as Config.TLSConfig.RootCAs does here
+	// (a pool cannot travel); nil: the system's.
+	RootCAs []byte
 	// StopGrace bounds the wait for the children after a stop (default
 	// 30 s): a child that has not sent its result by then is killed. It
 	// also bounds how long the children may run on after the first of them
@@ -363,7 +367,7 @@ func (l *loop) start() error {
 	kids := make([]*child, len(l.kids))
 	for i, k := range l.kids {
 		cfg := g.shares[i]
-		m := Message{Type: TypeStart, Version: Version, Index: i, Count: len(l.kids), StartAt: &at, InsecureTLS: insecure, Config: &cfg}
+		m := Message{Type: TypeStart, Version: Version, Index: i, Count: len(l.kids), StartAt: &at, InsecureTLS: insecure, RootCAs: g.opts.RootCAs, Config: &cfg}
 		if err := k.w.send(m); err != nil {
 			return fmt.Errorf("%s: %w", k.name(), err)
 		}

@@ -61,6 +61,9 @@ type Message struct {
 	// InsecureTLS: start, skip certificate verification for https targets
 	// (loadgen.Config.TLSConfig does not travel).
 	InsecureTLS bool `json:"insecure_tls,omitempty"`
+	// RootCAs: start, the CAs (PEM) https targets' certificates must chain
+	// to; empty: the system's (Options.RootCAs).
+	RootCAs []byte `json:"root_cas,omitempty"`
 	// Config: start, the child's share of the run, as loadgen.Config
 	// encodes in JSON (Go field names, durations in nanoseconds).
 	Config *loadgen.Config `json:"config,omitempty"`
