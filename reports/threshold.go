@@ -2,7 +2,6 @@ package reports
 
 import (
 	"fmt"
-	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -339,7 +338,7 @@ func EvaluateThresholds(s Summary, ths []Threshold) []ThresholdResult {
 				r.Measured = &v
 				r.OK = compare(v, th.Op, th.Value)
 				if !r.OK {
-					r.Reason = fmt.Sprintf("measured %s, not %s %s", formatFigure(th.Metric, v), th.Op, strings.TrimSpace(th.Expr[strings.Index(th.Expr, th.Op)+len(th.Op):]))
+					r.Reason = fmt.Sprintf("measured %s, not %s %s", FormatFigure(th.Metric, v), th.Op, strings.TrimSpace(th.Expr[strings.Index(th.Expr, th.Op)+len(th.Op):]))
 				}
 			}
 			out = append(out, r)
@@ -369,24 +368,9 @@ func ThresholdsFailed(rs []ThresholdResult) int {
 	return n
 }
 
-// formatFigure formats a metric's value for people: a duration for time
-// figures (formatMicros), a number otherwise.
-func formatFigure(metric string, v float64) string {
-	if isTimeMetric(metric) {
-		if v < 0 {
-			return "-" + formatMicros(int64(math.Round(-v)))
-		}
-		if v != math.Trunc(v) && v < 1000 {
-			return strconv.FormatFloat(v, 'f', 1, 64) + "µs"
-		}
-		return formatMicros(int64(math.Round(v)))
-	}
-	return strconv.FormatFloat(v, 'f', -1, 64)
-}
-
-// ruleText is a result's rule without its target prefix, as written:
+// Rule is the result's rule without its target prefix, as written:
 // "latency.p99 < 50ms" for "nginx-sse:latency.p99 < 50ms".
-func ruleText(r ThresholdResult) string {
+func (r ThresholdResult) Rule() string {
 	e := r.Expression
 	if i := strings.Index(e, r.Op); i > 0 {
 		if j := strings.LastIndexByte(e[:i], ':'); j >= 0 {
@@ -394,40 +378,4 @@ func ruleText(r ThresholdResult) string {
 		}
 	}
 	return strings.TrimSpace(e)
-}
-
-// measuredText is a result's measured figure in words, or "not measured".
-func measuredText(r ThresholdResult) string {
-	if r.Measured == nil {
-		return "not measured"
-	}
-	return formatFigure(r.Metric, *r.Measured)
-}
-
-// WriteThresholdsText writes the threshold results for the terminal, after
-// the table: a count line, then one line per result, failures saying what
-// was measured. It writes nothing when there are no thresholds.
-func WriteThresholdsText(w io.Writer, rs []ThresholdResult) error {
-	if len(rs) == 0 {
-		return nil
-	}
-	var b strings.Builder
-	failed := ThresholdsFailed(rs)
-	if failed == 0 {
-		fmt.Fprintf(&b, "thresholds: all %d held\n", len(rs))
-	} else {
-		fmt.Fprintf(&b, "thresholds: %d of %d FAILED\n", failed, len(rs))
-	}
-	for _, r := range rs {
-		name := r.Target + ": " + ruleText(r)
-		if r.OK {
-			fmt.Fprintf(&b, "  ok    %s (measured %s)\n", name, measuredText(r))
-		} else {
-			fmt.Fprintf(&b, "  FAIL  %s — %s\n", name, r.Reason)
-		}
-	}
-	if _, err := io.WriteString(w, b.String()); err != nil {
-		return fmt.Errorf("write thresholds: %w", err)
-	}
-	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/sseload/sseload/reports"
+	"github.com/sseload/sseload/reports/render"
 )
 
 // junitDoc is what these tests read of junit.xml.
@@ -32,7 +33,7 @@ type junitDoc struct {
 
 func readJUnit(t *testing.T, dir string) junitDoc {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, reports.JUnitFile))
+	b, err := os.ReadFile(filepath.Join(dir, render.JUnitFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func TestRefusedTargetExits3(t *testing.T) {
 	if want := "sseload: target x unusable: none of 5 streams got an event stream (connect_refused ×5)"; !strings.Contains(stderr.String(), want) {
 		t.Errorf("stderr %q lacks %q", stderr.String(), want)
 	}
-	for _, f := range []string{reports.SummaryFile, reports.MarkdownFile, reports.HTMLFile, reports.JUnitFile} {
+	for _, f := range []string{reports.SummaryFile, render.MarkdownFile, render.HTMLFile, render.JUnitFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("results: %v", err)
 		}
@@ -132,11 +133,11 @@ func TestErrorValuesInEveryOutput(t *testing.T) {
 	if code != exitNotComplete {
 		t.Fatalf("exit %d, want %d\n%s%s", code, exitNotComplete, stdout.String(), stderr.String())
 	}
-	md, err := os.ReadFile(filepath.Join(dir, reports.MarkdownFile))
+	md, err := os.ReadFile(filepath.Join(dir, render.MarkdownFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	junit, err := os.ReadFile(filepath.Join(dir, reports.JUnitFile))
+	junit, err := os.ReadFile(filepath.Join(dir, render.JUnitFile))
 	if err != nil {
 		t.Fatal(err)
 	}

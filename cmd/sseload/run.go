@@ -16,7 +16,7 @@ import (
 
 	"github.com/sseload/sseload/loadgen"
 	"github.com/sseload/sseload/loadgen/jsonfield"
-	"github.com/sseload/sseload/reports"
+	"github.com/sseload/sseload/reports/render"
 	"github.com/sseload/sseload/runner"
 	"github.com/sseload/sseload/scenarios"
 	"github.com/sseload/sseload/targets"
@@ -419,7 +419,7 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		}
 		return exitNotComplete, err
 	}
-	if err := reports.WriteText(stdout, out.Summary); err != nil {
+	if err := render.WriteText(stdout, out.Summary); err != nil {
 		return exitNotComplete, fmt.Errorf("print summary: %w", err)
 	}
 	return finishRun(out, f.requireReliable, stdout, stderr)

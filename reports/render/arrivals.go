@@ -1,10 +1,12 @@
-package reports
+package render
 
 import (
 	"html"
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/sseload/sseload/reports"
 )
 
 // The event-arrivals chart: how many events each target received in each
@@ -38,7 +40,7 @@ type arrival struct {
 }
 
 // arrivalsChart renders the chart as SVG.
-func arrivalsChart(d *RunData) string {
+func arrivalsChart(d *reports.RunData) string {
 	const title = "Events received per interval"
 	type lane struct {
 		name  string
