@@ -247,6 +247,9 @@ func noiseNote(baseRun, curRun *RunData, bt, ct *Target, m string) string {
 	return ""
 }
 
+// metricByName is the histogram a canonical metric's first part names
+// (loadgen.Metric's String: "latency", "path_latency", …); Latency for a
+// name that is none, which canonical metrics never are.
 func metricByName(name string) loadgen.Metric {
 	for _, m := range loadgen.Metrics {
 		if m.String() == name {

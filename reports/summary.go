@@ -405,7 +405,7 @@ func summarizeHist(h *hdrhistogram.Histogram) *Hist {
 	}
 }
 
-// ReadSummary reads a summary.json written by WriteDir. Unknown fields are
+// ReadSummary reads a summary.json written by WriteSummary. Unknown fields are
 // ignored (newer releases only add fields); a schema_version newer than
 // SchemaVersion is an error, because its fields may mean something else.
 func ReadSummary(path string) (Summary, error) {

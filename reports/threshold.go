@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sseload/sseload/loadgen"
 )
 
 // A threshold is a pass/fail rule on one figure of summary.json, k6-style:
@@ -251,23 +253,21 @@ func measure(t *Target, metric string) (v float64, ok bool, why string) {
 		return float64(t.Events.OutOfOrder), true, ""
 	}
 	hname, field, _ := strings.Cut(metric, ".")
-	var h *Hist
-	switch hname {
-	case "latency":
-		h, why = t.LatencyUS, "no latency samples: no event arrived with a readable publish time"
-	case "time_to_headers":
-		h, why = t.TimeToHeadersUS, "no connection received response headers"
-	case "time_to_first_event":
-		h, why = t.TimeToFirstEventUS, "no connection received an event"
-	case "disconnected":
-		h, why = t.DisconnectedUS, "no stream reconnected"
-	case "quiet_before_drop":
-		h, why = t.QuietBeforeDropUS, "no open stream dropped"
-	case "origin_delay", "path_latency":
-		h, why = t.OriginDelayUS, "no latency split: no event carried the origin's write time (sseload's own origin does; give --sent-field for another)"
-		if hname == "path_latency" {
-			h = t.PathLatencyUS
-		}
+	m := metricByName(hname)
+	h := t.Hist(m)
+	switch m {
+	case loadgen.Latency:
+		why = "no latency samples: no event arrived with a readable publish time"
+	case loadgen.TimeToHeaders:
+		why = "no connection received response headers"
+	case loadgen.TimeToFirstEvent:
+		why = "no connection received an event"
+	case loadgen.Disconnected:
+		why = "no stream reconnected"
+	case loadgen.QuietBeforeDrop:
+		why = "no open stream dropped"
+	case loadgen.OriginDelay, loadgen.PathLatency:
+		why = "no latency split: no event carried the origin's write time (sseload's own origin does; give --sent-field for another)"
 	}
 	if h == nil {
 		if field == "count" {
