@@ -88,10 +88,13 @@ func capacityCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	if err := f.checkTopologyFlags(); err != nil {
 		return exitUsage, err
 	}
-	ref := "steady"
+	ref := scenarios.DefaultName
 	if fs.NArg() == 1 {
 		ref = fs.Arg(0)
 	}
+	// As with run: --topology none without a scenario named is ad hoc,
+	// labelled so; each step sets its own streams and hold.
+	f.noneDefaults = f.topology == runner.TopologyNone && fs.NArg() == 0
 	sc, err := f.scenario(ref)
 	if err != nil {
 		return exitUsage, err
