@@ -1,7 +1,5 @@
 package reports
 
-import ()
-
 // Capacity is summary.json's "capacity" block, written by `sseload
 // capacity`: the largest connection count the target carried while every
 // SLO held, the smallest that failed, why it failed, and every step the

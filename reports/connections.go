@@ -27,6 +27,8 @@ func Unusable(s Summary, t *Target) string {
 	return why
 }
 
+// plural picks the word for n things. render keeps its own copy: a word
+// chooser is no fact about the data worth exporting.
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return one

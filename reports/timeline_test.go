@@ -11,8 +11,6 @@ import (
 	"github.com/sseload/sseload/reports/internal/testrun"
 )
 
-import ()
-
 // writeRunFiles writes a results directory the way a run does, without
 // the reports: the intervals streamed through an hlog.Set and a Timeline,
 // then summary.json.

@@ -65,7 +65,7 @@ const ConnectionsCase = "connections"
 // one carrying the measured value. A run without thresholds gets a case
 // "run completed" instead, which fails only when the run was interrupted.
 // Then every target has a case "<target>: connections", which fails when
-// the target is unusable (Unusable: no stream got an event stream, with the
+// the target is unusable (reports.Unusable: no stream got an event stream, with the
 // errors that say why) or more of its streams failed than the scenario's
 // max_failed allows; its message lists the errors with their values
 // ("http_status 404 ×5"). The harness verdict is a suite property
@@ -146,7 +146,7 @@ func WriteJUnit(w io.Writer, s reports.Summary) error {
 // connectionsFailure says why junit.xml's "<target>: connections" case
 // fails, as its failure type and message, or returns "" when it passes:
 // the target is unusable, or more of its streams failed for good than the
-// scenario's max_failed allows (Connections.MaxFailed).
+// scenario's max_failed allows (reports.Connections.MaxFailed).
 func connectionsFailure(s reports.Summary, t *reports.Target) (typ, msg string) {
 	if why := reports.Unusable(s, t); why != "" {
 		return "unusable", t.Name + ": target unusable: " + why

@@ -19,7 +19,7 @@ const absent = "—"
 // with connection and event counts, the medians of time to headers and to
 // the first event, and the latency distribution; when latency was split,
 // a second table of latency, origin delay and path latency (split.go);
-// then error counts, the diagnosis lines (Diagnose), the harness verdict
+// then error counts, the diagnosis lines (reports.Diagnose), the harness verdict
 // and which part of the latency dominates. Columns are as wide as
 // their widest cell, so a run with short target names stays well within 120
 // columns.
@@ -143,7 +143,7 @@ func withLostColumn(rows [][]string, targets []reports.Target) [][]string {
 }
 
 // errorLine lists a target's error counts with their values, most
-// frequent first (ErrorList), or returns "" when there were none.
+// frequent first (reports.ErrorList), or returns "" when there were none.
 func errorLine(t *reports.Target) string {
 	b := reports.ErrorList(t.Errors, t.ErrorValues)
 	if b == "" {
