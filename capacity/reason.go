@@ -88,7 +88,7 @@ func failureReason(s *step) string {
 	n := s.rep.Connections
 	var parts []string
 	if t.Connections.Failed > 0 {
-		what := fmt.Sprintf("%d %s failed (%s)", t.Connections.Failed, plural(int(t.Connections.Failed), "connection", "connections"), reports.ErrorBreakdown(t.Errors))
+		what := fmt.Sprintf("%d %s failed (%s)", t.Connections.Failed, plural(int(t.Connections.Failed), "connection", "connections"), reports.ErrorList(t.Errors, t.ErrorValues))
 		if why := errorMeaning(s); why != "" {
 			what += " — " + why
 		}

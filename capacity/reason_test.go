@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sseload/sseload/loadgen"
 	"github.com/sseload/sseload/reports"
 	"github.com/sseload/sseload/targets"
 )
@@ -46,7 +47,7 @@ func TestExplainNamesTheSymptom(t *testing.T) {
 			name:   "connection limit with nginx's log line",
 			found:  Found{766, 800},
 			steps:  []*step{fakeStep(766, 766, 0, nil, 3000, slo), limited},
-			reason: []string{"34 connections failed (29 eof_before_headers, 5 reset_by_peer)", "connections reset or closed without a response: a connection limit such as nginx's worker_connections", `"768 worker_connections are not enough", 34 times`},
+			reason: []string{"34 connections failed (eof_before_headers ×29, reset_by_peer ×5)", "connections reset or closed without a response: a connection limit such as nginx's worker_connections", `"768 worker_connections are not enough", 34 times`},
 			answer: "nginx-stock carries 766 streams at 1 event/s with latency.p99 < 100ms; at 800, 34 connections failed",
 		},
 		{
@@ -119,5 +120,31 @@ func TestExplainInterruptedDoesNotClaimMax(t *testing.T) {
 	_, answer := explain("direct", Found{100, 0}, []*step{fakeStep(100, 100, 0, nil, 3000)}, nil, Plan{}, true)
 	if !strings.Contains(answer, "carries at least 100 streams") || !strings.Contains(answer, "interrupted") || strings.Contains(answer, "--max") {
 		t.Errorf("answer %q", answer)
+	}
+}
+
+// TestEvaluateKeepsErrorValues: a step keeps the values its errors carried
+// and says them the way run's table does ("http_status 503 ×3").
+func TestEvaluateKeepsErrorValues(t *testing.T) {
+	sum := reports.Summary{Harness: reports.Harness{Reliable: true}, Targets: []reports.Target{{
+		Name:        "app",
+		Connections: reports.Connections{Requested: 10, Established: 7, Failed: 3},
+		Errors:      map[string]int64{loadgen.ErrHTTPStatus: 3},
+		ErrorValues: map[string]map[string]int64{loadgen.ErrHTTPStatus: {"503": 3}},
+	}}}
+	st := evaluate(10, sum, "app")
+	if got := st.rep.ErrorValues[loadgen.ErrHTTPStatus]["503"]; got != 3 {
+		t.Errorf("step error_values = %v, want http_status 503: 3", st.rep.ErrorValues)
+	}
+	if want := "3 of 10 connections failed (http_status 503 ×3)"; st.rep.OK || len(st.rep.Failed) != 1 || st.rep.Failed[0] != want {
+		t.Errorf("step ok %v, failed %q, want [%q]", st.rep.OK, st.rep.Failed, want)
+	}
+	// The step's copy is its own: the run's summary may be reused.
+	sum.Targets[0].ErrorValues[loadgen.ErrHTTPStatus]["503"] = 99
+	if st.rep.ErrorValues[loadgen.ErrHTTPStatus]["503"] != 3 {
+		t.Error("step error_values share the summary's maps")
+	}
+	if ok := evaluate(10, reports.Summary{Targets: []reports.Target{{Name: "app", Connections: reports.Connections{Requested: 10, Established: 10}}}}, "app"); ok.rep.ErrorValues != nil {
+		t.Errorf("no error values: step has %v, want none (absent from summary.json)", ok.rep.ErrorValues)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -228,13 +229,19 @@ func evaluate(n int, sum reports.Summary, name string) *step {
 	for k, v := range t.Errors {
 		st.rep.Errors[k] = v
 	}
+	for k, vs := range t.ErrorValues {
+		if st.rep.ErrorValues == nil {
+			st.rep.ErrorValues = map[string]map[string]int64{}
+		}
+		st.rep.ErrorValues[k] = maps.Clone(vs)
+	}
 	if t.LatencyUS != nil {
 		p := t.LatencyUS.P99
 		st.rep.P99US = &p
 	}
 	switch {
 	case t.Connections.Failed > 0:
-		st.rep.Failed = append(st.rep.Failed, fmt.Sprintf("%d of %d %s failed (%s)", t.Connections.Failed, n, plural(n, "connection", "connections"), reports.ErrorBreakdown(t.Errors)))
+		st.rep.Failed = append(st.rep.Failed, fmt.Sprintf("%d of %d %s failed (%s)", t.Connections.Failed, n, plural(n, "connection", "connections"), reports.ErrorList(t.Errors, t.ErrorValues)))
 	case t.Connections.Established < int64(n):
 		st.rep.Failed = append(st.rep.Failed, fmt.Sprintf("%d of %d connections established", t.Connections.Established, n))
 	}

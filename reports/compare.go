@@ -2,12 +2,10 @@ package reports
 
 import (
 	"fmt"
-	"io"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
@@ -113,7 +111,7 @@ func Compare(baseRun, curRun *RunData, opt CompareOptions) (Comparison, error) {
 	metrics := opt.Metrics
 	if len(metrics) == 0 {
 		metrics = DefaultCompareMetrics
-		if hasSplit(base) && hasSplit(cur) {
+		if base.HasSplit() && cur.HasSplit() {
 			// Both runs split latency: the path's own p99 is the figure
 			// a proxy change moves, free of the origin's fan-out.
 			metrics = append(slices.Clone(metrics), "path_latency.p99")
@@ -230,7 +228,7 @@ func noiseNote(baseRun, curRun *RunData, bt, ct *Target, m string) string {
 		clo, chi := spread(ch, field)
 		if blo <= chi && clo <= bhi {
 			return fmt.Sprintf("within run-to-run spread: from their histograms, a repeat would put %s anywhere in %s–%s (base, %d samples) and %s–%s (current, %d samples)",
-				field, formatFigure(m, blo), formatFigure(m, bhi), bh.TotalCount(), formatFigure(m, clo), formatFigure(m, chi), ch.TotalCount())
+				field, FormatFigure(m, blo), FormatFigure(m, bhi), bh.TotalCount(), FormatFigure(m, clo), FormatFigure(m, chi), ch.TotalCount())
 		}
 		return ""
 	}
@@ -249,6 +247,9 @@ func noiseNote(baseRun, curRun *RunData, bt, ct *Target, m string) string {
 	return ""
 }
 
+// metricByName is the histogram a canonical metric's first part names
+// (loadgen.Metric's String: "latency", "path_latency", …); Latency for a
+// name that is none, which canonical metrics never are.
 func metricByName(name string) loadgen.Metric {
 	for _, m := range loadgen.Metrics {
 		if m.String() == name {
@@ -295,113 +296,4 @@ func spread(h *hdrhistogram.Histogram, field string) (lo, hi float64) {
 		return float64(h.ValueAtQuantile(100 * rank / n))
 	}
 	return at(rlo), at(rhi)
-}
-
-// formatChange formats a relative change as a signed percentage.
-func formatChange(ch float64) string {
-	switch {
-	case math.IsNaN(ch):
-		return "—"
-	case math.IsInf(ch, 1):
-		return "+∞"
-	case math.IsInf(ch, -1):
-		return "−∞"
-	case ch == 0:
-		return "0%"
-	case math.Abs(ch) >= 10:
-		return fmt.Sprintf("%+.0f%%", ch*100)
-	}
-	return fmt.Sprintf("%+.1f%%", ch*100)
-}
-
-func formatAllowance(f float64) string {
-	return strconv.FormatFloat(f*100, 'f', -1, 64) + "%"
-}
-
-// writeAligned writes rows as columns two spaces apart, the first left
-// columns left-aligned and the rest right-aligned, without trailing blanks.
-func writeAligned(b *strings.Builder, rows [][]string, left int) {
-	var widths []int
-	for _, r := range rows {
-		for j, c := range r {
-			if j >= len(widths) {
-				widths = append(widths, 0)
-			}
-			widths[j] = max(widths[j], utf8.RuneCountInString(c))
-		}
-	}
-	for _, r := range rows {
-		var line strings.Builder
-		for j, c := range r {
-			if j > 0 {
-				line.WriteString("  ")
-			}
-			pad := strings.Repeat(" ", widths[j]-utf8.RuneCountInString(c))
-			if j < left || j == len(r)-1 {
-				line.WriteString(c + pad)
-			} else {
-				line.WriteString(pad + c)
-			}
-		}
-		b.WriteString(strings.TrimRight(line.String(), " ") + "\n")
-	}
-}
-
-// WriteCompare writes the comparison as a table, then the noise notes and
-// the verdict.
-func WriteCompare(w io.Writer, c Comparison, baseName, curName string) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "compare %s (base) → %s (current) · allowance %s for the worse on %s\n\n",
-		baseName, curName, formatAllowance(c.MaxRegression), strings.Join(c.Metrics, ", "))
-	rows := [][]string{{"target", "metric", "base", "current", "change", ""}}
-	var notes []string
-	for _, r := range c.Rows {
-		val := func(v *float64) string {
-			if v == nil {
-				return "not measured"
-			}
-			return formatFigure(r.Metric, *v)
-		}
-		verdict := ""
-		switch {
-		case r.Regressed && r.Noise != "":
-			verdict = "REGRESSED (within noise)"
-		case r.Regressed:
-			verdict = "REGRESSED"
-		case r.Noise != "":
-			verdict = "(within noise)"
-		}
-		rows = append(rows, []string{r.Target, r.Metric, val(r.Base), val(r.Current), formatChange(r.Change), verdict})
-		if r.Noise != "" {
-			notes = append(notes, r.Target+" "+r.Metric+": "+r.Noise)
-		}
-	}
-	writeAligned(&b, rows, 2)
-	if len(c.OnlyBase) > 0 {
-		fmt.Fprintf(&b, "\nonly in base, not compared: %s\n", strings.Join(c.OnlyBase, ", "))
-	}
-	if len(c.OnlyCurrent) > 0 {
-		fmt.Fprintf(&b, "\nonly in current, not compared: %s\n", strings.Join(c.OnlyCurrent, ", "))
-	}
-	if len(notes) > 0 {
-		b.WriteString("\nnoise:\n")
-		for _, n := range notes {
-			b.WriteString("  " + n + "\n")
-		}
-	}
-	if len(c.Notes) > 0 {
-		b.WriteString("\n")
-	}
-	for _, n := range c.Notes {
-		b.WriteString("note: " + n + "\n")
-	}
-	if n := c.Regressions(); n > 0 {
-		fmt.Fprintf(&b, "\nREGRESSION: %d of %d figures worse by more than the %s allowance\n", n, len(c.Rows), formatAllowance(c.MaxRegression))
-	} else {
-		fmt.Fprintf(&b, "\nno regression beyond %s (%d figures compared)\n", formatAllowance(c.MaxRegression), len(c.Rows))
-	}
-	if _, err := io.WriteString(w, b.String()); err != nil {
-		return fmt.Errorf("write comparison: %w", err)
-	}
-	return nil
 }

@@ -27,38 +27,11 @@ func Unusable(s Summary, t *Target) string {
 	return why
 }
 
-// connectionsFailure says why junit.xml's "<target>: connections" case
-// fails, as its failure type and message, or returns "" when it passes:
-// the target is unusable, or more of its streams failed for good than the
-// scenario's max_failed allows (Connections.MaxFailed).
-func connectionsFailure(s Summary, t *Target) (typ, msg string) {
-	if why := Unusable(s, t); why != "" {
-		return "unusable", t.Name + ": target unusable: " + why
+// plural picks the word for n things. render keeps its own copy: a word
+// chooser is no fact about the data worth exporting.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
 	}
-	c := t.Connections
-	if c.Failed <= c.MaxFailed {
-		return "", ""
-	}
-	msg = fmt.Sprintf("%s: %d of %d %s failed", t.Name, c.Failed, c.Requested, plural(int(c.Requested), "stream", "streams"))
-	if e := ErrorList(t.Errors, t.ErrorValues); e != "" {
-		msg += " (" + e + ")"
-	}
-	if c.MaxFailed == 0 {
-		return "connections", msg + "; the scenario allows none (max_failed)"
-	}
-	return "connections", msg + fmt.Sprintf("; max_failed allows %d", c.MaxFailed)
-}
-
-// connectionsText is the passing "<target>: connections" case's output:
-// what was established, and the errors streams recovered from.
-func connectionsText(t *Target) string {
-	c := t.Connections
-	out := fmt.Sprintf("%d of %d streams established, %d failed", c.Established, c.Requested, c.Failed)
-	if c.MaxFailed > 0 {
-		out += fmt.Sprintf(" (max_failed allows %d)", c.MaxFailed)
-	}
-	if e := ErrorList(t.Errors, t.ErrorValues); e != "" {
-		out += "; errors: " + e
-	}
-	return out
+	return many
 }

@@ -212,9 +212,9 @@ func heldHeaders(t, direct *Target) (Diagnosis, bool) {
 	if !headersHeldBack(t, direct) {
 		return Diagnosis{}, false
 	}
-	ev := "time_to_headers p50 " + formatMicros(t.TimeToHeadersUS.P50)
+	ev := "time_to_headers p50 " + FormatMicros(t.TimeToHeadersUS.P50)
 	if direct != nil {
-		ev += " vs " + direct.Name + " " + formatMicros(direct.TimeToHeadersUS.P50)
+		ev += " vs " + direct.Name + " " + FormatMicros(direct.TimeToHeadersUS.P50)
 	} else {
 		ev += ", no direct target to compare"
 	}
@@ -236,8 +236,8 @@ func headWithFirstEvent(t, direct *Target, held, batched bool) (Diagnosis, bool)
 		return Diagnosis{}, false
 	}
 	ev := fmt.Sprintf("time_to_headers p50 %s vs %s %s; latency p99 %s vs %s p99 %s",
-		formatMicros(t.TimeToHeadersUS.P50), direct.Name, formatMicros(direct.TimeToHeadersUS.P50),
-		formatMicros(l.P99), direct.Name, formatMicros(d.P99))
+		FormatMicros(t.TimeToHeadersUS.P50), direct.Name, FormatMicros(direct.TimeToHeadersUS.P50),
+		FormatMicros(l.P99), direct.Name, FormatMicros(d.P99))
 	return diagnosis(t, "response headers held back until the first event, every event on time", headCause(t.ProxyKind), ev), true
 }
 
@@ -312,7 +312,7 @@ func batchedEvents(t, direct *Target) (Diagnosis, bool) {
 		return Diagnosis{}, false
 	}
 	ev := fmt.Sprintf("latency min %s, p50 %s, max %s vs %s p99 %s",
-		formatMicros(l.Min), formatMicros(l.P50), formatMicros(l.Max), direct.Name, formatMicros(d.P99))
+		FormatMicros(l.Min), FormatMicros(l.P50), FormatMicros(l.Max), direct.Name, FormatMicros(d.P99))
 	return diagnosis(t, "events held back and released together: latencies a staircase, the last of each batch on time", batchCause(t.ProxyKind), ev), true
 }
 
@@ -360,7 +360,7 @@ func addedDelay(t, direct *Target, held bool) (Diagnosis, bool) {
 		return Diagnosis{}, false
 	}
 	ev := fmt.Sprintf("latency p50 %s, p90 %s vs %s p50 %s",
-		formatMicros(l.P50), formatMicros(l.P90), direct.Name, formatMicros(d.P50))
+		FormatMicros(l.P50), FormatMicros(l.P90), direct.Name, FormatMicros(d.P50))
 	return diagnosis(t, "events late by about the same amount", delayCause(t.ProxyKind), ev), true
 }
 
@@ -418,8 +418,8 @@ func idleTimeout(t, direct *Target) (Diagnosis, bool) {
 	if direct != nil && direct.QuietBeforeDropUS != nil && direct.QuietBeforeDropUS.Count >= h.Count/2 {
 		return Diagnosis{}, false
 	}
-	symptom := fmt.Sprintf("%d streams cut after %s without a byte", h.Count, formatMicros(h.P50))
-	ev := fmt.Sprintf("quiet_before_drop min %s, p50 %s, p90 %s", formatMicros(h.Min), formatMicros(h.P50), formatMicros(h.P90))
+	symptom := fmt.Sprintf("%d streams cut after %s without a byte", h.Count, FormatMicros(h.P50))
+	ev := fmt.Sprintf("quiet_before_drop min %s, p50 %s, p90 %s", FormatMicros(h.Min), FormatMicros(h.P50), FormatMicros(h.P90))
 	return diagnosis(t, symptom, idleCause(t.ProxyKind), ev), true
 }
 
@@ -481,14 +481,12 @@ func connectionLimit(t, direct *Target, faulted bool) (Diagnosis, bool) {
 	if headless < need || errorCount(t, limitErrors()) < need {
 		return Diagnosis{}, false
 	}
-	var kinds []string
+	limits := map[string]int64{}
 	for _, k := range limitErrors() {
-		if c := t.Errors[k]; c > 0 {
-			kinds = append(kinds, fmt.Sprintf("%d %s", c, k))
-		}
+		limits[k] = t.Errors[k]
 	}
 	ev := fmt.Sprintf("%d of %d streams without a head (%s); %s %d/%d",
-		headless, t.Connections.Requested, strings.Join(kinds, ", "), direct.Name, dc.Established, dc.Requested)
+		headless, t.Connections.Requested, ErrorList(limits, t.ErrorValues), direct.Name, dc.Established, dc.Requested)
 	return diagnosis(t, "connections refused or closed without a response past a number of streams", limitCause(t.ProxyKind), ev), true
 }
 

@@ -61,9 +61,10 @@ func ErrorList(errs map[string]int64, values map[string]map[string]int64) string
 	return strings.Join(parts, ", ")
 }
 
-// valueList lists one kind's values, most frequent first: "404 ×3, 503
-// ×2"; "" when it has none.
-func valueList(kind string, values map[string]map[string]int64) string {
+// ValueList lists one kind's values, most frequent first: "404 ×3, 503
+// ×2"; "" when it has none. report.html's errors table says a kind's
+// values this way, beside its count.
+func ValueList(kind string, values map[string]map[string]int64) string {
 	items := errorItems(map[string]int64{kind: sumValues(values[kind])}, values)
 	parts := make([]string, 0, len(items))
 	for _, it := range items {

@@ -1,8 +1,6 @@
 package reports
 
 import (
-	"errors"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sseload/sseload/reports/hlog"
+	"github.com/sseload/sseload/reports/internal/testrun"
 )
 
 func dirNames(t *testing.T, dir string) []string {
@@ -30,7 +29,7 @@ func dirNames(t *testing.T, dir string) []string {
 // TestResultsDirectory: a run's files (HlogSet, then WriteSummary) are
 // one log per target and metric and summary.json, nothing temporary.
 func TestResultsDirectory(t *testing.T) {
-	res := testResult(t)
+	res := testrun.Result(t)
 	dir := filepath.Join(t.TempDir(), "runs", "seed") // not there yet
 	if err := writeResults(t, dir, res, Summarize(res, testMeta())); err != nil {
 		t.Fatal(err)
@@ -54,7 +53,7 @@ func TestResultsDirectory(t *testing.T) {
 		t.Errorf("summary.json mode %v, want 0644", fi.Mode().Perm())
 	}
 	// The latency log holds the direct target's three intervals.
-	_, ivs, err := hlog.ReadFile(filepath.Join(dir, "direct.latency.hlog"), testStart)
+	_, ivs, err := hlog.ReadFile(filepath.Join(dir, "direct.latency.hlog"), testrun.Start)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +87,7 @@ func TestHlogSetBadNames(t *testing.T) {
 // TestWriteSummaryEncodeErrorKeepsOld: a summary JSON cannot carry (NaN)
 // fails the call and leaves the previous run's files as they were.
 func TestWriteSummaryEncodeErrorKeepsOld(t *testing.T) {
-	res := testResult(t)
+	res := testrun.Result(t)
 	dir := t.TempDir()
 	if err := writeResults(t, dir, res, Summarize(res, testMeta())); err != nil {
 		t.Fatal(err)
@@ -113,42 +112,5 @@ func TestWriteSummaryEncodeErrorKeepsOld(t *testing.T) {
 	}
 	if got := dirNames(t, dir); !slices.Equal(got, names) {
 		t.Errorf("files = %v, want %v", got, names)
-	}
-}
-
-// TestWriteFileAtomicFailure: when the writer fails half-way, the partial
-// temporary file is removed and the existing file keeps its content.
-func TestWriteFileAtomicFailure(t *testing.T) {
-	dir := t.TempDir()
-	write := func(s string) func(io.Writer) error {
-		return func(w io.Writer) error { _, err := io.WriteString(w, s); return err }
-	}
-	if err := writeFileAtomic(dir, "f.txt", write("old\n")); err != nil {
-		t.Fatal(err)
-	}
-	boom := errors.New("encoder failed")
-	err := writeFileAtomic(dir, "f.txt", func(w io.Writer) error {
-		// Enough to pass the buffer and reach the temporary file.
-		if _, err := io.WriteString(w, strings.Repeat("partial ", 20000)); err != nil {
-			return err
-		}
-		return boom
-	})
-	if !errors.Is(err, boom) {
-		t.Fatalf("err = %v, want the writer's error wrapped", err)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "f.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(b) != "old\n" {
-		t.Errorf("f.txt = %.20q..., want the old content", b)
-	}
-	if got := dirNames(t, dir); !slices.Equal(got, []string{"f.txt"}) {
-		t.Errorf("files = %v, want only f.txt (temporary file removed)", got)
-	}
-
-	if err := writeFileAtomic(filepath.Join(dir, "missing"), "g.txt", write("x")); err == nil {
-		t.Error("write into a missing directory: no error")
 	}
 }

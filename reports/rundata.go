@@ -3,7 +3,6 @@ package reports
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,13 +11,6 @@ import (
 
 	"github.com/sseload/sseload/loadgen"
 	"github.com/sseload/sseload/reports/hlog"
-)
-
-// Report file names inside a results directory.
-const (
-	MarkdownFile = "report.md"
-	HTMLFile     = "report.html"
-	JUnitFile    = "junit.xml"
 )
 
 // RunData is everything the reports draw from a results directory: the
@@ -74,40 +66,4 @@ func LoadRun(dir string, s Summary) (*RunData, error) {
 		d.Timeline = tl
 	}
 	return d, nil
-}
-
-// WriteReports writes report.md, report.html and junit.xml into dir from
-// s and the .hlog files and timeline.csv already in dir, each atomically.
-func WriteReports(dir string, s Summary) error {
-	d, err := LoadRun(dir, s)
-	if err != nil {
-		return fmt.Errorf("reports: %w", err)
-	}
-	for _, f := range []struct {
-		name  string
-		write func(io.Writer) error
-	}{
-		{MarkdownFile, func(w io.Writer) error { return WriteMarkdown(w, s) }},
-		{HTMLFile, func(w io.Writer) error { return WriteHTML(w, d) }},
-		{JUnitFile, func(w io.Writer) error { return WriteJUnit(w, s) }},
-	} {
-		if err := writeFileAtomic(dir, f.name, f.write); err != nil {
-			return err
-		}
-	}
-	return syncDir(dir)
-}
-
-// RegenerateReports rewrites a results directory's reports from its
-// summary.json, .hlog files and timeline.csv (`sseload report DIR`).
-func RegenerateReports(dir string) (Summary, error) {
-	s, err := ReadSummary(filepath.Join(dir, SummaryFile))
-	if err != nil {
-		return Summary{}, err
-	}
-	if s.Diagnoses == nil {
-		// A summary written before diagnoses were stored in it.
-		s.Diagnoses = Diagnose(s)
-	}
-	return s, WriteReports(dir, s)
 }

@@ -1,8 +1,20 @@
-// Package reports turns a run's measurements (loadgen.Result) into what users
-// keep and read: summary.json (public API, documented in docs/summary.md), one
-// HdrHistogram interval log (.hlog) per target and metric, and the short text
-// table printed on stdout. Data flows one way: reports reads loadgen's types
-// and never reaches back into the engine.
+// Package reports turns a run's measurements (loadgen.Result) into the
+// results as data, the facts every output draws from:
+//
+//   - summary.json's schema (Summary, documented in docs/summary.md),
+//     Summarize, ReadSummary and WriteSummary;
+//   - RunData: a summary with its .hlog distributions and timeline.csv
+//     read back (LoadRun), and the Timeline sink that writes timeline.csv;
+//   - the judgements made of it: Diagnose, thresholds (ParseThreshold,
+//     EvaluateThresholds), Compare, the latency split's verdicts, whether a
+//     target was usable at all (Unusable), capacity's steps;
+//   - how figures and errors are spelled in the words it stores and the
+//     renderers repeat (FormatMicros, FormatFigure, ErrorList).
+//
+// What people read (the text table, report.md, report.html, junit.xml and
+// the compare, thresholds and capacity tables) is drawn by reports/render,
+// from these values alone. Data flows one way: reports reads loadgen's
+// types and never reaches back into the engine, and imports no renderer.
 package reports
 
 import (
@@ -457,7 +469,7 @@ func summarizeHist(h *hdrhistogram.Histogram) *Hist {
 	}
 }
 
-// ReadSummary reads a summary.json written by WriteDir. Unknown fields are
+// ReadSummary reads a summary.json written by WriteSummary. Unknown fields are
 // ignored (newer releases only add fields); a schema_version newer than
 // SchemaVersion is an error, because its fields may mean something else.
 func ReadSummary(path string) (Summary, error) {

@@ -2,95 +2,17 @@ package reports
 
 import (
 	"encoding/json"
-	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-
 	"github.com/sseload/sseload/loadgen"
 	"github.com/sseload/sseload/reports/hlog"
+	"github.com/sseload/sseload/reports/internal/testrun"
 )
-
-// histOf returns a histogram with the shared bounds holding vals.
-func histOf(t testing.TB, vals ...int64) *hdrhistogram.Histogram {
-	t.Helper()
-	h := loadgen.NewHistogram()
-	for _, v := range vals {
-		if err := h.RecordValue(v); err != nil {
-			t.Fatalf("record %d: %v", v, err)
-		}
-	}
-	return h
-}
-
-// seq returns lo, lo+1, ..., hi.
-func seq(lo, hi int64) []int64 {
-	out := make([]int64, 0, hi-lo+1)
-	for v := lo; v <= hi; v++ {
-		out = append(out, v)
-	}
-	return out
-}
-
-var testStart = time.Date(2025, 1, 2, 3, 4, 5, 123_456_789, time.UTC)
-
-// testResult is a hand-built run: a healthy direct target whose latencies are
-// 1..1000 µs, and a buffering proxy whose events carry no publish time.
-func testResult(t testing.TB) *loadgen.Result {
-	t.Helper()
-	direct := &loadgen.TargetResult{
-		Name: "direct", URL: "http://127.0.0.1:8080/sse",
-		Requested: 20, Established: 20,
-		EventsReceived: 1000, EventsTimed: 1000,
-		Errors: map[string]int64{},
-		Head:   map[string]string{"status": "200", "content-type": "text/event-stream"},
-	}
-	direct.Hist[loadgen.Latency] = histOf(t, seq(1, 1000)...)
-	direct.Hist[loadgen.TimeToHeaders] = histOf(t, 1200, 1300, 1400)
-	direct.Hist[loadgen.TimeToFirstEvent] = histOf(t, 5_000_000)
-	stock := &loadgen.TargetResult{
-		Name: "nginx-stock", URL: "http://127.0.0.1:8081/sse",
-		Requested: 20, Established: 17, Failed: 3,
-		EventsReceived: 120,
-		Errors:         map[string]int64{loadgen.ErrReset: 3},
-	}
-	stock.Hist[loadgen.Latency] = loadgen.NewHistogram() // present but empty: no publish times
-	stock.Hist[loadgen.TimeToHeaders] = histOf(t, 30_000_000)
-	// TimeToFirstEvent left nil.
-	return &loadgen.Result{
-		Started: testStart,
-		Ended:   testStart.Add(7200 * time.Millisecond),
-		Targets: []*loadgen.TargetResult{direct, stock},
-		Harness: loadgen.Harness{LagP99US: 300, LagMaxUS: 2500, BusyMax: 0.42, Reliable: true},
-	}
-}
-
-// testReports are testResult's interval reports, as the engine streams
-// them to its sinks: three 1 s intervals, the direct target's with 50
-// latency values each.
-func testReports(t testing.TB) []loadgen.IntervalReport {
-	t.Helper()
-	var out []loadgen.IntervalReport
-	for i := range 3 {
-		iv := loadgen.Interval{
-			Start:       testStart.Add(time.Duration(i) * time.Second),
-			End:         testStart.Add(time.Duration(i+1) * time.Second),
-			Established: 20,
-		}
-		iv.Hist[loadgen.Latency] = histOf(t, seq(int64(i*100+1), int64(i*100+50))...)
-		out = append(out, report("direct", iv))
-	}
-	return out
-}
-
-// report is one interval of one target as the engine reports it.
-func report(name string, iv loadgen.Interval) loadgen.IntervalReport {
-	return loadgen.IntervalReport{Start: iv.Start, End: iv.End, Targets: []loadgen.TargetInterval{{Name: name, Interval: iv}}}
-}
 
 // writeResults writes a results directory the way a run does: the
 // intervals streamed through an hlog.Set, then summary.json.
@@ -104,7 +26,7 @@ func writeResults(t testing.TB, dir string, res *loadgen.Result, s Summary) erro
 	if err != nil {
 		return err
 	}
-	for _, r := range testReports(t) {
+	for _, r := range testrun.Reports(t) {
 		hl.Add(r)
 	}
 	if err := hl.Commit(); err != nil {
@@ -123,12 +45,12 @@ func testMeta() Meta {
 }
 
 func TestSummarize(t *testing.T) {
-	s := Summarize(testResult(t), testMeta())
+	s := Summarize(testrun.Result(t), testMeta())
 
 	if s.SchemaVersion != SchemaVersion || s.Scenario != "seed" || s.Topology != "local" || s.SSELoadVersion != "0.1.0" {
 		t.Errorf("header fields: %+v", s)
 	}
-	if want := testStart.Truncate(time.Millisecond); !s.Started.Equal(want) {
+	if want := testrun.Start.Truncate(time.Millisecond); !s.Started.Equal(want) {
 		t.Errorf("started = %v, want %v", s.Started, want)
 	}
 	if s.DurationS != 7.2 {
@@ -193,7 +115,7 @@ func TestSummarize(t *testing.T) {
 }
 
 func TestSummarizeCopies(t *testing.T) {
-	res := testResult(t)
+	res := testrun.Result(t)
 	meta := testMeta()
 	s := Summarize(res, meta)
 	res.Targets[1].Errors[loadgen.ErrReset] = 99
@@ -207,7 +129,7 @@ func TestSummarizeCopies(t *testing.T) {
 // TestSummaryJSONShape checks the public field names and the null/{} rules
 // on the encoded document itself.
 func TestSummaryJSONShape(t *testing.T) {
-	res := testResult(t)
+	res := testrun.Result(t)
 	res.Targets[1].Errors = nil // no error map at all still encodes as {}
 	b, err := json.Marshal(Summarize(res, testMeta()))
 	if err != nil {
@@ -287,7 +209,7 @@ func TestSummaryJSONShape(t *testing.T) {
 }
 
 func TestReadSummaryRoundTrip(t *testing.T) {
-	res := testResult(t)
+	res := testrun.Result(t)
 	s := Summarize(res, testMeta())
 	dir := t.TempDir()
 	if err := WriteSummary(dir, s); err != nil {
@@ -310,7 +232,7 @@ func TestReadSummaryRejects(t *testing.T) {
 		"broken.json":  `{"schema_version": 1,`,
 	} {
 		p := filepath.Join(dir, name)
-		if err := writeFileAtomic(dir, name, func(w io.Writer) error { _, err := io.WriteString(w, body); return err }); err != nil {
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := ReadSummary(p); err == nil {

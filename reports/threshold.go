@@ -2,12 +2,13 @@ package reports
 
 import (
 	"fmt"
-	"io"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sseload/sseload/loadgen"
 )
 
 // A threshold is a pass/fail rule on one figure of summary.json, k6-style:
@@ -252,23 +253,21 @@ func measure(t *Target, metric string) (v float64, ok bool, why string) {
 		return float64(t.Events.OutOfOrder), true, ""
 	}
 	hname, field, _ := strings.Cut(metric, ".")
-	var h *Hist
-	switch hname {
-	case "latency":
-		h, why = t.LatencyUS, "no latency samples: no event arrived with a readable publish time"
-	case "time_to_headers":
-		h, why = t.TimeToHeadersUS, "no connection received response headers"
-	case "time_to_first_event":
-		h, why = t.TimeToFirstEventUS, "no connection received an event"
-	case "disconnected":
-		h, why = t.DisconnectedUS, "no stream reconnected"
-	case "quiet_before_drop":
-		h, why = t.QuietBeforeDropUS, "no open stream dropped"
-	case "origin_delay", "path_latency":
-		h, why = t.OriginDelayUS, "no latency split: no event carried the origin's write time (sseload's own origin does; give --sent-field for another)"
-		if hname == "path_latency" {
-			h = t.PathLatencyUS
-		}
+	m := metricByName(hname)
+	h := t.Hist(m)
+	switch m {
+	case loadgen.Latency:
+		why = "no latency samples: no event arrived with a readable publish time"
+	case loadgen.TimeToHeaders:
+		why = "no connection received response headers"
+	case loadgen.TimeToFirstEvent:
+		why = "no connection received an event"
+	case loadgen.Disconnected:
+		why = "no stream reconnected"
+	case loadgen.QuietBeforeDrop:
+		why = "no open stream dropped"
+	case loadgen.OriginDelay, loadgen.PathLatency:
+		why = "no latency split: no event carried the origin's write time (sseload's own origin does; give --sent-field for another)"
 	}
 	if h == nil {
 		if field == "count" {
@@ -339,7 +338,7 @@ func EvaluateThresholds(s Summary, ths []Threshold) []ThresholdResult {
 				r.Measured = &v
 				r.OK = compare(v, th.Op, th.Value)
 				if !r.OK {
-					r.Reason = fmt.Sprintf("measured %s, not %s %s", formatFigure(th.Metric, v), th.Op, strings.TrimSpace(th.Expr[strings.Index(th.Expr, th.Op)+len(th.Op):]))
+					r.Reason = fmt.Sprintf("measured %s, not %s %s", FormatFigure(th.Metric, v), th.Op, strings.TrimSpace(th.Expr[strings.Index(th.Expr, th.Op)+len(th.Op):]))
 				}
 			}
 			out = append(out, r)
@@ -369,24 +368,9 @@ func ThresholdsFailed(rs []ThresholdResult) int {
 	return n
 }
 
-// formatFigure formats a metric's value for people: a duration for time
-// figures (formatMicros), a number otherwise.
-func formatFigure(metric string, v float64) string {
-	if isTimeMetric(metric) {
-		if v < 0 {
-			return "-" + formatMicros(int64(math.Round(-v)))
-		}
-		if v != math.Trunc(v) && v < 1000 {
-			return strconv.FormatFloat(v, 'f', 1, 64) + "µs"
-		}
-		return formatMicros(int64(math.Round(v)))
-	}
-	return strconv.FormatFloat(v, 'f', -1, 64)
-}
-
-// ruleText is a result's rule without its target prefix, as written:
+// Rule is the result's rule without its target prefix, as written:
 // "latency.p99 < 50ms" for "nginx-sse:latency.p99 < 50ms".
-func ruleText(r ThresholdResult) string {
+func (r ThresholdResult) Rule() string {
 	e := r.Expression
 	if i := strings.Index(e, r.Op); i > 0 {
 		if j := strings.LastIndexByte(e[:i], ':'); j >= 0 {
@@ -394,40 +378,4 @@ func ruleText(r ThresholdResult) string {
 		}
 	}
 	return strings.TrimSpace(e)
-}
-
-// measuredText is a result's measured figure in words, or "not measured".
-func measuredText(r ThresholdResult) string {
-	if r.Measured == nil {
-		return "not measured"
-	}
-	return formatFigure(r.Metric, *r.Measured)
-}
-
-// WriteThresholdsText writes the threshold results for the terminal, after
-// the table: a count line, then one line per result, failures saying what
-// was measured. It writes nothing when there are no thresholds.
-func WriteThresholdsText(w io.Writer, rs []ThresholdResult) error {
-	if len(rs) == 0 {
-		return nil
-	}
-	var b strings.Builder
-	failed := ThresholdsFailed(rs)
-	if failed == 0 {
-		fmt.Fprintf(&b, "thresholds: all %d held\n", len(rs))
-	} else {
-		fmt.Fprintf(&b, "thresholds: %d of %d FAILED\n", failed, len(rs))
-	}
-	for _, r := range rs {
-		name := r.Target + ": " + ruleText(r)
-		if r.OK {
-			fmt.Fprintf(&b, "  ok    %s (measured %s)\n", name, measuredText(r))
-		} else {
-			fmt.Fprintf(&b, "  FAIL  %s — %s\n", name, r.Reason)
-		}
-	}
-	if _, err := io.WriteString(w, b.String()); err != nil {
-		return fmt.Errorf("write thresholds: %w", err)
-	}
-	return nil
 }

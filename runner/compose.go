@@ -17,6 +17,7 @@ import (
 
 	"github.com/sseload/sseload/compose"
 	"github.com/sseload/sseload/reports"
+	"github.com/sseload/sseload/reports/render"
 	"github.com/sseload/sseload/scenarios"
 	"github.com/sseload/sseload/topology"
 )
@@ -184,7 +185,7 @@ func runCompose(ctx context.Context, opts Options, dir string) (*Outcome, error)
 	// generator did not know.
 	sum.Diagnoses = reports.Diagnose(sum)
 	sum.Thresholds = reports.EvaluateThresholds(sum, opts.Thresholds)
-	if err := reports.WriteReports(dir, sum); err != nil && opts.Warn != nil {
+	if err := render.WriteReports(dir, sum); err != nil && opts.Warn != nil {
 		opts.Warn(err.Error())
 	}
 	if err := reports.WriteSummary(dir, sum); err != nil {

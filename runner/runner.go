@@ -23,6 +23,7 @@ import (
 	"github.com/sseload/sseload/loadgen/jsonfield"
 	"github.com/sseload/sseload/reports"
 	"github.com/sseload/sseload/reports/hlog"
+	"github.com/sseload/sseload/reports/render"
 	"github.com/sseload/sseload/scenarios"
 	"github.com/sseload/sseload/targets"
 	"github.com/sseload/sseload/topology"
@@ -303,7 +304,7 @@ func run(ctx context.Context, opts Options, dir string) (*Outcome, error) {
 	// The reports read the committed .hlog files and timeline; summary.json
 	// still comes last. A report that cannot be written costs a warning,
 	// not the run's measurements.
-	if err := reports.WriteReports(dir, sum); err != nil && opts.Warn != nil {
+	if err := render.WriteReports(dir, sum); err != nil && opts.Warn != nil {
 		opts.Warn(err.Error())
 	}
 	if err := reports.WriteSummary(dir, sum); err != nil {

@@ -45,6 +45,26 @@ func Names() []string {
 	return names
 }
 
+// DefaultName is the scenario `sseload run` and `sseload capacity` run
+// when none is named (with the local and compose topologies).
+const DefaultName = "steady"
+
+// AdhocName is the scenario name of a run that names no scenario file:
+// `sseload run --topology none --target NAME=URL`, whose load comes from
+// the command line. It labels the run's results directory, summary.json's
+// "scenario" and every report, so that such a run is never taken for one
+// of steady's. It is no file: Load does not resolve it.
+const AdhocName = "adhoc"
+
+// Adhoc returns the scenario of such a run: every key at its default
+// (docs/scenarios.md), named AdhocName, without a description. Its
+// targets are the defaults, which the --target URLs replace.
+func Adhoc() Scenario {
+	s := Scenario{Name: AdhocName}
+	applyDefaults(&s, map[string]int{"name": 0}, "")
+	return s
+}
+
 // Load resolves ref: first an embedded scenario name such as "seed", else a
 // path to a .yaml or .yml file. A ref that is neither gets an error listing
 // the embedded names, so a typo shows the choices.

@@ -500,3 +500,27 @@ func TestOwnTargetTLS(t *testing.T) {
 		t.Errorf("tls: yes please: %v, want an error naming tls", err)
 	}
 }
+
+// TestAdhoc: the scenario of a run that names none is valid, named
+// adhoc, at the defaults, and no embedded name or Load resolves to it.
+func TestAdhoc(t *testing.T) {
+	s := Adhoc()
+	if s.Name != AdhocName || s.Description != "" || s.Source != "" {
+		t.Errorf("Adhoc() = name %q, description %q, source %q; want %q and nothing else", s.Name, s.Description, s.Source, AdhocName)
+	}
+	if err := s.Validate(); err != nil {
+		t.Errorf("Adhoc() is invalid: %v", err)
+	}
+	if s.Mode != DefaultMode || s.Connections != DefaultConnections || s.Duration != DefaultDuration || s.Reconnect != DefaultReconnect || len(s.Thresholds) != 0 {
+		t.Errorf("Adhoc() = %+v, want every key at its default", s)
+	}
+	if !slices.Contains(Names(), DefaultName) {
+		t.Errorf("the default scenario %s is not embedded (%v)", DefaultName, Names())
+	}
+	if slices.Contains(Names(), AdhocName) {
+		t.Errorf("an embedded scenario is named %s", AdhocName)
+	}
+	if _, err := Load(AdhocName); err == nil {
+		t.Errorf("Load(%q) resolved a scenario; the name is not a file", AdhocName)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/sseload/sseload/capacity"
 	"github.com/sseload/sseload/loadgen"
 	"github.com/sseload/sseload/reports"
+	"github.com/sseload/sseload/reports/render"
 	"github.com/sseload/sseload/runner"
 	"github.com/sseload/sseload/scenarios"
 	"github.com/sseload/sseload/targets"
@@ -87,10 +88,13 @@ func capacityCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	if err := f.checkTopologyFlags(); err != nil {
 		return exitUsage, err
 	}
-	ref := "steady"
+	ref := scenarios.DefaultName
 	if fs.NArg() == 1 {
 		ref = fs.Arg(0)
 	}
+	// As with run: --topology none without a scenario named is ad hoc,
+	// labelled so; each step sets its own streams and hold.
+	f.noneDefaults = f.topology == runner.TopologyNone && fs.NArg() == 0
 	sc, err := f.scenario(ref)
 	if err != nil {
 		return exitUsage, err
@@ -193,7 +197,7 @@ func capacityCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	fmt.Fprintf(stderr, "sseload capacity: %s from %d streams, each step a %v hold after the ramp\n", target, plan.Start, hold)
 	out, err := capacity.Run(ctx, opts)
 	if out != nil {
-		if werr := reports.WriteCapacityText(stdout, *out.Summary.Capacity); werr != nil {
+		if werr := render.WriteCapacityText(stdout, *out.Summary.Capacity); werr != nil {
 			return exitNotComplete, werr
 		}
 		fmt.Fprintf(stdout, "\nresults: %s\n", out.Dir)

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/sseload/sseload/reports"
+	"github.com/sseload/sseload/reports/render"
 )
 
 const compareUsage = `Usage: sseload compare BASE_DIR CURRENT_DIR [flags]
@@ -72,7 +73,7 @@ func compareCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return exitUsage, usageError{err}
 	}
-	if err := reports.WriteCompare(stdout, c, fs.Arg(0), fs.Arg(1)); err != nil {
+	if err := render.WriteCompare(stdout, c, fs.Arg(0), fs.Arg(1)); err != nil {
 		return exitNotComplete, err
 	}
 	if n := c.Regressions(); n > 0 {

@@ -8,10 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sseload/sseload/internal/testenv"
 	"github.com/sseload/sseload/scenarios"
 	"github.com/sseload/sseload/targets"
-
-	"github.com/sseload/sseload/internal/testenv"
 )
 
 func completionScript(t *testing.T, shell string) string {

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/sseload/sseload/reports"
+	"github.com/sseload/sseload/reports/render"
+	"github.com/sseload/sseload/scenarios"
 )
 
 // junitDoc is what these tests read of junit.xml.
@@ -32,7 +34,7 @@ type junitDoc struct {
 
 func readJUnit(t *testing.T, dir string) junitDoc {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, reports.JUnitFile))
+	b, err := os.ReadFile(filepath.Join(dir, render.JUnitFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +101,7 @@ func TestRefusedTargetExits3(t *testing.T) {
 	if want := "sseload: target x unusable: none of 5 streams got an event stream (connect_refused ×5)"; !strings.Contains(stderr.String(), want) {
 		t.Errorf("stderr %q lacks %q", stderr.String(), want)
 	}
-	for _, f := range []string{reports.SummaryFile, reports.MarkdownFile, reports.HTMLFile, reports.JUnitFile} {
+	for _, f := range []string{reports.SummaryFile, render.MarkdownFile, render.HTMLFile, render.JUnitFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("results: %v", err)
 		}
@@ -132,11 +134,11 @@ func TestErrorValuesInEveryOutput(t *testing.T) {
 	if code != exitNotComplete {
 		t.Fatalf("exit %d, want %d\n%s%s", code, exitNotComplete, stdout.String(), stderr.String())
 	}
-	md, err := os.ReadFile(filepath.Join(dir, reports.MarkdownFile))
+	md, err := os.ReadFile(filepath.Join(dir, render.MarkdownFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	junit, err := os.ReadFile(filepath.Join(dir, reports.JUnitFile))
+	junit, err := os.ReadFile(filepath.Join(dir, render.JUnitFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,9 +270,10 @@ func TestFlagsWithoutEffectRefused(t *testing.T) {
 }
 
 // TestNoneLoadFromTheCommandLine: --topology none without a scenario named
-// opens 10 streams per target for 30 s, or what -c says; a scenario named
-// brings its own connections and duration. (Every connection is refused,
-// so the runs end at once.)
+// opens 10 streams per target for 30 s, or what -c says, and is labelled
+// adhoc (summary.json, report.md, junit.xml), never steady; a scenario
+// named brings its own connections, duration and name. (Every connection
+// is refused, so the runs end at once.)
 func TestNoneLoadFromTheCommandLine(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "mine.yaml")
 	if err := os.WriteFile(file, []byte("connections: 7\nduration: 5s\nmax_failed: 10%\n"), 0o644); err != nil {
@@ -282,11 +285,12 @@ func TestNoneLoadFromTheCommandLine(t *testing.T) {
 		requests int64
 		duration float64
 		allowed  int64
+		scenario string
 	}{
-		{"defaults", nil, 10, 30, 0},
-		{"flags", []string{"-c", "4", "-d", "3s"}, 4, 3, 0},
-		{"scenario named", []string{file}, 7, 5, 0},               // 10% of 7 rounds down to 0
-		{"scenario and -c", []string{file, "-c", "20"}, 20, 5, 2}, // 10% of 20
+		{"defaults", nil, 10, 30, 0, scenarios.AdhocName},
+		{"flags", []string{"-c", "4", "-d", "3s"}, 4, 3, 0, scenarios.AdhocName},
+		{"scenario named", []string{file}, 7, 5, 0, "mine"},               // 10% of 7 rounds down to 0
+		{"scenario and -c", []string{file, "-c", "20"}, 20, 5, 2, "mine"}, // 10% of 20
 	} {
 		dir := filepath.Join(t.TempDir(), "out")
 		args := append([]string{"run", "--topology", "none", "--target", "x=" + refusedURL(t), "--no-progress", "-o", dir}, tc.args...)
@@ -303,5 +307,39 @@ func TestNoneLoadFromTheCommandLine(t *testing.T) {
 			t.Errorf("%s: requested %d, config connections %d duration %gs, max_failed %d; want %d, %gs, %d",
 				tc.name, c.Requested, s.Config.Connections, s.Config.DurationS, c.MaxFailed, tc.requests, tc.duration, tc.allowed)
 		}
+		if s.Scenario != tc.scenario {
+			t.Errorf("%s: summary.json scenario %q, want %q", tc.name, s.Scenario, tc.scenario)
+		}
+		md, err := os.ReadFile(filepath.Join(dir, render.MarkdownFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		junit, err := os.ReadFile(filepath.Join(dir, render.JUnitFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(string(md), "## sseload: "+tc.scenario+"\n") || !strings.Contains(string(junit), `<testsuite name="sseload.`+tc.scenario+`"`) ||
+			strings.Contains(string(md)+string(junit), "steady") {
+			t.Errorf("%s: report.md and junit.xml should name %s, never steady:\n%s\n%s", tc.name, tc.scenario, md, junit)
+		}
+	}
+}
+
+// TestCapacityNoneIsAdhoc: a capacity search of a --target URL without a
+// scenario named is labelled adhoc, as run's is, never steady.
+func TestCapacityNoneIsAdhoc(t *testing.T) {
+	srv := oneEvent(t)
+	dir := filepath.Join(t.TempDir(), "out")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"capacity", "--topology", "none", "--target", "ok=" + srv.URL + "/events", "--start", "2", "--max", "2", "--duration", "200ms", "-o", dir}, &stdout, &stderr)
+	if code != exitOK && code != exitThreshold {
+		t.Fatalf("exit %d, want a completed search\n%s%s", code, stdout.String(), stderr.String())
+	}
+	s, err := reports.ReadSummary(filepath.Join(dir, reports.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Scenario != scenarios.AdhocName {
+		t.Errorf("capacity summary.json scenario %q, want %q", s.Scenario, scenarios.AdhocName)
 	}
 }

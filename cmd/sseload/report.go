@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/sseload/sseload/reports"
+	"github.com/sseload/sseload/reports/render"
 )
 
 const reportUsage = `Usage: sseload report DIR
@@ -35,19 +35,19 @@ func reportCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitUsage, usagef("report takes one results directory; got %d argument(s)", fs.NArg())
 	}
 	dir := fs.Arg(0)
-	s, err := reports.RegenerateReports(dir)
+	s, err := render.RegenerateReports(dir)
 	if err != nil {
 		return exitUsage, usageError{err}
 	}
-	if err := reports.WriteText(stdout, s); err != nil {
+	if err := render.WriteText(stdout, s); err != nil {
 		return exitNotComplete, err
 	}
 	if len(s.Thresholds) > 0 {
 		fmt.Fprintln(stdout)
-		if err := reports.WriteThresholdsText(stdout, s.Thresholds); err != nil {
+		if err := render.WriteThresholdsText(stdout, s.Thresholds); err != nil {
 			return exitNotComplete, err
 		}
 	}
-	fmt.Fprintf(stdout, "\nwrote %s, %s, %s\n", filepath.Join(dir, reports.MarkdownFile), filepath.Join(dir, reports.HTMLFile), filepath.Join(dir, reports.JUnitFile))
+	fmt.Fprintf(stdout, "\nwrote %s, %s, %s\n", filepath.Join(dir, render.MarkdownFile), filepath.Join(dir, render.HTMLFile), filepath.Join(dir, render.JUnitFile))
 	return exitOK, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sseload/sseload/internal/testenv"
 	"github.com/sseload/sseload/reports"
+	"github.com/sseload/sseload/reports/render"
 	"github.com/sseload/sseload/runner"
 )
 
@@ -79,7 +80,7 @@ func TestRunThresholdsEndToEnd(t *testing.T) {
 	if !strings.Contains(stdout.String(), "FAIL  nginx-stock: latency.p99 < 600ms — measured ") {
 		t.Errorf("stdout does not name the failing target and value:\n%s", stdout.String())
 	}
-	for _, f := range []string{reports.SummaryFile, reports.MarkdownFile, reports.HTMLFile, reports.JUnitFile, reports.TimelineFile, "nginx-stock.latency.hlog"} {
+	for _, f := range []string{reports.SummaryFile, render.MarkdownFile, render.HTMLFile, render.JUnitFile, reports.TimelineFile, "nginx-stock.latency.hlog"} {
 		if _, err := os.Stat(filepath.Join(failDir, f)); err != nil {
 			t.Errorf("results: %v", err)
 		}
@@ -106,12 +107,12 @@ func TestRunThresholdsEndToEnd(t *testing.T) {
 		t.Errorf("compare DIR DIR: exit %d\n%s%s", code, stdout.String(), stderr.String())
 	}
 	// report regenerates the reports.
-	os.Remove(filepath.Join(failDir, reports.HTMLFile))
+	os.Remove(filepath.Join(failDir, render.HTMLFile))
 	stdout.Reset()
 	if code := run([]string{"report", failDir}, &stdout, &stderr); code != exitOK {
 		t.Errorf("report: exit %d: %s", code, stderr.String())
 	}
-	if _, err := os.Stat(filepath.Join(failDir, reports.HTMLFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(failDir, render.HTMLFile)); err != nil {
 		t.Errorf("report did not rewrite report.html: %v", err)
 	}
 }

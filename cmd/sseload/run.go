@@ -18,7 +18,7 @@ import (
 	"github.com/sseload/sseload/loadgen"
 	"github.com/sseload/sseload/loadgen/httpstream"
 	"github.com/sseload/sseload/loadgen/jsonfield"
-	"github.com/sseload/sseload/reports"
+	"github.com/sseload/sseload/reports/render"
 	"github.com/sseload/sseload/runner"
 	"github.com/sseload/sseload/scenarios"
 	"github.com/sseload/sseload/targets"
@@ -122,8 +122,9 @@ type runFlags struct {
 	requireReliable bool
 	force           bool
 
-	// noneDefaults: --topology none without a scenario named, whose load
-	// is noneConnections for noneDuration unless -c and -d say otherwise.
+	// noneDefaults: --topology none without a scenario named, an ad-hoc
+	// run (scenarios.Adhoc) whose load is noneConnections for noneDuration
+	// unless -c and -d say otherwise.
 	noneDefaults bool
 }
 
@@ -175,14 +176,19 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	return f
 }
 
-// scenario loads the named scenario and applies the flags the user set.
+// scenario loads the named scenario, or the ad-hoc one when noneDefaults,
+// and applies the flags the user set.
 func (f *runFlags) scenario(ref string) (scenarios.Scenario, error) {
-	sc, err := scenarios.Load(ref)
-	if err != nil {
-		return sc, usageError{err}
-	}
+	var sc scenarios.Scenario
 	if f.noneDefaults {
+		sc = scenarios.Adhoc()
 		sc.Connections, sc.Duration = noneConnections, noneDuration
+	} else {
+		loaded, err := scenarios.Load(ref)
+		if err != nil {
+			return sc, usageError{err}
+		}
+		sc = loaded
 	}
 	ch := f.fs.Changed
 	if ch("mode") {
@@ -374,7 +380,10 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	if err := f.checkTopologyFlags(); err != nil {
 		return exitUsage, err
 	}
-	ref := "steady"
+	// Without a scenario named, the local and compose topologies run
+	// steady; --topology none measures the --target URLs ad hoc, with its
+	// own small load and labelled so (scenarios.AdhocName), never as steady.
+	ref := scenarios.DefaultName
 	if f.fs.NArg() == 1 {
 		ref = f.fs.Arg(0)
 	}
@@ -444,7 +453,7 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		}
 		return exitNotComplete, err
 	}
-	if err := reports.WriteText(stdout, out.Summary); err != nil {
+	if err := render.WriteText(stdout, out.Summary); err != nil {
 		return exitNotComplete, fmt.Errorf("print summary: %w", err)
 	}
 	return finishRun(out, f.requireReliable, stdout, stderr)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sseload/sseload/loadgen"
 	"github.com/sseload/sseload/reports"
+	"github.com/sseload/sseload/reports/render"
 	"github.com/sseload/sseload/runner"
 	"github.com/sseload/sseload/scenarios"
 	"github.com/sseload/sseload/targets"
@@ -67,13 +68,13 @@ func finishRun(out *runner.Outcome, requireReliable bool, stdout, stderr io.Writ
 	s := out.Summary
 	if len(s.Thresholds) > 0 {
 		fmt.Fprintln(stdout)
-		if err := reports.WriteThresholdsText(stdout, s.Thresholds); err != nil {
+		if err := render.WriteThresholdsText(stdout, s.Thresholds); err != nil {
 			return exitNotComplete, err
 		}
 	}
 	fmt.Fprintf(stdout, "\nresults: %s\n", out.Dir)
 	if path := os.Getenv(stepSummaryEnv); path != "" {
-		if err := appendFile(path, filepath.Join(out.Dir, reports.MarkdownFile)); err != nil {
+		if err := appendFile(path, filepath.Join(out.Dir, render.MarkdownFile)); err != nil {
 			fmt.Fprintf(stderr, "sseload: $%s: %v\n", stepSummaryEnv, err)
 		}
 	}

@@ -404,11 +404,6 @@ func shrink(b []byte) []byte {
 	return b[:0]
 }
 
-// Buffered reports the bytes the parser holds between Feed calls: the carry
-// of an incomplete line plus the pending event's data and type. Each of the
-// carry and the data is at most MaxEventBytes.
-func (p *Parser) Buffered() int { return len(p.carry) + len(p.ev.Data) + len(p.ev.Type) }
-
 // The UTF-8 decoder below is the WHATWG Encoding Standard's "UTF-8 decoder"
 // in replacement mode: an ill-formed sequence becomes one U+FFFD per maximal
 // subpart (the longest prefix of a well-formed sequence), and the byte that

@@ -1,10 +1,12 @@
-package reports
+package render
 
 import (
 	"html"
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/sseload/sseload/reports"
 )
 
 // The event-arrivals chart: how many events each target received in each
@@ -14,7 +16,7 @@ import (
 // lane with one spike at the end, when the proxy lets go.
 //
 // The counts are the latency samples of each interval of the target's
-// latency .hlog file (RunData.Latency): events whose publish time could be
+// latency .hlog file (reports.RunData.Latency): events whose publish time could be
 // read, which with sseload's origin is every event received. Each lane is
 // scaled to its own busiest interval, whose count is written at the lane's
 // right: a lane's shape is what tells batching from streaming, and a shared
@@ -38,7 +40,7 @@ type arrival struct {
 }
 
 // arrivalsChart renders the chart as SVG.
-func arrivalsChart(d *RunData) string {
+func arrivalsChart(d *reports.RunData) string {
 	const title = "Events received per interval"
 	type lane struct {
 		name  string

@@ -1,4 +1,4 @@
-package reports
+package render
 
 import (
 	"encoding/xml"
@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/sseload/sseload/reports"
 )
 
 // JUnit XML, the dialect CI systems read (Jenkins, GitLab, GitHub actions
@@ -63,13 +65,13 @@ const ConnectionsCase = "connections"
 // one carrying the measured value. A run without thresholds gets a case
 // "run completed" instead, which fails only when the run was interrupted.
 // Then every target has a case "<target>: connections", which fails when
-// the target is unusable (Unusable: no stream got an event stream, with the
+// the target is unusable (reports.Unusable: no stream got an event stream, with the
 // errors that say why) or more of its streams failed than the scenario's
 // max_failed allows; its message lists the errors with their values
 // ("http_status 404 ×5"). The harness verdict is a suite property
 // (sseload.harness.reliable) and, when unreliable, text in every case's
 // system-out.
-func WriteJUnit(w io.Writer, s Summary) error {
+func WriteJUnit(w io.Writer, s reports.Summary) error {
 	secs := strconv.FormatFloat(s.DurationS, 'f', 3, 64)
 	suite := junitSuite{
 		Name: "sseload." + orDash(s.Scenario),
@@ -94,7 +96,7 @@ func WriteJUnit(w io.Writer, s Summary) error {
 	}
 	for _, r := range s.Thresholds {
 		c := junitCase{
-			Name:      r.Target + ": " + ruleText(r),
+			Name:      r.Target + ": " + r.Rule(),
 			Classname: class(r.Target),
 			Time:      "0",
 			SystemOut: out,
@@ -139,4 +141,40 @@ func WriteJUnit(w io.Writer, s Summary) error {
 		return fmt.Errorf("write %s: %w", JUnitFile, err)
 	}
 	return nil
+}
+
+// connectionsFailure says why junit.xml's "<target>: connections" case
+// fails, as its failure type and message, or returns "" when it passes:
+// the target is unusable, or more of its streams failed for good than the
+// scenario's max_failed allows (reports.Connections.MaxFailed).
+func connectionsFailure(s reports.Summary, t *reports.Target) (typ, msg string) {
+	if why := reports.Unusable(s, t); why != "" {
+		return "unusable", t.Name + ": target unusable: " + why
+	}
+	c := t.Connections
+	if c.Failed <= c.MaxFailed {
+		return "", ""
+	}
+	msg = fmt.Sprintf("%s: %d of %d %s failed", t.Name, c.Failed, c.Requested, plural(int(c.Requested), "stream", "streams"))
+	if e := reports.ErrorList(t.Errors, t.ErrorValues); e != "" {
+		msg += " (" + e + ")"
+	}
+	if c.MaxFailed == 0 {
+		return "connections", msg + "; the scenario allows none (max_failed)"
+	}
+	return "connections", msg + fmt.Sprintf("; max_failed allows %d", c.MaxFailed)
+}
+
+// connectionsText is the passing "<target>: connections" case's output:
+// what was established, and the errors streams recovered from.
+func connectionsText(t *reports.Target) string {
+	c := t.Connections
+	out := fmt.Sprintf("%d of %d streams established, %d failed", c.Established, c.Requested, c.Failed)
+	if c.MaxFailed > 0 {
+		out += fmt.Sprintf(" (max_failed allows %d)", c.MaxFailed)
+	}
+	if e := reports.ErrorList(t.Errors, t.ErrorValues); e != "" {
+		out += "; errors: " + e
+	}
+	return out
 }

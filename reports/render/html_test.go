@@ -1,4 +1,4 @@
-package reports
+package render
 
 import (
 	"bytes"
@@ -14,26 +14,26 @@ import (
 	"time"
 
 	"github.com/sseload/sseload/internal/testenv"
-	"github.com/sseload/sseload/loadgen"
-
+	"github.com/sseload/sseload/reports"
 	"github.com/sseload/sseload/reports/hlog"
+	"github.com/sseload/sseload/reports/internal/testrun"
 )
 
 // writeTestRun writes a results directory the way a run does: the
 // intervals streamed through HlogSet and Timeline, then the reports and
 // summary.json.
-func writeTestRun(t *testing.T, dir string) Summary {
+func writeTestRun(t *testing.T, dir string) reports.Summary {
 	t.Helper()
-	res := testResult(t)
+	res := testrun.Result(t)
 	hl, err := hlog.NewSet(dir, []string{"direct", "nginx-stock"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tl, err := NewTimeline(dir)
+	tl, err := reports.NewTimeline(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range testReports(t) {
+	for _, r := range testrun.Reports(t) {
 		hl.Add(r)
 		tl.Add(r)
 	}
@@ -43,87 +43,25 @@ func writeTestRun(t *testing.T, dir string) Summary {
 	if err := tl.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	s := Summarize(res, testMeta())
-	ths, err := ParseThresholds([]string{"latency.p99 < 50ms"})
+	meta := reports.Meta{
+		Scenario: "seed", Topology: "local", Version: "0.1.0",
+		Command: []string{"sseload", "run", "seed"},
+		Config:  reports.RunConfig{Mode: "broadcast", IntervalMS: 1000, Events: 6, Payload: 64, Connections: 20, Ramp: 100, DurationS: 7},
+		Targets: map[string]reports.TargetMeta{"nginx-stock": {Proxy: "nginx/1.22.1", ProxyKind: "nginx", ConfigSHA256: "abc123"}},
+	}
+	s := reports.Summarize(res, meta)
+	ths, err := reports.ParseThresholds([]string{"latency.p99 < 50ms"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Thresholds = EvaluateThresholds(s, ths)
+	s.Thresholds = reports.EvaluateThresholds(s, ths)
 	if err := WriteReports(dir, s); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteSummary(dir, s); err != nil {
+	if err := reports.WriteSummary(dir, s); err != nil {
 		t.Fatal(err)
 	}
 	return s
-}
-
-func TestTimelineRoundTrip(t *testing.T) {
-	dir := t.TempDir()
-	writeTestRun(t, dir)
-	f, err := os.Open(filepath.Join(dir, TimelineFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	pts, err := ReadTimeline(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(pts) != 3 {
-		t.Fatalf("%d rows, want 3 (direct's intervals)", len(pts))
-	}
-	// Interval i holds latencies i*100+1 .. i*100+50.
-	for i, p := range pts {
-		if p.Target != "direct" || p.Start != time.Duration(i)*time.Second || p.Length != time.Second ||
-			p.Established != 20 || p.EventsTimed != 50 || p.LatencyP50 != int64(i*100+25) || p.LatencyP99 != int64(i*100+50) {
-			t.Errorf("row %d = %+v", i, p)
-		}
-	}
-}
-
-func TestTimelineAbortAndEmpty(t *testing.T) {
-	dir := t.TempDir()
-	tl, err := NewTimeline(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	iv := loadgen.Interval{Start: testStart, End: testStart.Add(time.Second)}
-	tl.Add(report("x", iv))
-	tl.Abort()
-	if names := dirNames(t, dir); len(names) != 0 {
-		t.Errorf("after Abort: %v, want no files", names)
-	}
-	tl, _ = NewTimeline(dir)
-	if err := tl.Commit(); err != nil {
-		t.Errorf("commit without intervals: %v", err)
-	}
-	if names := dirNames(t, dir); len(names) != 0 {
-		t.Errorf("no intervals: %v, want no file", names)
-	}
-	if err := tl.Commit(); err == nil {
-		t.Error("second Commit: no error")
-	}
-}
-
-// TestLoadRunCounts: the .hlog files read back (hdrhistogram-go's log
-// reader) hold the counts the run recorded in its intervals.
-func TestLoadRunCounts(t *testing.T) {
-	dir := t.TempDir()
-	s := writeTestRun(t, dir)
-	d, err := LoadRun(dir, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if h := d.Hists["direct"][loadgen.Latency]; h == nil || h.TotalCount() != 150 || h.Max() != 250 {
-		t.Errorf("direct latency from .hlog: %v", h)
-	}
-	if iv := d.Latency["direct"]; len(iv) != 3 || iv[2].Count != 50 || iv[2].Start != 2*time.Second {
-		t.Errorf("direct latency intervals: %+v", iv)
-	}
-	if h := d.Hists["nginx-stock"][loadgen.Latency]; h != nil {
-		t.Errorf("nginx-stock had no intervals, so no .hlog file: %v", h)
-	}
 }
 
 var seriesPath = regexp.MustCompile(`<path class="series" data-series="[^"]+" d="M[0-9.]+ [0-9.]+[LHV][^"]+"`)
@@ -131,7 +69,7 @@ var seriesPath = regexp.MustCompile(`<path class="series" data-series="[^"]+" d=
 func TestWriteReportsHTML(t *testing.T) {
 	dir := t.TempDir()
 	writeTestRun(t, dir)
-	for _, f := range []string{SummaryFile, MarkdownFile, HTMLFile, JUnitFile, TimelineFile, "direct.latency.hlog"} {
+	for _, f := range []string{reports.SummaryFile, MarkdownFile, HTMLFile, JUnitFile, reports.TimelineFile, "direct.latency.hlog"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}
@@ -192,16 +130,20 @@ func TestWriteReportsHTML(t *testing.T) {
 	if string(after) != before {
 		t.Error("regenerated report.html differs from the run's")
 	}
-	if names := dirNames(t, dir); slices.ContainsFunc(names, func(n string) bool { return strings.Contains(n, ".tmp-") }) {
-		t.Errorf("temporary files left: %v", names)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.IndexFunc(ents, func(e os.DirEntry) bool { return strings.Contains(e.Name(), ".tmp-") }); i >= 0 {
+		t.Errorf("temporary file left: %s", ents[i].Name())
 	}
 }
 
 func TestHTMLUnreliableAndEmpty(t *testing.T) {
-	s := Summary{Scenario: "x", Targets: []Target{{Name: "a<b", Errors: map[string]int64{}}},
-		Harness: Harness{Reliable: false, Note: "scheduling lag p99 25 ms > 10 ms"}}
+	s := reports.Summary{Scenario: "x", Targets: []reports.Target{{Name: "a<b", Errors: map[string]int64{}}},
+		Harness: reports.Harness{Reliable: false, Note: "scheduling lag p99 25 ms > 10 ms"}}
 	var buf bytes.Buffer
-	if err := WriteHTML(&buf, &RunData{Summary: s}); err != nil {
+	if err := WriteHTML(&buf, &reports.RunData{Summary: s}); err != nil {
 		t.Fatal(err)
 	}
 	page := buf.String()

@@ -1,31 +1,34 @@
-package reports
+package render
 
 import (
 	"bytes"
 	"encoding/xml"
 	"strings"
 	"testing"
+
+	"github.com/sseload/sseload/reports"
+	"github.com/sseload/sseload/reports/internal/testsummary"
 )
 
 // reportSummary is textSummary with thresholds evaluated on it.
-func reportSummary(t *testing.T) Summary {
+func reportSummary(t *testing.T) reports.Summary {
 	t.Helper()
-	s := textSummary()
-	ths, err := ParseThresholds([]string{"latency.p99 < 50ms", "nginx-stock:connections.failed == 0", "direct:time_to_headers.p50 <= 1s"})
+	s := testsummary.Text()
+	ths, err := reports.ParseThresholds([]string{"latency.p99 < 50ms", "nginx-stock:connections.failed == 0", "direct:time_to_headers.p50 <= 1s"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Thresholds = EvaluateThresholds(s, ths)
+	s.Thresholds = reports.EvaluateThresholds(s, ths)
 	return s
 }
 
 func TestWriteMarkdown(t *testing.T) {
-	unreliable := textSummary()
-	unreliable.Harness = Harness{LagP99US: 25_000, Reliable: false, Note: "scheduling lag p99 25 ms > 10 ms"}
+	unreliable := testsummary.Text()
+	unreliable.Harness = reports.Harness{LagP99US: 25_000, Reliable: false, Note: "scheduling lag p99 25 ms > 10 ms"}
 	unreliable.Targets[0].Name = "a|b" // a pipe must not break the table
-	unreliable.Diagnoses = Diagnose(unreliable)
-	unreliable.Thresholds = []ThresholdResult{}
-	for name, s := range map[string]Summary{"thresholds": reportSummary(t), "unreliable": unreliable} {
+	unreliable.Diagnoses = reports.Diagnose(unreliable)
+	unreliable.Thresholds = []reports.ThresholdResult{}
+	for name, s := range map[string]reports.Summary{"thresholds": reportSummary(t), "unreliable": unreliable} {
 		t.Run(name, func(t *testing.T) {
 			var buf bytes.Buffer
 			if err := WriteMarkdown(&buf, s); err != nil {
@@ -65,7 +68,7 @@ func TestWriteJUnit(t *testing.T) {
 			Cases []tcase `xml:"testcase"`
 		} `xml:"testsuite"`
 	}
-	read := func(s Summary) suites {
+	read := func(s reports.Summary) suites {
 		t.Helper()
 		var buf bytes.Buffer
 		if err := WriteJUnit(&buf, s); err != nil {
@@ -108,7 +111,7 @@ func TestWriteJUnit(t *testing.T) {
 
 	// No thresholds: a "run completed" case, failing only when interrupted,
 	// and the connections cases.
-	s := textSummary()
+	s := testsummary.Text()
 	s.Targets[1].Connections.MaxFailed = 4 // max_failed allows nginx-stock's 4
 	got = read(s)
 	if got.Tests != 4 || got.Failures != 0 || got.Suite.Cases[0].Name != RunCompletedCase {
@@ -137,14 +140,14 @@ func TestJUnitUnusableTarget(t *testing.T) {
 			Cases []tcase `xml:"testcase"`
 		} `xml:"testsuite"`
 	}
-	s := Summary{Scenario: "steady", Thresholds: []ThresholdResult{}, Targets: []Target{
-		{Name: "app", Connections: Connections{Requested: 5, Failed: 5, MaxFailed: 5},
+	s := reports.Summary{Scenario: "steady", Thresholds: []reports.ThresholdResult{}, Targets: []reports.Target{
+		{Name: "app", Connections: reports.Connections{Requested: 5, Failed: 5, MaxFailed: 5},
 			Errors:      map[string]int64{"http_status": 5},
 			ErrorValues: map[string]map[string]int64{"http_status": {"404": 5}}},
-		{Name: "nginx-stock", Connections: Connections{Requested: 5, Failed: 5},
+		{Name: "nginx-stock", Connections: reports.Connections{Requested: 5, Failed: 5},
 			Errors: map[string]int64{"no_response_headers": 5}},
 	}}
-	s.Diagnoses = []Diagnosis{{Target: "nginx-stock", Symptom: "no stream got a response head"}}
+	s.Diagnoses = []reports.Diagnosis{{Target: "nginx-stock", Symptom: "no stream got a response head"}}
 	var buf bytes.Buffer
 	if err := WriteJUnit(&buf, s); err != nil {
 		t.Fatal(err)
@@ -164,16 +167,16 @@ func TestJUnitUnusableTarget(t *testing.T) {
 	if ng.Failure == nil || ng.Failure.Type != "connections" {
 		t.Errorf("nginx-stock's case = %+v, want failed streams (a diagnosis explains them)", ng)
 	}
-	if Unusable(s, &s.Targets[1]) != "" {
+	if reports.Unusable(s, &s.Targets[1]) != "" {
 		t.Error("nginx-stock unusable although a diagnosis explains it")
 	}
 }
 
 func TestMarkdownNamesFaults(t *testing.T) {
 	rec := 3.0
-	s := Summary{Scenario: "origin-restart", Targets: []Target{
-		{Name: "direct", Connections: Connections{Requested: 5, Established: 5, Reconnects: 5}, Errors: map[string]int64{}},
-	}, Faults: []Fault{{Name: "origin-restart", AtS: 10, Targets: []FaultTarget{{Name: "direct", Streams: 5, Recovered: 5, RecoveryS: &rec, Reconnects: 5}}}}}
+	s := reports.Summary{Scenario: "origin-restart", Targets: []reports.Target{
+		{Name: "direct", Connections: reports.Connections{Requested: 5, Established: 5, Reconnects: 5}, Errors: map[string]int64{}},
+	}, Faults: []reports.Fault{{Name: "origin-restart", AtS: 10, Targets: []reports.FaultTarget{{Name: "direct", Streams: 5, Recovered: 5, RecoveryS: &rec, Reconnects: 5}}}}}
 	var b strings.Builder
 	if err := WriteMarkdown(&b, s); err != nil {
 		t.Fatal(err)

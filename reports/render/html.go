@@ -1,4 +1,4 @@
-package reports
+package render
 
 import (
 	"cmp"
@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/sseload/sseload/loadgen"
+	"github.com/sseload/sseload/reports"
 )
 
 // WriteHTML writes report.html: one self-contained page (inline CSS and
@@ -25,7 +26,7 @@ import (
 // colours (Okabe-Ito) and, beyond colour, a dash pattern or a marker each;
 // time axes end where the data does; the command is shown as typed
 // (`sseload …`), not as the path os.Args[0] held.
-func WriteHTML(w io.Writer, d *RunData) error {
+func WriteHTML(w io.Writer, d *reports.RunData) error {
 	s := d.Summary
 	e := html.EscapeString
 	var b strings.Builder
@@ -60,7 +61,7 @@ footer{color:#777;font-size:12px;margin-top:28px}
 	class := "none"
 	if n := len(s.Thresholds); n > 0 {
 		class = "pass"
-		if ThresholdsFailed(s.Thresholds) > 0 {
+		if reports.ThresholdsFailed(s.Thresholds) > 0 {
 			class = "fail"
 		}
 	}
@@ -69,7 +70,7 @@ footer{color:#777;font-size:12px;margin-top:28px}
 	if c := s.Config; c.Connections > 0 {
 		meta += fmt.Sprintf(" · %d connections per target", c.Connections)
 		if c.Mode != "" {
-			meta += fmt.Sprintf(" · origin %s, every %s", c.Mode, formatMicros(int64(c.IntervalMS*1000)))
+			meta += fmt.Sprintf(" · origin %s, every %s", c.Mode, reports.FormatMicros(int64(c.IntervalMS*1000)))
 			if c.Events > 0 {
 				meta += fmt.Sprintf(", %d events", c.Events)
 			}
@@ -113,7 +114,7 @@ footer{color:#777;font-size:12px;margin-top:28px}
 				res = `<td class="l" style="color:#8a1212"><b>FAIL</b></td>`
 			}
 			b.WriteString("<tr>" + res + `<td class="l">` + e(r.Target) + `</td><td class="l"><code>` +
-				e(ruleText(r)) + "</code></td><td>" + e(measuredText(r)) + `</td><td class="wrap">` + e(r.Reason) + "</td></tr>\n")
+				e(r.Rule()) + "</code></td><td>" + e(measuredText(r)) + `</td><td class="wrap">` + e(r.Reason) + "</td></tr>\n")
 		}
 		b.WriteString("</table>\n")
 	}
@@ -174,7 +175,7 @@ func figureSVG(b *strings.Builder, svg, caption string) {
 
 // writeHTMLDiagnoses writes the diagnoses as a table, one row each with its
 // fields as columns; nothing when there are none.
-func writeHTMLDiagnoses(b *strings.Builder, ds []Diagnosis) {
+func writeHTMLDiagnoses(b *strings.Builder, ds []reports.Diagnosis) {
 	if len(ds) == 0 {
 		return
 	}
@@ -189,7 +190,7 @@ func writeHTMLDiagnoses(b *strings.Builder, ds []Diagnosis) {
 
 // writeHTMLErrors writes the errors by kind: one row per kind, one column
 // per target; nothing when no target had an error.
-func writeHTMLErrors(b *strings.Builder, s Summary) {
+func writeHTMLErrors(b *strings.Builder, s reports.Summary) {
 	var kinds []string
 	for _, t := range s.Targets {
 		for k, n := range t.Errors {
@@ -223,7 +224,7 @@ func writeHTMLErrors(b *strings.Builder, s Summary) {
 		b.WriteString("<tr><td>" + html.EscapeString(k) + "</td>")
 		for _, t := range s.Targets {
 			cell := strconv.FormatInt(t.Errors[k], 10)
-			if vs := valueList(k, t.ErrorValues); vs != "" {
+			if vs := reports.ValueList(k, t.ErrorValues); vs != "" {
 				cell += " (" + vs + ")"
 			}
 			b.WriteString("<td>" + html.EscapeString(cell) + "</td>")
@@ -241,7 +242,7 @@ func nines(q float64) float64 { return -math.Log10(1 - q) }
 // A target's line runs to the quantile 1 − 1/count, the highest its samples
 // support, and ends at its maximum; the axis ends where the longest line
 // does.
-func percentileChart(d *RunData, m loadgen.Metric, title string) chart {
+func percentileChart(d *reports.RunData, m loadgen.Metric, title string) chart {
 	c := chart{title: title}
 	lo, hi := math.Inf(1), 0.0
 	var maxCount int64
@@ -324,7 +325,7 @@ func absentWhy(m loadgen.Metric) string {
 // and p50 (dashed). Targets differ by colour and by marker shape, filled on
 // p99 and hollow on p50, on every point while there are few, else on
 // about 40 of them.
-func latencyOverTime(d *RunData) chart {
+func latencyOverTime(d *reports.RunData) chart {
 	c := chart{title: "Latency over time: p99 solid, p50 dashed"}
 	lo, hi, end := math.Inf(1), 0.0, 0.0
 	for i, t := range d.Summary.Targets {
@@ -366,7 +367,7 @@ func latencyOverTime(d *RunData) chart {
 
 // establishedOverTime plots each target's established connections at the
 // end of every interval, as a step line starting from zero at the start.
-func establishedOverTime(d *RunData) chart {
+func establishedOverTime(d *reports.RunData) chart {
 	c := chart{title: "Connections established over time"}
 	if len(d.Timeline) == 0 {
 		c.empty = "no timeline.csv in this results directory"

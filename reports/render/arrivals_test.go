@@ -1,4 +1,4 @@
-package reports
+package render
 
 import (
 	"math"
@@ -11,8 +11,9 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/sseload/sseload/loadgen"
-
+	"github.com/sseload/sseload/reports"
 	"github.com/sseload/sseload/reports/hlog"
+	"github.com/sseload/sseload/reports/internal/testrun"
 )
 
 // bar is one bar of an arrivals lane as drawn: "M x0 base V top H x1 V base Z".
@@ -57,8 +58,8 @@ func intervals(counts ...int64) []hlog.IntervalStat {
 // back and released at the end draws an empty lane with one full-height
 // spike in its last interval, at the axis's end.
 func TestArrivalsShowBatching(t *testing.T) {
-	d := &RunData{
-		Summary: Summary{Targets: []Target{{Name: "direct"}, {Name: "nginx-stock"}, {Name: "silent"}}},
+	d := &reports.RunData{
+		Summary: reports.Summary{Targets: []reports.Target{{Name: "direct"}, {Name: "nginx-stock"}, {Name: "silent"}}},
 		Latency: map[string][]hlog.IntervalStat{
 			"direct":      intervals(40, 40, 40, 40, 40),
 			"nginx-stock": intervals(0, 0, 0, 0, 200),
@@ -106,7 +107,7 @@ func TestArrivalsShortLastInterval(t *testing.T) {
 	ivs := intervals(make([]int64, 61)...)
 	ivs[60].End = ivs[60].Start + 50*time.Millisecond
 	ivs[60].Count = 120
-	d := &RunData{Summary: Summary{Targets: []Target{{Name: "nginx-stock"}}}, Latency: map[string][]hlog.IntervalStat{"nginx-stock": ivs}}
+	d := &reports.RunData{Summary: reports.Summary{Targets: []reports.Target{{Name: "nginx-stock"}}}, Latency: map[string][]hlog.IntervalStat{"nginx-stock": ivs}}
 	b := lanes(t, arrivalsChart(d))["nginx-stock"]
 	if len(b) != 1 || b[0].x1-b[0].x0 < minBarPx-0.1 || b[0].x1 > float64(chartW-laneRight) {
 		t.Errorf("bars %+v: want one of at least %d px ending by the axis's end", b, minBarPx)
@@ -148,8 +149,8 @@ func TestAxesEndWithTheData(t *testing.T) {
 // with the most samples does (1 − 1/count), labelled there.
 func TestPercentileAxisEndsWithTheData(t *testing.T) {
 	var hs [len(loadgen.Metrics)]*hdrhistogram.Histogram
-	hs[loadgen.Latency] = histOf(t, seq(1, 20)...)
-	d := &RunData{Summary: Summary{Targets: []Target{{Name: "direct"}}}, Hists: map[string][len(loadgen.Metrics)]*hdrhistogram.Histogram{"direct": hs}}
+	hs[loadgen.Latency] = testrun.Hist(t, testrun.Seq(1, 20)...)
+	d := &reports.RunData{Summary: reports.Summary{Targets: []reports.Target{{Name: "direct"}}}, Hists: map[string][len(loadgen.Metrics)]*hdrhistogram.Histogram{"direct": hs}}
 	c := percentileChart(d, loadgen.Latency, "x")
 	if want := nines(1 - 1.0/20); math.Abs(c.x.max-want) > 1e-9 {
 		t.Errorf("x axis ends at %v nines, want %v (20 samples: 95 %%)", c.x.max, want)

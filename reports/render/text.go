@@ -1,14 +1,15 @@
-package reports
+package render
 
 import (
 	"bufio"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/sseload/sseload/reports"
 )
 
 // absent marks a distribution with no samples in the text table.
@@ -18,11 +19,11 @@ const absent = "—"
 // with connection and event counts, the medians of time to headers and to
 // the first event, and the latency distribution; when latency was split,
 // a second table of latency, origin delay and path latency (split.go);
-// then error counts, the diagnosis lines (Diagnose), the harness verdict
+// then error counts, the diagnosis lines (reports.Diagnose), the harness verdict
 // and which part of the latency dominates. Columns are as wide as
 // their widest cell, so a run with short target names stays well within 120
 // columns.
-func WriteText(w io.Writer, s Summary) error {
+func WriteText(w io.Writer, s reports.Summary) error {
 	bw := bufio.NewWriter(w)
 
 	head := fmt.Sprintf("scenario %s · topology %s · %d %s · %.1f s",
@@ -38,7 +39,7 @@ func WriteText(w io.Writer, s Summary) error {
 	}
 	writeColumns(bw, withLostColumn(rows, s.Targets))
 	bw.WriteString("\n")
-	if hasSplit(s) {
+	if s.HasSplit() {
 		rows := [][]string{splitHeader}
 		for i := range s.Targets {
 			rows = append(rows, splitRow(&s.Targets[i]))
@@ -123,8 +124,8 @@ const lostAfter = 3
 // withLostColumn adds a "lost" column after "events" when any target lost
 // events (loadgen.Delivery), and returns rows unchanged otherwise: a column
 // of zeros would only crowd the table. A target without accounting shows —.
-func withLostColumn(rows [][]string, targets []Target) [][]string {
-	if !slices.ContainsFunc(targets, func(t Target) bool { return t.Events.Lost > 0 }) {
+func withLostColumn(rows [][]string, targets []reports.Target) [][]string {
+	if !slices.ContainsFunc(targets, func(t reports.Target) bool { return t.Events.Lost > 0 }) {
 		return rows
 	}
 	out := make([][]string, len(rows))
@@ -142,9 +143,9 @@ func withLostColumn(rows [][]string, targets []Target) [][]string {
 }
 
 // errorLine lists a target's error counts with their values, most
-// frequent first (ErrorList), or returns "" when there were none.
-func errorLine(t *Target) string {
-	b := ErrorList(t.Errors, t.ErrorValues)
+// frequent first (reports.ErrorList), or returns "" when there were none.
+func errorLine(t *reports.Target) string {
+	b := reports.ErrorList(t.Errors, t.ErrorValues)
 	if b == "" {
 		return ""
 	}
@@ -153,17 +154,17 @@ func errorLine(t *Target) string {
 
 // reconnectLine says how often a target's streams reconnected and what
 // that cost, or returns "" when none did.
-func reconnectLine(t *Target) string {
+func reconnectLine(t *reports.Target) string {
 	if t.Connections.Reconnects == 0 && t.QuietBeforeDropUS == nil {
 		return ""
 	}
 	line := fmt.Sprintf("reconnects: %s: %d", t.Name, t.Connections.Reconnects)
 	var parts []string
 	if h := t.DisconnectedUS; h != nil {
-		parts = append(parts, "disconnected p50 "+formatMicros(h.P50)+" p99 "+formatMicros(h.P99))
+		parts = append(parts, "disconnected p50 "+reports.FormatMicros(h.P50)+" p99 "+reports.FormatMicros(h.P99))
 	}
 	if h := t.QuietBeforeDropUS; h != nil {
-		parts = append(parts, fmt.Sprintf("%d drops after p50 %s quiet", h.Count, formatMicros(h.P50)))
+		parts = append(parts, fmt.Sprintf("%d drops after p50 %s quiet", h.Count, reports.FormatMicros(h.P50)))
 	}
 	if t.Events.Replayed > 0 {
 		parts = append(parts, fmt.Sprintf("%d events replayed", t.Events.Replayed))
@@ -175,7 +176,7 @@ func reconnectLine(t *Target) string {
 }
 
 // faultLine says what one fault cost each target.
-func faultLine(f Fault) string {
+func faultLine(f reports.Fault) string {
 	parts := make([]string, 0, len(f.Targets))
 	for _, t := range f.Targets {
 		rec := fmt.Sprintf("%d/%d streams receiving again", t.Recovered, t.Streams)
@@ -187,33 +188,11 @@ func faultLine(f Fault) string {
 	return fmt.Sprintf("fault %s at %.1f s: %s", f.Name, f.AtS, strings.Join(parts, "; "))
 }
 
-func histField(h *Hist, f func(*Hist) int64) string {
+func histField(h *reports.Hist, f func(*reports.Hist) int64) string {
 	if h == nil {
 		return absent
 	}
-	return formatMicros(f(h))
-}
-
-// formatMicros formats a duration given in microseconds by magnitude:
-// whole µs below 1 ms, ms with two decimals below 10 ms and one below 1 s,
-// seconds with two decimals below 10 s and one above. Rounding never prints
-// "1000.0ms": a value that would round to it moves to the next unit.
-func formatMicros(us int64) string {
-	if us < 1000 {
-		return strconv.FormatInt(us, 10) + "µs"
-	}
-	ms := float64(us) / 1e3
-	if math.Round(ms*100)/100 < 10 {
-		return strconv.FormatFloat(ms, 'f', 2, 64) + "ms"
-	}
-	if math.Round(ms*10)/10 < 1000 {
-		return strconv.FormatFloat(ms, 'f', 1, 64) + "ms"
-	}
-	sec := float64(us) / 1e6
-	if math.Round(sec*100)/100 < 10 {
-		return strconv.FormatFloat(sec, 'f', 2, 64) + "s"
-	}
-	return strconv.FormatFloat(sec, 'f', 1, 64) + "s"
+	return reports.FormatMicros(f(h))
 }
 
 func orDash(s string) string {

@@ -1,37 +1,39 @@
-package reports
+package render
 
 import (
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/sseload/sseload/reports"
 )
 
 // tableHeader and tableRow are the summary table shared by the Markdown and
 // HTML reports: the text table's columns.
 var tableHeader = []string{"target", "conns ok/req", "failed", "events", "headers p50", "1st event p50", "latency p50", "p90", "p99", "p99.9", "max"}
 
-func tableRow(t *Target) []string {
+func tableRow(t *reports.Target) []string {
 	lat := t.LatencyUS
 	return []string{
 		t.Name,
 		strconv.FormatInt(t.Connections.Established, 10) + "/" + strconv.FormatInt(t.Connections.Requested, 10),
 		strconv.FormatInt(t.Connections.Failed, 10),
 		strconv.FormatInt(t.Events.Received, 10),
-		histField(t.TimeToHeadersUS, func(h *Hist) int64 { return h.P50 }),
-		histField(t.TimeToFirstEventUS, func(h *Hist) int64 { return h.P50 }),
-		histField(lat, func(h *Hist) int64 { return h.P50 }),
-		histField(lat, func(h *Hist) int64 { return h.P90 }),
-		histField(lat, func(h *Hist) int64 { return h.P99 }),
-		histField(lat, func(h *Hist) int64 { return h.P999 }),
-		histField(lat, func(h *Hist) int64 { return h.Max }),
+		histField(t.TimeToHeadersUS, func(h *reports.Hist) int64 { return h.P50 }),
+		histField(t.TimeToFirstEventUS, func(h *reports.Hist) int64 { return h.P50 }),
+		histField(lat, func(h *reports.Hist) int64 { return h.P50 }),
+		histField(lat, func(h *reports.Hist) int64 { return h.P90 }),
+		histField(lat, func(h *reports.Hist) int64 { return h.P99 }),
+		histField(lat, func(h *reports.Hist) int64 { return h.P999 }),
+		histField(lat, func(h *reports.Hist) int64 { return h.Max }),
 	}
 }
 
 // verdictLine is the one-line outcome both reports lead with.
-func verdictLine(s Summary) string {
+func verdictLine(s reports.Summary) string {
 	var parts []string
-	switch n, f := len(s.Thresholds), ThresholdsFailed(s.Thresholds); {
+	switch n, f := len(s.Thresholds), reports.ThresholdsFailed(s.Thresholds); {
 	case n == 0:
 		parts = append(parts, "no thresholds")
 	case f == 0:
@@ -49,7 +51,7 @@ func verdictLine(s Summary) string {
 }
 
 // harnessWords explains the harness verdict in plain words.
-func harnessWords(h Harness) string {
+func harnessWords(h reports.Harness) string {
 	if h.Reliable {
 		return fmt.Sprintf("reliable: the load generator kept up (scheduling lag p99 %.1f ms, busiest worker %.0f %% of a second).", float64(h.LagP99US)/1000, h.BusyMax*100)
 	}
@@ -73,7 +75,7 @@ func mdEscape(s string) string {
 // diagnosis (s.Diagnoses), thresholds and the harness verdict as
 // GitHub-flavoured Markdown, fit for $GITHUB_STEP_SUMMARY (it starts at
 // heading level 2 so several runs can share one job summary).
-func WriteMarkdown(w io.Writer, s Summary) error {
+func WriteMarkdown(w io.Writer, s reports.Summary) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## sseload: %s\n\n", mdEscape(orDash(s.Scenario)))
 	fmt.Fprintf(&b, "**%s**\n\n", verdictLine(s))
@@ -87,7 +89,7 @@ func WriteMarkdown(w io.Writer, s Summary) error {
 	b.WriteString("\n\n")
 
 	mdTable(&b, tableHeader, s.Targets, tableRow)
-	if hasSplit(s) {
+	if s.HasSplit() {
 		b.WriteString("**Latency split**: origin delay is the origin's write time minus the scheduled publish time, path latency the receipt time minus the write time.\n\n")
 		mdTable(&b, splitHeader, s.Targets, splitRow)
 	}
@@ -136,7 +138,7 @@ func WriteMarkdown(w io.Writer, s Summary) error {
 				res = "❌ FAIL"
 			}
 			fmt.Fprintf(&b, "| %s | %s | `%s` | %s | %s |\n", res, mdEscape(r.Target),
-				mdEscape(ruleText(r)), mdEscape(measuredText(r)), mdEscape(r.Reason))
+				mdEscape(r.Rule()), mdEscape(measuredText(r)), mdEscape(r.Reason))
 		}
 		b.WriteString("\n")
 	}
@@ -155,7 +157,7 @@ func WriteMarkdown(w io.Writer, s Summary) error {
 
 // mdTable writes a Markdown table of one row per target: the first column
 // left-aligned, the figures right-aligned.
-func mdTable(b *strings.Builder, header []string, targets []Target, row func(*Target) []string) {
+func mdTable(b *strings.Builder, header []string, targets []reports.Target, row func(*reports.Target) []string) {
 	b.WriteString("| " + strings.Join(header, " | ") + " |\n")
 	b.WriteString("|---" + strings.Repeat("|--:", len(header)-1) + "|\n")
 	for i := range targets {
