@@ -316,10 +316,7 @@ type loop struct {
 	timer    *time.Timer // grace timer, nil when not armed
 	killing  bool        // the armed timer kills (else it stops)
 
-	ivHist [][len(loadgen.Metrics)]*hdrhistogram.Histogram // per target, reused
-	all    *hdrhistogram.Histogram                         // latency of all targets, reused
-	lag    *hdrhistogram.Histogram                         // the interval's lag samples, reused
-	report loadgen.IntervalReport                          // reused
+	merger *loadgen.IntervalMerger // set by start
 }
 
 // hellos waits until every child said hello with the right version.
@@ -376,20 +373,17 @@ func (l *loop) start() error {
 	return nil
 }
 
-// prepare allocates the histograms the merged intervals are built in.
+// prepare makes the merger the children's intervals are merged in.
 func (l *loop) prepare() {
-	l.ivHist = make([][len(loadgen.Metrics)]*hdrhistogram.Histogram, len(l.g.plan.Targets))
-	for t := range l.ivHist {
-		for m := range l.ivHist[t] {
-			l.ivHist[t][m] = loadgen.NewHistogram()
-		}
-	}
-	l.all = loadgen.NewHistogram()
-	l.lag = loadgen.NewHistogram()
-	l.report.Targets = make([]loadgen.TargetInterval, len(l.g.plan.Targets))
+	names := make([]string, len(l.g.plan.Targets))
 	for t, tg := range l.g.plan.Targets {
-		l.report.Targets[t].Name = tg.Name
+		names[t] = tg.Name
 	}
+	var sink loadgen.IntervalSink
+	if f := l.g.plan.OnInterval; f != nil {
+		sink = loadgen.IntervalSinkFunc(f)
+	}
+	l.merger = loadgen.NewIntervalMerger(names, sink)
 }
 
 // run handles the children's messages until every child has exited.
@@ -559,59 +553,46 @@ func (l *loop) merge() {
 	}
 }
 
+// mergeRound feeds the next queued interval of every child that has one,
+// and every child's latest counters, to the run's loadgen.IntervalMerger:
+// the same merge the engine's collector uses for its workers.
 func (l *loop) mergeRound() {
-	g := l.g
-	var start, end time.Time
-	for t := range l.ivHist {
-		for _, h := range l.ivHist[t] {
-			h.Reset()
-		}
-	}
-	l.lag.Reset()
-	gen := loadgen.GeneratorInterval{Lag: l.lag}
+	m := l.merger
+	m.Begin()
 	for _, k := range l.kids {
 		if len(k.queue) == 0 {
 			continue
 		}
 		q := k.queue[0]
 		k.queue = k.queue[1:]
-		if start.IsZero() || q.wire.Start.Before(start) {
-			start = q.wire.Start
-		}
-		if q.wire.End.After(end) {
-			end = q.wire.End
-		}
+		m.AddSpan(q.wire.Start, q.wire.End)
 		for t := range q.hists {
 			k.last[t] = q.wire.Targets[t].totals()
-			if err := q.hists[t].mergeInto(&l.ivHist[t]); err != nil && k.err == nil {
-				k.err = fmt.Errorf("%s: interval %d: %w", k.name(), q.wire.Seq, err)
+			for metric, h := range q.hists[t] {
+				if h == nil {
+					continue
+				}
+				if err := m.AddHist(t, loadgen.Metric(metric), h); err != nil && k.err == nil {
+					k.err = fmt.Errorf("%s: interval %d: %w", k.name(), q.wire.Seq, err)
+				}
 			}
 		}
+		var lag loadgen.HistogramPart
 		if q.lag != nil {
-			if dropped := q.lag.MergeInto(l.lag); dropped > 0 && k.err == nil {
-				k.err = fmt.Errorf("%s: interval %d: lag histogram: %d values outside 1 µs to 1 h", k.name(), q.wire.Seq, dropped)
-			}
+			lag = q.lag
 		}
-		gen.BusyMax = max(gen.BusyMax, q.wire.BusyMax)
-		gen.MachineCPU = max(gen.MachineCPU, q.wire.MachineCPU)
+		if err := m.AddGenerator(q.wire.BusyMax, q.wire.MachineCPU, lag); err != nil && k.err == nil {
+			k.err = fmt.Errorf("%s: interval %d: %w", k.name(), q.wire.Seq, err)
+		}
 	}
-	l.all.Reset()
-	r := &l.report
-	r.Start, r.End, r.Generator = start, end, gen
-	for t := range g.plan.Targets {
+	for t := range l.g.plan.Targets {
 		// A child that finished earlier counts with its last figures.
-		iv := loadgen.Interval{Start: start, End: end, Hist: l.ivHist[t]}
 		for _, k := range l.kids {
-			iv.AddTotals(&k.last[t])
+			m.AddTotals(t, &k.last[t])
 		}
-		r.Targets[t].Interval = iv
-		l.all.Merge(l.ivHist[t][loadgen.Latency])
 	}
-	if g.plan.OnInterval != nil {
-		g.plan.OnInterval(*r)
-	}
-	if l.all.TotalCount() > 0 {
-		g.liveP99.Store(l.all.ValueAtQuantile(99))
+	if _, p99 := m.Emit(); p99 > 0 {
+		l.g.liveP99.Store(p99)
 	}
 }
 
