@@ -42,7 +42,7 @@ type Engine struct {
 	// clockOffset is this machine's clock minus the origin's, ns
 	// (SetClockOffset): subtracted from every receipt time.
 	clockOffset atomic.Int64
-	faults    faultLog
+	faults      faultLog
 	// started is set once Run has its epoch and workers: Snapshot and
 	// MarkFault, callable from other goroutines at any time, read them only
 	// after that.
