@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -119,8 +120,13 @@ func New(ctx context.Context, opts Options) (*Generator, error) {
 	return &Generator{opts: opts, plan: plan, shares: shares, requested: req, snaps: make([]loadgen.Snapshot, n)}, nil
 }
 
-// Procs returns the number of child processes Run starts.
+// Procs returns the number of child processes Run starts (remote
+// workers it connects to).
 func (g *Generator) Procs() int { return len(g.shares) }
+
+// Workers returns the remote workers' addresses; nil when the children
+// are processes.
+func (g *Generator) Workers() []string { return slices.Clone(g.opts.Workers) }
 
 // Snapshot sums the children's latest counters (each child sends them once
 // per interval). Safe to call while Run runs.
