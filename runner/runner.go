@@ -19,8 +19,8 @@ import (
 
 	"github.com/sseload/sseload/internal/suggest"
 	"github.com/sseload/sseload/loadgen"
-	"github.com/sseload/sseload/loadgen/procs"
 	"github.com/sseload/sseload/loadgen/jsonfield"
+	"github.com/sseload/sseload/loadgen/procs"
 	"github.com/sseload/sseload/reports"
 	"github.com/sseload/sseload/reports/hlog"
 	"github.com/sseload/sseload/scenarios"
