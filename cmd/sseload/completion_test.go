@@ -46,8 +46,8 @@ func TestCompletionListsCommandsAndFlags(t *testing.T) {
 				t.Errorf("%s script does not offer %s", sh, w)
 			}
 		}
-		if strings.Contains(script, "external-faults") || strings.Contains(script, "worker") || strings.Contains(script, "probe") {
-			t.Errorf("%s script offers something hidden (--external-faults, worker or probe)", sh)
+		if strings.Contains(script, "external-faults") || strings.Contains(script, "probe") {
+			t.Errorf("%s script offers something hidden (--external-faults or probe)", sh)
 		}
 	}
 	// capacity's FlagSet hides run's --connections: its script part must not offer it.

@@ -57,6 +57,8 @@ func commands() []command {
 		{name: "images", args: "[flags]", summary: "build the compose topology's images, offline", run: noCode(imagesCmd)},
 		{name: "compare", args: "BASE CUR [flags]", summary: "compare two results directories; exit 1 on a regression",
 			operands: []operand{{what: "base results directory", files: dirs}, {what: "current results directory", files: dirs}}, run: compareCmd},
+		{name: "merge", args: "DIR DIR... --out DIR", summary: "merge results of one scenario's segments (run --segment I/N)",
+			operands: []operand{{what: "results directory", files: dirs}}, run: mergeCmd},
 		{name: "report", args: "DIR", summary: "regenerate report.md, report.html, junit.xml in DIR",
 			operands: []operand{{what: "results directory", files: dirs}}, run: reportCmd},
 		{name: "completion", args: "bash|zsh|fish", summary: "print a shell completion script",
@@ -64,9 +66,10 @@ func commands() []command {
 		{name: "version", summary: "print the version, VCS revision and Go version", run: versionCmd},
 		{name: "help", args: "[COMMAND]", summary: "show help for sseload or a command",
 			operands: []operand{{what: "command", words: commandNames}}, run: helpCmd},
-		{name: "worker", hidden: true, run: func(args []string, stdout, _ io.Writer) (int, error) {
-			return exitOK, workerCmd(args, os.Stdin, stdout) // one process of `run --procs`
-		}},
+		{name: "worker", args: "[--listen ADDR [--token T]]", summary: "open streams for a coordinator: sseload run --procs (stdin) or --workers (TCP)",
+			run: func(args []string, stdout, stderr io.Writer) (int, error) {
+				return exitOK, workerCmd(args, os.Stdin, stdout, stderr)
+			}},
 		{name: "probe", hidden: true, run: func(args []string, stdout, _ io.Writer) (int, error) {
 			return exitOK, probeCmd(args, stdout) // the compose topology's readiness check
 		}},
