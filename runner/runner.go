@@ -124,6 +124,10 @@ type Options struct {
 	// fault, in plan order, at that moment.
 	ExternalFaults bool
 
+	// SwarmWorkers is the number of generator worker replicas of the swarm
+	// topology (0 = DefaultSwarmWorkers); other topologies have none.
+	SwarmWorkers int
+
 	// SelfBinary is this sseload's executable. The compose topology puts
 	// it in its image when it is statically linked, and otherwise builds a
 	// static one from the source tree.
@@ -180,6 +184,12 @@ func run(ctx context.Context, opts Options, dir string) (*Outcome, error) {
 			return nil, fmt.Errorf("%w: %w", ErrSetup, ErrComposeSinks)
 		}
 		return runCompose(ctx, opts, dir)
+	}
+	if opts.Topology == TopologySwarm {
+		if len(opts.Sinks) > 0 {
+			return nil, fmt.Errorf("%w: live interval sinks (--metrics-addr) need the generator in this process; the swarm topology runs it in a container: use --topology local or none", ErrSetup)
+		}
+		return runSwarm(ctx, opts, dir)
 	}
 
 	if opts.Procs < 0 {
