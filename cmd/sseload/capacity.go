@@ -51,6 +51,7 @@ func capacityCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		"only":             "capacity measures one target: use --target NAME",
 		"threshold":        "use --slo for the rules every step must meet",
 		"require-reliable": "each step's harness verdict is in the steps table and summary.json",
+		"swarm-workers":    "capacity runs on the local topology or against --topology none",
 	}
 	for name := range notHere {
 		if fl := fs.Lookup(name); fl != nil {

@@ -143,7 +143,7 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.StringArrayVar(&f.proxies, "proxy", nil, "your own proxy config as a target NAME=KIND:PATH, KIND nginx, haproxy or caddy (repeatable; added to the scenario's targets; README: \"Benchmark your own proxy config\")")
 	fs.StringSliceVar(&f.only, "only", nil, "measure only these targets, in this order (built-in: "+strings.Join(targets.PresetNames(), ", ")+"; or a scenario's or --proxy target)")
 	fs.StringVar(&f.topology, "topology", runner.TopologyLocal, "local (embedded origin + proxy processes), compose (the same as containers), swarm (the same as a stack on the current Docker swarm, with --swarm-workers generator replicas) or none (external --target only)")
-	fs.IntVar(&f.swarmWorkers, "swarm-workers", 0, fmt.Sprintf("--topology swarm: generator worker replicas, each with a share of every target's streams (0 = %d; docs/distributed.md)", runner.DefaultSwarmWorkers))
+	fs.IntVar(&f.swarmWorkers, "swarm-workers", 0, fmt.Sprintf("--topology swarm: how many generator replicas, each with a share of every target's streams (0 = %d; docs/distributed.md)", runner.DefaultSwarmWorkers))
 	fs.StringArrayVar(&f.targets, "target", nil, "external target NAME=URL (repeatable; with --topology none)")
 	fs.StringVarP(&f.out, "out", "o", "", "results directory, new or empty (default results/<scenario>-<UTC time>)")
 	fs.BoolVar(&f.force, "force", false, "empty a non-empty --out directory first (without it, a directory holding anything is refused)")
