@@ -195,22 +195,25 @@ func (s *Stack) services() []string {
 // waitReady waits until every service runs all its replicas, failing at
 // once when a task failed (its error and service named), then probes the
 // HTTP services from a container on the stack's network.
-func (s *Stack) waitReady(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+func (s *Stack) waitReady(parent context.Context) error {
+	ctx, cancel := context.WithTimeout(parent, readyTimeout)
 	defer cancel()
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		done, err := s.tasksRunning(ctx)
-		if err != nil || done {
-			if err != nil {
-				return err
-			}
+		if err != nil && ctx.Err() == nil {
+			return err
+		}
+		if done {
 			break
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("swarm stack %s: tasks not running after %s: %w (docker stack ps %s says why)", s.name, readyTimeout, ctx.Err(), s.name)
+			if parent.Err() != nil {
+				return parent.Err()
+			}
+			return fmt.Errorf("swarm stack %s: not every task runs after %s: %s", s.name, readyTimeout, s.pending())
 		case <-tick.C:
 		}
 	}
@@ -250,7 +253,8 @@ func (s *Stack) tasksRunning(ctx context.Context) (bool, error) {
 		return false, nil // the stack's tasks may not exist yet
 	}
 	running := map[string]int{}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+	// Not trimmed: the last line's empty error field ends in a tab.
+	for _, line := range strings.Split(string(out), "\n") {
 		f := strings.Split(line, "\t")
 		if len(f) < 4 {
 			continue
@@ -284,6 +288,24 @@ func (s *Stack) tasksRunning(ctx context.Context) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// pending says which tasks do not run, and in what state they are.
+func (s *Stack) pending() string {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := output(ctx, s.docker, "stack", "ps", s.name, "--no-trunc",
+		"--format", "{{.Name}} {{.CurrentState}} {{.Error}}")
+	if err != nil {
+		return oneLine(out, err)
+	}
+	var waiting []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[1] != "Running" {
+			waiting = append(waiting, strings.TrimPrefix(line, s.name+"_"))
+		}
+	}
+	return strings.Join(waiting, "; ")
 }
 
 // coordinatorName is the coordinator container's name.
