@@ -9,14 +9,13 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// collector merges the workers' interval histograms by value, and their
-// counters, into one IntervalReport per interval: the engine's one
-// interval merge, which feeds Config.OnInterval and the cumulative
-// histograms of the result.
+// collector feeds the workers' interval histograms and counters to the
+// run's IntervalMerger (merger.go), the one interval merge that the procs
+// parent also uses, and keeps the cumulative histograms of the result.
 type collector struct {
 	e       *Engine
 	cum     histSet // cumulative, per target
-	iv      histSet // the interval being merged, reused
+	merge   *IntervalMerger
 	busyMax float64
 	cpu     cpuSampler
 	cpuMax  float64 // the machine's busiest interval, 0..1
@@ -26,17 +25,20 @@ type collector struct {
 	// target (tickMsg), summed into every interval's running totals.
 	errs      [][]map[string]int64
 	errValues [][]ErrorValues
-	report    IntervalReport // reused; its Targets alias iv
 }
 
 func newCollector(e *Engine, lag *lagMonitor) *collector {
-	c := &collector{e: e, cum: newHistSet(len(e.targets)), iv: newHistSet(len(e.targets)), lag: lag, lagIv: NewHistogram()}
+	names := make([]string, len(e.targets))
+	for t, tg := range e.targets {
+		names[t] = tg.Name
+	}
+	var sink IntervalSink
+	if e.cfg.OnInterval != nil {
+		sink = IntervalSinkFunc(e.cfg.OnInterval)
+	}
+	c := &collector{e: e, cum: newHistSet(len(e.targets)), merge: NewIntervalMerger(names, sink), lag: lag, lagIv: NewHistogram()}
 	c.errs = make([][]map[string]int64, len(e.workers))
 	c.errValues = make([][]ErrorValues, len(e.workers))
-	c.report.Targets = make([]TargetInterval, len(e.targets))
-	for t, tg := range e.targets {
-		c.report.Targets[t].Name = tg.Name
-	}
 	return c
 }
 
@@ -48,24 +50,17 @@ func newCollector(e *Engine, lag *lagMonitor) *collector {
 func (c *collector) run() {
 	c.cpu.sample()
 	workers := c.e.workers
-	all := NewHistogram() // latency of all targets, for the progress display
 	finished := make([]bool, len(workers))
 	left := len(workers)
 	for left > 0 {
-		c.iv.reset()
-		var start, end time.Time
+		c.merge.Begin()
 		busy := 0.0
 		for i, w := range workers {
 			if finished[i] {
 				continue
 			}
 			msg := <-w.ticks
-			if start.IsZero() || msg.start.Before(start) {
-				start = msg.start
-			}
-			if msg.end.After(end) {
-				end = msg.end
-			}
+			c.merge.AddSpan(msg.start, msg.end)
 			if msg.final {
 				finished[i] = true
 				left--
@@ -76,7 +71,8 @@ func (c *collector) run() {
 			}
 			for t := range msg.hists {
 				for m := range msg.hists[t] {
-					c.iv[t][m].Merge(msg.hists[t][m])
+					// Recorded values are clamped into range: nothing drops.
+					_ = c.merge.AddHist(t, Metric(m), Dense(msg.hists[t][m]))
 				}
 			}
 			// Hand the set back for reuse; when the worker already has
@@ -91,16 +87,7 @@ func (c *collector) run() {
 		}
 		final := left == 0
 		c.busyMax = max(c.busyMax, busy)
-		all.Reset()
-		for t := range c.e.targets {
-			for m := range c.iv[t] {
-				c.cum[t][m].Merge(c.iv[t][m])
-			}
-			all.Merge(c.iv[t][Latency])
-		}
-		if all.TotalCount() > 0 {
-			c.e.liveP99.Store(all.ValueAtQuantile(99))
-		}
+		start, end := c.merge.Span()
 		share, cpuOK := c.cpu.sample()
 		// A final interval shorter than a tenth of a second says little
 		// about how busy the machine was.
@@ -110,8 +97,18 @@ func (c *collector) run() {
 		if !cpuOK {
 			share = 0 // unknown
 		}
-		if c.e.cfg.OnInterval != nil {
-			c.e.cfg.OnInterval(c.interval(start, end, busy, share))
+		c.addTotals()
+		c.lagIv.Reset()
+		c.lag.take(c.lagIv)
+		_ = c.merge.AddGenerator(busy, share, Dense(c.lagIv))
+		r, p99 := c.merge.Emit()
+		for t := range r.Targets {
+			for m, h := range r.Targets[t].Hist {
+				c.cum[t][m].Merge(h)
+			}
+		}
+		if p99 > 0 {
+			c.e.liveP99.Store(p99)
 		}
 		if final {
 			return
@@ -119,30 +116,25 @@ func (c *collector) run() {
 	}
 }
 
-// interval builds the report of the interval just merged: each target's
-// histograms with its counters now, and the generator's own figures.
-func (c *collector) interval(start, end time.Time, busy, cpu float64) IntervalReport {
-	r := &c.report
-	r.Start, r.End = start, end
-	for t := range r.Targets {
-		iv := Interval{Start: start, End: end, Hist: c.iv[t]}
+// addTotals adds every worker's counters for every target, as they are
+// now, to the interval being merged.
+func (c *collector) addTotals() {
+	for t := range c.e.targets {
 		for i, w := range c.e.workers {
 			st := &w.stats[t]
-			iv.Established += st.established.Load()
-			iv.Open += st.open.Load()
-			iv.Failed += st.failed.Load()
-			iv.Reconnects += st.reconnects.Load()
-			iv.EventsReceived += st.events.Load()
-			if c.errs[i] != nil {
-				iv.addErrors(c.errs[i][t], c.errValues[i][t])
+			part := Interval{
+				Established:    st.established.Load(),
+				Open:           st.open.Load(),
+				Failed:         st.failed.Load(),
+				Reconnects:     st.reconnects.Load(),
+				EventsReceived: st.events.Load(),
 			}
+			if c.errs[i] != nil {
+				part.Errors, part.ErrorValues = c.errs[i][t], c.errValues[i][t]
+			}
+			c.merge.AddTotals(t, &part)
 		}
-		r.Targets[t].Interval = iv
 	}
-	c.lagIv.Reset()
-	c.lag.take(c.lagIv)
-	r.Generator = GeneratorInterval{Lag: c.lagIv, BusyMax: busy, MachineCPU: cpu}
-	return *r
 }
 
 func (c *collector) result(t int) *TargetResult {

@@ -183,7 +183,7 @@ func (c *conn) Event(ev *sse.Event) {
 	if !ok {
 		return
 	}
-	recv := now.UnixNano()
+	recv := now.UnixNano() - c.w.e.clockOffset.Load() // on the origin's clock (SetClockOffset)
 	lat := recv - pub
 	var sent int64
 	if sentOK {

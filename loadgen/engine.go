@@ -39,7 +39,10 @@ type Engine struct {
 	// is said once per run, in words, not once per failed connection.
 	limitSaid sync.Map
 	liveP99   atomic.Int64 // latency p99 of the last interval, all targets, µs
-	faults    faultLog
+	// clockOffset is this machine's clock minus the origin's, ns
+	// (SetClockOffset): subtracted from every receipt time.
+	clockOffset atomic.Int64
+	faults      faultLog
 	// started is set once Run has its epoch and workers: Snapshot and
 	// MarkFault, callable from other goroutines at any time, read them only
 	// after that.
@@ -385,6 +388,13 @@ type Snapshot struct {
 	Events       int64
 	LatencyP99US int64 // last interval, all targets; 0 before the first
 }
+
+// SetClockOffset sets this machine's clock minus the origin's, as a
+// worker measured it against a time source (loadgen/procs, clock.go):
+// receipt times are corrected by it before latencies are recorded, so a
+// latency is a difference of two readings of the origin's clock. Safe to
+// call while the engine runs; the next event uses the new offset.
+func (e *Engine) SetClockOffset(d time.Duration) { e.clockOffset.Store(int64(d)) }
 
 // Snapshot sums the workers' counters. Safe to call while Run runs.
 func (e *Engine) Snapshot() Snapshot {

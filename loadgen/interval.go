@@ -9,11 +9,12 @@ import (
 
 // IntervalReport is one reporting interval of a run (Config.Interval, 1 s
 // by default), merged by value over every engine worker, and by
-// loadgen/procs over every generator process. Each of the two merges
-// happens in one place (the engine's collector, the procs parent's merge
-// round) and produces this value; Config.OnInterval receives it, and every
-// IntervalSink is fed from it: the .hlog files, timeline.csv, the live
-// Prometheus metrics. No sink reads another's output.
+// loadgen/procs over every generator process or remote worker. Both merges
+// are one IntervalMerger (merger.go), fed by the engine's collector and by
+// the procs parent; it produces this value. Config.OnInterval receives
+// it, and every IntervalSink is fed from it: the .hlog files,
+// timeline.csv, the live Prometheus metrics. No sink reads another's
+// output.
 //
 // The histograms and maps belong to the engine and are reused after the
 // call returns: a sink copies what it keeps.

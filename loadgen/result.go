@@ -180,6 +180,30 @@ type Result struct {
 	// Faults are the faults marked during the run (Engine.MarkFault), in
 	// time order, with what each cost every target.
 	Faults []Fault
+	// Workers reports each remote worker of a distributed run
+	// (loadgen/procs with Options.Workers), in the order named; nil
+	// otherwise.
+	Workers []WorkerReport
+}
+
+// WorkerReport is one remote worker's part of a distributed run, as
+// summary.json's workers[] holds it (docs/summary.md).
+type WorkerReport struct {
+	Address     string `json:"address"`
+	Streams     int64  `json:"streams"`     // its share of the plan, all targets
+	Established int64  `json:"established"` // of them, streams that got a head
+	// ClockOffsetUS is the worker's clock minus the time source's
+	// (the origin's), µs, as last estimated; ClockUncertaintyUS bounds
+	// its error (half the best sample's round trip). Both 0 when not
+	// measured (no time source, or ClockError).
+	ClockOffsetUS      int64 `json:"clock_offset_us"`
+	ClockUncertaintyUS int64 `json:"clock_uncertainty_us"`
+	// ClockError says why the offset could not be measured.
+	ClockError string `json:"clock_error,omitempty"`
+	// Reliable is false when the worker failed, disconnected, or its own
+	// harness verdict was unreliable.
+	Reliable bool   `json:"reliable"`
+	Error    string `json:"error,omitempty"`
 }
 
 // Fault is one fault injected during a run (an origin restart, a proxy
@@ -248,6 +272,7 @@ const (
 	NoteMachineCPU = "machine_cpu" // the whole machine without idle CPU
 	NoteClockSkew  = "clock_skew"  // events before their publish time
 	NoteGenerator  = "generator"   // a generator process failed
+	NoteClock      = "clock"       // a worker's clock offset not measured well enough
 )
 
 // AddNote marks the harness unreliable with one more note.

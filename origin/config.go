@@ -93,6 +93,12 @@ type Config struct {
 	// proxies and clients with an idle timeout keep it open. A comment
 	// dispatches nothing. 0, the default, sends none, and costs nothing.
 	Heartbeat time.Duration
+	// ClockSkew shifts the origin's clock by that much: every "sched" and
+	// "sent" it writes, and GET /time, read the shifted clock; the
+	// schedule itself runs on the real one. A harness self-test: a run
+	// against a skewed origin shows whether the generator's clock offset
+	// correction works (docs/distributed.md).
+	ClockSkew time.Duration
 }
 
 // Validate reports every invalid field; each error names the field, its

@@ -331,7 +331,7 @@ func (s *Server) appendFrames(dst, ev []byte, lo, hi int64, chunked, final bool,
 		if offs != nil {
 			*offs = append(*offs, len(dst))
 		}
-		ev = AppendEvent(ev[:0], k, s.hub.sched(k), now, s.cfg.Payload)
+		ev = AppendEvent(ev[:0], k, s.hub.sched(k).Add(s.cfg.ClockSkew), now.Add(s.cfg.ClockSkew), s.cfg.Payload)
 		if chunked {
 			dst = appendChunk(dst, ev)
 		} else {

@@ -108,8 +108,9 @@ func New(cfg Config) (*Server, error) {
 // long Interval the count lags a disconnect by up to two publishes.
 func (s *Server) Subscribers() int { return int(s.subs.Load()) }
 
-// ServeHTTP serves GET /events, GET or HEAD /healthz ("ok"), 405 for other
-// methods on those paths, and 404 for everything else.
+// ServeHTTP serves GET /events, GET /time (serveTime), GET or HEAD
+// /healthz ("ok"), 405 for other methods on those paths, and 404 for
+// everything else.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Every response gets a write deadline, including the small ones: a
 	// deadline set by an earlier stream on the same keep-alive connection
@@ -124,6 +125,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.serveEvents(w, r)
+	case "/time":
+		s.serveTime(w, r)
 	case "/healthz":
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -135,6 +138,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// serveTime answers GET /time with the origin's clock (shifted by
+// ClockSkew) as Unix nanoseconds in decimal: the time source generator
+// workers measure their clock offset against (loadgen/procs, clock.go).
+// It is read as late as possible, just before the write.
+func (s *Server) serveTime(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		http.Error(w, "method not allowed: /time takes GET", http.StatusMethodNotAllowed)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(strconv.AppendInt(nil, time.Now().Add(s.cfg.ClockSkew).UnixNano(), 10))
 }
 
 // stream is one /events response in progress.
@@ -282,7 +300,8 @@ func (st stream) events(from, to int64, sched func(int64) time.Time) error {
 	defer st.s.bufs.Put(buf)
 	for k := from; k <= to; k++ {
 		now := time.Now()
-		*buf = AppendEvent((*buf)[:0], k, sched(k), now, st.s.cfg.Payload)
+		skew := st.s.cfg.ClockSkew
+		*buf = AppendEvent((*buf)[:0], k, sched(k).Add(skew), now.Add(skew), st.s.cfg.Payload)
 		_ = st.rc.SetWriteDeadline(now.Add(st.s.writeTimeout))
 		if _, err := st.w.Write(*buf); err != nil {
 			return err

@@ -25,6 +25,7 @@ const SchemaVersion = 1
 // Meta is what the CLI knows about the run that the engine does not.
 type Meta struct {
 	Scenario string
+	Segment  string   // "I/N" for one segment of a scenario, else ""
 	Topology string   // "local", "none" (later "compose")
 	Version  string   // sseload version
 	Command  []string // os.Args
@@ -103,7 +104,21 @@ type Summary struct {
 	// (text, report.md, report.html) shows this list. Added within
 	// schema_version 1: older summaries read back with none.
 	Diagnoses []Diagnosis `json:"diagnoses,omitempty"`
+	// Workers are the remote workers of a distributed run (`sseload run
+	// --workers`), in the order named: each one's share, its clock offset
+	// to the origin and whether its part can be trusted. Absent for runs
+	// on one machine. Added within schema_version 1.
+	Workers []Worker `json:"workers,omitempty"`
+	// Segment is "I/N" for a run of one share of a scenario (`sseload run
+	// --segment I/N`); Segments, in a summary written by `sseload merge`,
+	// lists the merged runs' segments. Added within schema_version 1.
+	Segment  string   `json:"segment,omitempty"`
+	Segments []string `json:"segments,omitempty"`
 }
+
+// Worker is one remote worker's line in summary.json's workers[]; its
+// fields are loadgen.WorkerReport's, documented in docs/summary.md.
+type Worker loadgen.WorkerReport
 
 // Fault is one injected fault in summary.json.
 type Fault struct {
@@ -289,6 +304,7 @@ func Summarize(res *loadgen.Result, meta Meta) Summary {
 		Targets:        make([]Target, 0, len(res.Targets)),
 		Thresholds:     []ThresholdResult{},
 		Faults:         summarizeFaults(res),
+		Segment:        meta.Segment,
 		Harness: Harness{
 			LagP99US:      res.Harness.LagP99US,
 			LagMaxUS:      res.Harness.LagMaxUS,
@@ -298,6 +314,9 @@ func Summarize(res *loadgen.Result, meta Meta) Summary {
 			Note:          res.Harness.Note,
 			Notes:         harnessNotes(res.Harness.Notes),
 		},
+	}
+	for _, w := range res.Workers {
+		s.Workers = append(s.Workers, Worker(w))
 	}
 	// Duration from the engine's own clock readings (monotonic when present),
 	// rounded to the millisecond like the timestamps.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"strings"
 
 	"github.com/sseload/sseload/loadgen"
 	"github.com/sseload/sseload/loadgen/procs"
@@ -102,6 +103,15 @@ func shardURLs(shards []string) func(int, loadgen.Target) string {
 // newGenerator returns the generator for cfg: the in-process engine for
 // one process, else a procs.Generator running `sseload worker` children.
 func newGenerator(ctx context.Context, opts Options, cfg loadgen.Config, n int, childURL func(int, loadgen.Target) string) (Generator, error) {
+	if len(opts.Workers) > 0 {
+		return procs.New(ctx, procs.Options{
+			Config:            cfg,
+			Workers:           opts.Workers,
+			Token:             opts.Token,
+			TimeURL:           opts.TimeURL,
+			NoClockCorrection: opts.NoClockCorrection,
+		})
+	}
 	if n <= 1 {
 		return loadgen.New(ctx, cfg)
 	}
@@ -116,6 +126,33 @@ func newGenerator(ctx context.Context, opts Options, cfg loadgen.Config, n int, 
 	})
 }
 
+// CheckDistributed refuses what cannot work with remote workers
+// (Options.Workers) or a segment, naming it.
+func CheckDistributed(opts Options) error {
+	if len(opts.Workers) == 0 {
+		switch {
+		case opts.Token != "":
+			return errors.New("--token authenticates to remote workers: it needs --workers")
+		case opts.TimeURL != "":
+			return errors.New("--time-url is the remote workers' time source: it needs --workers")
+		case opts.NoClockCorrection:
+			return errors.New("--no-clock-correction concerns remote workers' clock offset: it needs --workers")
+		}
+		return nil
+	}
+	switch {
+	case opts.Topology == TopologyCompose:
+		return errors.New("--workers with --topology compose: the compose topology runs its generator in a container; use --topology local or none")
+	case opts.Procs > 1:
+		return fmt.Errorf("--workers with --procs %d: the remote workers are the generator processes; run `sseload worker --listen` more times instead", opts.Procs)
+	case len(opts.SourceAddrs) > 0:
+		return errors.New("--workers with --source-addr: source addresses belong to this machine, not the workers'")
+	case opts.TimeURL != "" && opts.Topology != TopologyNone:
+		return errors.New("--time-url with the local topology: sseload's own origin is the time source (GET /time); --time-url is for --topology none")
+	}
+	return nil
+}
+
 // splitNote says how a run is spread over processes, for the progress
 // output; "" when it runs in one process on one origin.
 func splitNote(gen Generator, cfg loadgen.Config, shards int) string {
@@ -125,6 +162,9 @@ func splitNote(gen Generator, cfg loadgen.Config, shards int) string {
 			return fmt.Sprintf("the origin runs as %d processes (shards on ports of their own, one schedule)", shards)
 		}
 		return ""
+	}
+	if ws := p.Workers(); len(ws) > 0 {
+		return fmt.Sprintf("the streams are opened by %d remote workers (%s), about %d each", len(ws), strings.Join(ws, ", "), ceilDiv(totalStreams(cfg), len(ws)))
 	}
 	note := fmt.Sprintf("the generator runs as %d processes (`sseload worker`), about %d streams each", p.Procs(), ceilDiv(totalStreams(cfg), p.Procs()))
 	if shards > 1 {

@@ -20,6 +20,7 @@ import (
 	"github.com/sseload/sseload/internal/suggest"
 	"github.com/sseload/sseload/loadgen"
 	"github.com/sseload/sseload/loadgen/jsonfield"
+	"github.com/sseload/sseload/loadgen/procs"
 	"github.com/sseload/sseload/reports"
 	"github.com/sseload/sseload/reports/hlog"
 	"github.com/sseload/sseload/scenarios"
@@ -127,6 +128,20 @@ type Options struct {
 	// SwarmWorkers is the number of generator worker replicas of the swarm
 	// topology (0 = DefaultSwarmWorkers); other topologies have none.
 	SwarmWorkers int
+	// Workers, when set, are remote workers (`sseload worker --listen`)
+	// that open the streams instead of this process: one share each,
+	// merged here (loadgen/procs). Token authenticates to them. TimeURL
+	// is the time source they measure their clock offset against; with
+	// the local topology it defaults to the origin's GET /time.
+	// NoClockCorrection keeps the offset out of their receipt times (for
+	// testing the correction).
+	Workers           []string
+	Token             string
+	TimeURL           string
+	NoClockCorrection bool
+	// SegmentIndex of SegmentCount > 0 runs only that deterministic share
+	// of the scenario's streams (`--segment I/N`), for `sseload merge`.
+	SegmentIndex, SegmentCount int
 
 	// SelfBinary is this sseload's executable. The compose topology puts
 	// it in its image when it is statically linked, and otherwise builds a
@@ -179,6 +194,9 @@ func Run(ctx context.Context, opts Options) (*Outcome, error) {
 // run is Run once the results directory dir exists.
 func run(ctx context.Context, opts Options, dir string) (*Outcome, error) {
 	sc := opts.Scenario
+	if err := CheckDistributed(opts); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
+	}
 	if opts.Topology == TopologyCompose {
 		if len(opts.Sinks) > 0 {
 			return nil, fmt.Errorf("%w: %w", ErrSetup, ErrComposeSinks)
@@ -263,6 +281,15 @@ func run(ctx context.Context, opts Options, dir string) (*Outcome, error) {
 	// the generator there knows by its sequence field) never ends a
 	// stream: a clean end is a cut on the path.
 	cfg.EndlessStreams = sc.Mode == scenarios.ModeBroadcast && sc.Events == 0 && cfg.SequenceField == defaultSequenceField
+	if opts.SegmentCount > 0 {
+		if cfg, err = procs.Segment(cfg, opts.SegmentIndex, opts.SegmentCount); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrSetup, err)
+		}
+		meta.Segment = fmt.Sprintf("%d/%d", opts.SegmentIndex, opts.SegmentCount)
+	}
+	if len(opts.Workers) > 0 && opts.TimeURL == "" && topo.origins != nil && len(shards) > 0 {
+		opts.TimeURL = "http://" + shards[0] + "/time"
+	}
 	gen, err := newGenerator(ctx, opts, cfg, generatorProcs(opts, cfg, len(shards)), shardURLs(shards))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSetup, err)

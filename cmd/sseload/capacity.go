@@ -52,6 +52,12 @@ func capacityCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		"threshold":        "use --slo for the rules every step must meet",
 		"require-reliable": "each step's harness verdict is in the steps table and summary.json",
 		"swarm-workers":    "capacity runs on the local topology or against --topology none",
+		// Distributed runs are `sseload run`'s (docs/distributed.md).
+		"workers":             "the search runs on this machine; remote workers are for sseload run",
+		"token":               "the search runs on this machine; remote workers are for sseload run",
+		"time-url":            "the search runs on this machine; remote workers are for sseload run",
+		"no-clock-correction": "the search runs on this machine; remote workers are for sseload run",
+		"segment":             "the search decides the stream count; segments are for sseload run",
 	}
 	for name := range notHere {
 		if fl := fs.Lookup(name); fl != nil {

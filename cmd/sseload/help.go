@@ -62,9 +62,10 @@ func commands() []command {
 		{name: "version", summary: "print the version, VCS revision and Go version", run: versionCmd},
 		{name: "help", args: "[COMMAND]", summary: "show help for sseload or a command",
 			operands: []operand{{what: "command", words: commandNames}}, run: helpCmd},
-		{name: "worker", hidden: true, run: func(args []string, stdout, _ io.Writer) (int, error) {
-			return exitOK, workerCmd(args, os.Stdin, stdout) // one process of `run --procs`
-		}},
+		{name: "worker", args: "[--listen ADDR [--token T]]", summary: "open streams for a coordinator: sseload run --procs (stdin) or --workers (TCP)",
+			run: func(args []string, stdout, stderr io.Writer) (int, error) {
+				return exitOK, workerCmd(args, os.Stdin, stdout, stderr)
+			}},
 		{name: "probe", hidden: true, run: func(args []string, stdout, _ io.Writer) (int, error) {
 			return exitOK, probeCmd(args, stdout) // the compose topology's readiness check
 		}},

@@ -27,12 +27,12 @@ import (
 // kubernetesDir holds the Kubernetes manifests (docs/distributed.md).
 const kubernetesDir = "../../deploy/kubernetes"
 
-// The Secret the manifests read the workers' token from; workers.yaml says
-// how to create it.
+// The Secret the manifests read the workers' token from (into tokenEnv,
+// which `sseload worker` and `sseload run` read); workers.yaml says how to
+// create it.
 const (
 	tokenSecret = "sseload-token"
 	tokenKey    = "token"
-	tokenEnv    = "SSELOAD_TOKEN"
 )
 
 // manifests is every object of deploy/kubernetes, decoded strictly.

@@ -34,9 +34,10 @@ func originCmd(args []string, stdout, stderr io.Writer) error {
 	retry := fs.Int("retry", 0, "send retry: MS at the start of each stream (0 = none)")
 	headWithFirst := fs.Bool("head-with-first-event", false, "hold the response head until the first event, as net/http and Express do when nothing flushes (default: send it as soon as a stream is accepted)")
 	heartbeat := fs.Duration("heartbeat", 0, "write a \": heartbeat\" comment to a stream that has had nothing for this long, e.g. 15s (0 = never)")
+	clockSkew := fs.Duration("clock-skew", 0, "harness self-test: run with the clock shifted by this much (e.g. 250ms): every sched, sent and GET /time reads the shifted clock, so remote workers' clock offset correction can be checked on one machine (docs/distributed.md)")
 	epoch := fs.Int64("epoch", 0, "broadcast schedule origin, Unix nanoseconds: publish k is due at epoch + k×interval (0 = now). Origins given the same epoch publish the same events; a restarted one resumes the schedule")
 	fs.Usage = func() {
-		showHelp(stdout, fs, fmt.Sprintf("Usage: sseload origin [flags]\n\nServes GET /events (text/event-stream) and GET /healthz. A request with\nLast-Event-ID: N resumes after event N.\n\nFlags:\n%s%s", fs.FlagUsages(), originExamples))
+		showHelp(stdout, fs, fmt.Sprintf("Usage: sseload origin [flags]\n\nServes GET /events (text/event-stream), GET /time (its clock, Unix ns)\nand GET /healthz. A request with\nLast-Event-ID: N resumes after event N.\n\nFlags:\n%s%s", fs.FlagUsages(), originExamples))
 	}
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
@@ -47,7 +48,7 @@ func originCmd(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return usagef("origin takes no arguments, got %q", fs.Args())
 	}
-	cfg := origin.Config{Mode: origin.Mode(*mode), Interval: *interval, Events: *events, Payload: *payload, XAccel: *xaccel, RetryMS: *retry, HeadWithFirstEvent: *headWithFirst, Heartbeat: *heartbeat}
+	cfg := origin.Config{Mode: origin.Mode(*mode), Interval: *interval, Events: *events, Payload: *payload, XAccel: *xaccel, RetryMS: *retry, HeadWithFirstEvent: *headWithFirst, Heartbeat: *heartbeat, ClockSkew: *clockSkew}
 	if *epoch < 0 {
 		return usagef("--epoch %d: want Unix nanoseconds (0 = now), e.g. --epoch $(date +%%s%%N)", *epoch)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sseload/sseload/loadgen"
 	"github.com/sseload/sseload/loadgen/jsonfield"
+	"github.com/sseload/sseload/loadgen/procs"
 	"github.com/sseload/sseload/reports"
 	"github.com/sseload/sseload/runner"
 	"github.com/sseload/sseload/scenarios"
@@ -110,6 +111,12 @@ type runFlags struct {
 	swarmWorkers int
 	metricsAddr  string
 
+	workers     string
+	token       string
+	timeURL     string
+	noClockCorr bool
+	segment     string
+
 	thresholds      []string
 	requireReliable bool
 	force           bool
@@ -164,6 +171,11 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.StringArrayVar(&f.thresholds, "threshold", nil, "pass/fail rule [TARGET:]METRIC OP VALUE, e.g. 'nginx-sse:latency.p99 < 50ms' (repeatable; added to the scenario's)")
 	fs.BoolVar(&f.requireReliable, "require-reliable", false, "exit 3 when the harness judged its own measurements unreliable")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve live Prometheus metrics at http://ADDR/metrics during the run, e.g. 127.0.0.1:9464 (docs/metrics.md; not with --topology compose)")
+	fs.StringVar(&f.workers, "workers", "", "open the streams on remote workers (`sseload worker --listen`): host:port,host:port or dns:NAME:PORT (every A/AAAA record); results merged here (docs/distributed.md)")
+	fs.StringVar(&f.token, "token", "", "the remote workers' shared token (default $"+tokenEnv+")")
+	fs.StringVar(&f.timeURL, "time-url", "", "with --workers and --topology none: a time source (GET returns Unix ns) the workers measure their clock offset against (default with the local topology: the origin's /time)")
+	fs.BoolVar(&f.noClockCorr, "no-clock-correction", false, "for testing: the workers measure and report their clock offset but do not correct receipt times by it")
+	fs.StringVar(&f.segment, "segment", "", "run only share I of N of the scenario's streams, e.g. 0/4 or $JOB_COMPLETION_INDEX/4; combine the N results with `sseload merge`")
 	return f
 }
 
@@ -295,7 +307,43 @@ func (f *runFlags) runOptions(sc scenarios.Scenario, external []loadgen.Target, 
 		Command:        os.Args,
 		ExternalFaults: f.extFaults,
 		SwarmWorkers:   f.swarmWorkers,
+
+		Token:             f.tokenValue(),
+		TimeURL:           f.timeURL,
+		NoClockCorrection: f.noClockCorr,
 	}
+}
+
+// tokenValue is --token, else $SSELOAD_TOKEN.
+func (f *runFlags) tokenValue() string {
+	if f.token != "" {
+		return f.token
+	}
+	return os.Getenv(tokenEnv)
+}
+
+// distributed resolves --workers and parses --segment into opts, and
+// refuses what cannot work with them (runner.CheckDistributed): usage
+// errors, before anything starts.
+func (f *runFlags) distributed(ctx context.Context, opts *runner.Options) error {
+	if f.workers != "" {
+		ws, err := procs.ResolveWorkers(ctx, f.workers)
+		if err != nil {
+			return usageError{err}
+		}
+		opts.Workers = ws
+	}
+	if f.segment != "" {
+		i, n, err := procs.ParseSegment(f.segment)
+		if err != nil {
+			return usageError{err}
+		}
+		opts.SegmentIndex, opts.SegmentCount = i, n
+	}
+	if err := runner.CheckDistributed(*opts); err != nil {
+		return usageError{err}
+	}
+	return nil
 }
 
 // programs maps each proxy kind to the binary its flag names.
@@ -390,6 +438,10 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
+	dist := f.runOptions(sc, external, unit, sources)
+	if err := f.distributed(context.Background(), &dist); err != nil {
+		return exitUsage, err
+	}
 	if f.topology == runner.TopologyCompose {
 		if err := runner.CheckCompose(f.runOptions(sc, external, unit, sources)); err != nil {
 			return exitUsage, usageError{err}
@@ -410,7 +462,7 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	defer live.stop(ctx, stderr)
 
 	prog := newProgress(stderr, f.noProgress)
-	opts := f.runOptions(sc, external, unit, sources)
+	opts := dist
 	opts.Sinks = live.sinks()
 	opts.OutDir = f.out
 	opts.SelfBinary = selfBinary()

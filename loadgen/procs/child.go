@@ -24,7 +24,13 @@ import (
 // message, a target that cannot be resolved) is also sent as an error
 // message, so the parent can say what went wrong in the child's words.
 func Serve(ctx context.Context, in io.Reader, out io.Writer) error {
-	w := newWriter(out)
+	return serve(ctx, newReader(in), newWriter(out))
+}
+
+// serve is Serve on a reader and writer of the caller's: a remote worker
+// reads its coordinator with a smaller line limit, after the auth message
+// (remote.go).
+func serve(ctx context.Context, r *reader, w *writer) error {
 	if err := w.send(Message{Type: TypeHello, Version: Version, PID: os.Getpid()}); err != nil {
 		return err
 	}
@@ -33,7 +39,6 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer) error {
 		return err
 	}
 
-	r := newReader(in)
 	start, err := r.next()
 	if err != nil {
 		if err == io.EOF {
@@ -68,6 +73,22 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer) error {
 	}
 	iv.eng = eng
 
+	// The clock offset to the time source, before the start and then
+	// during the run (clock.go).
+	var clock *clockTracker
+	clockDone := make(chan struct{})
+	if start.TimeURL != "" {
+		clock = newClockTracker(start.TimeURL, !start.NoClockCorrection)
+		clock.set = eng.SetClockOffset
+		clock.measure(runCtx)
+		go func() {
+			defer close(clockDone)
+			clock.run(runCtx)
+		}()
+	} else {
+		close(clockDone)
+	}
+
 	// Control messages, until stop or the end of input.
 	ctlErr := make(chan error, 1)
 	go func() {
@@ -101,6 +122,8 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer) error {
 		t.Stop()
 	}
 	res, err := eng.Run(runCtx)
+	stop()
+	<-clockDone
 	if err != nil {
 		return fail(fmt.Errorf("worker %d: %w", start.Index, err))
 	}
@@ -111,7 +134,11 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer) error {
 	if err != nil {
 		return fail(fmt.Errorf("worker %d: %w", start.Index, err))
 	}
-	if err := w.send(Message{Type: TypeResult, Result: wr}); err != nil {
+	m := Message{Type: TypeResult, Result: wr}
+	if clock != nil {
+		m.Clock = clock.wire()
+	}
+	if err := w.send(m); err != nil {
 		return err
 	}
 	select {

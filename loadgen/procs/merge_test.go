@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
-	"os/exec"
 	"reflect"
 	"strconv"
 	"strings"
@@ -220,7 +219,7 @@ func TestLoopMergesUnevenChildren(t *testing.T) {
 	}}}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	kid := func(i int) *kidState {
-		return &kidState{child: &child{index: i, cmd: &exec.Cmd{}}, last: make([]loadgen.Interval, 1)}
+		return &kidState{child: &child{index: i, label: "test child", kill: func() {}, wait: func() error { return nil }}, last: make([]loadgen.Interval, 1)}
 	}
 	l := &loop{g: g, kids: []*kidState{kid(0), kid(1)}}
 	l.prepare()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,6 +44,19 @@ type Options struct {
 	// HelloTimeout bounds how long the children have to start and say
 	// hello (default 30 s).
 	HelloTimeout time.Duration
+
+	// Workers, when set, are remote workers (`sseload worker --listen`)
+	// to run the load on instead of child processes, as host:port: one
+	// share each, Procs and Command unused. The worker protocol runs over
+	// TCP after an auth message carrying Token (remote.go).
+	Workers []string
+	Token   string
+	// TimeURL, when set, is the time source every worker measures its
+	// clock offset against (clock.go): sseload's origin's /time, or a
+	// foreign one given with --time-url. The workers correct their
+	// receipt times by it unless NoClockCorrection (for testing).
+	TimeURL           string
+	NoClockCorrection bool
 }
 
 // Generator runs a load over several child processes (package comment).
@@ -69,11 +83,16 @@ const startDelay = 100 * time.Millisecond
 // New checks the plan (as loadgen.New would, for the whole run and for
 // every child's share) and splits it. It starts nothing.
 func New(ctx context.Context, opts Options) (*Generator, error) {
+	if len(opts.Workers) > 0 {
+		opts.Procs = len(opts.Workers)
+		if n := maxChildren(opts.Config); n < opts.Procs {
+			return nil, fmt.Errorf("%d workers for a target of %d streams: every worker needs at least one stream of every target; name fewer workers", opts.Procs, n)
+		}
+	} else if opts.Command == nil {
+		return nil, errors.New("generator processes: no command to start them with")
+	}
 	if opts.Procs < 1 {
 		return nil, fmt.Errorf("generator processes %d: must be at least 1", opts.Procs)
-	}
-	if opts.Command == nil {
-		return nil, errors.New("generator processes: no command to start them with")
 	}
 	if opts.StopGrace <= 0 {
 		opts.StopGrace = 30 * time.Second
@@ -101,8 +120,13 @@ func New(ctx context.Context, opts Options) (*Generator, error) {
 	return &Generator{opts: opts, plan: plan, shares: shares, requested: req, snaps: make([]loadgen.Snapshot, n)}, nil
 }
 
-// Procs returns the number of child processes Run starts.
+// Procs returns the number of child processes Run starts (remote
+// workers it connects to).
 func (g *Generator) Procs() int { return len(g.shares) }
+
+// Workers returns the remote workers' addresses; nil when the children
+// are processes.
+func (g *Generator) Workers() []string { return slices.Clone(g.opts.Workers) }
 
 // Snapshot sums the children's latest counters (each child sends them once
 // per interval). Safe to call while Run runs.
@@ -136,19 +160,21 @@ func (g *Generator) MarkFault(name string) {
 	}
 }
 
-// child is one running child process.
+// child is one running worker: a child process on pipes, or a remote
+// worker on a TCP connection (remote.go). The loop sees only this.
 type child struct {
 	index int
-	cmd   *exec.Cmd
-	w     *writer // its stdin
+	label string  // how messages name it
+	w     *writer // its input
+	// kill ends it now (kills the process, closes the connection); wait
+	// reaps it once its output has ended.
+	kill func()
+	wait func() error
+	// addr is a remote worker's address; "" for a child process.
+	addr string
 }
 
-func (c *child) name() string {
-	if c.cmd.Process == nil {
-		return fmt.Sprintf("generator process %d", c.index)
-	}
-	return fmt.Sprintf("generator process %d (pid %d)", c.index, c.cmd.Process.Pid)
-}
+func (c *child) name() string { return c.label }
 
 // event is what a child's reader passes to Run's loop: a message (decoded
 // interval and result included), a bad one, or the child's exit.
@@ -183,11 +209,11 @@ func read(c *child, stdout io.Reader, events chan<- event) {
 		events <- ev
 		if ev.err != nil {
 			// Nothing it says can be trusted now.
-			_ = c.cmd.Process.Kill()
+			c.kill()
 			break
 		}
 	}
-	err := c.cmd.Wait()
+	err := c.wait()
 	events <- event{child: c.index, exited: true, wait: err}
 }
 
@@ -218,6 +244,7 @@ type kidState struct {
 	done     bool // its intervals are complete: result, failure or exit
 	stopSent bool
 	killed   bool
+	clock    *WireClock // its clock offset estimate, with its result
 	nextSeq  int
 	queue    []queued           // intervals not merged yet
 	last     []loadgen.Interval // per target, its counters at its latest interval
@@ -247,10 +274,10 @@ func (g *Generator) Run(ctx context.Context) (*loadgen.Result, error) {
 	events := make(chan event, 8*n)
 	kids := make([]*kidState, 0, n)
 	for i := range n {
-		c, stdout, err := g.startChild(i)
+		c, stdout, err := g.startWorker(ctx, i)
 		if err != nil {
 			for _, k := range kids {
-				_ = k.cmd.Process.Kill()
+				k.kill()
 			}
 			drainExits(events, len(kids))
 			return nil, err
@@ -273,6 +300,15 @@ func (g *Generator) Run(ctx context.Context) (*loadgen.Result, error) {
 	return l.result()
 }
 
+// startWorker starts worker i: a remote worker's connection when
+// Options.Workers is set, else a child process.
+func (g *Generator) startWorker(ctx context.Context, i int) (*child, io.Reader, error) {
+	if len(g.opts.Workers) > 0 {
+		return g.dial(ctx, i)
+	}
+	return g.startChild(i)
+}
+
 // startChild starts child i with its stdin and stdout as pipes.
 func (g *Generator) startChild(i int) (*child, io.Reader, error) {
 	cmd := g.opts.Command(i)
@@ -280,7 +316,7 @@ func (g *Generator) startChild(i int) (*child, io.Reader, error) {
 	if cmd.Stderr == nil {
 		cmd.Stderr = os.Stderr
 	}
-	c := &child{index: i, cmd: cmd}
+	c := &child{index: i, label: fmt.Sprintf("generator process %d", i)}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", c.name(), err)
@@ -292,6 +328,9 @@ func (g *Generator) startChild(i int) (*child, io.Reader, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, nil, fmt.Errorf("start %s (%s): %w", c.name(), cmd.Path, err)
 	}
+	c.label = fmt.Sprintf("generator process %d (pid %d)", i, cmd.Process.Pid)
+	c.kill = func() { _ = cmd.Process.Kill() }
+	c.wait = cmd.Wait
 	c.w = newWriter(stdin)
 	return c, stdout, nil
 }
@@ -316,10 +355,7 @@ type loop struct {
 	timer    *time.Timer // grace timer, nil when not armed
 	killing  bool        // the armed timer kills (else it stops)
 
-	ivHist [][len(loadgen.Metrics)]*hdrhistogram.Histogram // per target, reused
-	all    *hdrhistogram.Histogram                         // latency of all targets, reused
-	lag    *hdrhistogram.Histogram                         // the interval's lag samples, reused
-	report loadgen.IntervalReport                          // reused
+	merger *loadgen.IntervalMerger // set by start
 }
 
 // hellos waits until every child said hello with the right version.
@@ -338,6 +374,8 @@ func (l *loop) hellos(ctx context.Context) error {
 				return fmt.Errorf("%s exited before it said hello: %v", k.name(), exitText(ev.wait))
 			case ev.err != nil:
 				return fmt.Errorf("%s: %w", k.name(), ev.err)
+			case ev.msg.Type == TypeError:
+				return fmt.Errorf("%s refused: %s", k.name(), ev.msg.Message)
 			case ev.msg.Type != TypeHello || k.hello:
 				return fmt.Errorf("%s: sent %q before the start, want one hello", k.name(), ev.msg.Type)
 			}
@@ -363,7 +401,8 @@ func (l *loop) start() error {
 	kids := make([]*child, len(l.kids))
 	for i, k := range l.kids {
 		cfg := g.shares[i]
-		m := Message{Type: TypeStart, Version: Version, Index: i, Count: len(l.kids), StartAt: &at, InsecureTLS: insecure, Config: &cfg}
+		m := Message{Type: TypeStart, Version: Version, Index: i, Count: len(l.kids), StartAt: &at, InsecureTLS: insecure, Config: &cfg,
+			TimeURL: g.opts.TimeURL, NoClockCorrection: g.opts.NoClockCorrection}
 		if err := k.w.send(m); err != nil {
 			return fmt.Errorf("%s: %w", k.name(), err)
 		}
@@ -376,20 +415,17 @@ func (l *loop) start() error {
 	return nil
 }
 
-// prepare allocates the histograms the merged intervals are built in.
+// prepare makes the merger the children's intervals are merged in.
 func (l *loop) prepare() {
-	l.ivHist = make([][len(loadgen.Metrics)]*hdrhistogram.Histogram, len(l.g.plan.Targets))
-	for t := range l.ivHist {
-		for m := range l.ivHist[t] {
-			l.ivHist[t][m] = loadgen.NewHistogram()
-		}
-	}
-	l.all = loadgen.NewHistogram()
-	l.lag = loadgen.NewHistogram()
-	l.report.Targets = make([]loadgen.TargetInterval, len(l.g.plan.Targets))
+	names := make([]string, len(l.g.plan.Targets))
 	for t, tg := range l.g.plan.Targets {
-		l.report.Targets[t].Name = tg.Name
+		names[t] = tg.Name
 	}
+	var sink loadgen.IntervalSink
+	if f := l.g.plan.OnInterval; f != nil {
+		sink = loadgen.IntervalSinkFunc(f)
+	}
+	l.merger = loadgen.NewIntervalMerger(names, sink)
 }
 
 // run handles the children's messages until every child has exited.
@@ -428,9 +464,12 @@ func (l *loop) handle(ev event) {
 		l.alive--
 		k.exited = true
 		if k.res == nil && k.err == nil {
-			if k.killed {
+			switch {
+			case k.killed:
 				k.err = fmt.Errorf("%s sent no result within %s of the stop and was killed", k.name(), l.g.opts.StopGrace)
-			} else {
+			case k.addr != "":
+				k.err = fmt.Errorf("%s disconnected before sending its result", k.name())
+			default:
 				k.err = fmt.Errorf("%s exited before sending its result: %s", k.name(), exitText(ev.wait))
 			}
 		}
@@ -470,6 +509,7 @@ func (l *loop) handle(ev event) {
 			break
 		}
 		k.res = ev.res
+		k.clock = m.Clock
 		l.finish(k)
 		if !l.stopping && l.timer == nil {
 			// It ended by itself: the others should end about now too.
@@ -490,7 +530,7 @@ func (l *loop) handle(ev event) {
 // that what they measured comes back while it still can.
 func (l *loop) finish(k *kidState) {
 	if k.err != nil && !k.exited {
-		_ = k.cmd.Process.Kill()
+		k.kill()
 	}
 	k.done = true
 	if k.err != nil {
@@ -523,7 +563,7 @@ func (l *loop) killAll() {
 	for _, k := range l.kids {
 		if !k.exited {
 			k.killed = true
-			_ = k.cmd.Process.Kill()
+			k.kill()
 		}
 	}
 }
@@ -559,64 +599,52 @@ func (l *loop) merge() {
 	}
 }
 
+// mergeRound feeds the next queued interval of every child that has one,
+// and every child's latest counters, to the run's loadgen.IntervalMerger:
+// the same merge the engine's collector uses for its workers.
 func (l *loop) mergeRound() {
-	g := l.g
-	var start, end time.Time
-	for t := range l.ivHist {
-		for _, h := range l.ivHist[t] {
-			h.Reset()
-		}
-	}
-	l.lag.Reset()
-	gen := loadgen.GeneratorInterval{Lag: l.lag}
+	m := l.merger
+	m.Begin()
 	for _, k := range l.kids {
 		if len(k.queue) == 0 {
 			continue
 		}
 		q := k.queue[0]
 		k.queue = k.queue[1:]
-		if start.IsZero() || q.wire.Start.Before(start) {
-			start = q.wire.Start
-		}
-		if q.wire.End.After(end) {
-			end = q.wire.End
-		}
+		m.AddSpan(q.wire.Start, q.wire.End)
 		for t := range q.hists {
 			k.last[t] = q.wire.Targets[t].totals()
-			if err := q.hists[t].mergeInto(&l.ivHist[t]); err != nil && k.err == nil {
-				k.err = fmt.Errorf("%s: interval %d: %w", k.name(), q.wire.Seq, err)
+			for metric, h := range q.hists[t] {
+				if h == nil {
+					continue
+				}
+				if err := m.AddHist(t, loadgen.Metric(metric), h); err != nil && k.err == nil {
+					k.err = fmt.Errorf("%s: interval %d: %w", k.name(), q.wire.Seq, err)
+				}
 			}
 		}
+		var lag loadgen.HistogramPart
 		if q.lag != nil {
-			if dropped := q.lag.MergeInto(l.lag); dropped > 0 && k.err == nil {
-				k.err = fmt.Errorf("%s: interval %d: lag histogram: %d values outside 1 µs to 1 h", k.name(), q.wire.Seq, dropped)
-			}
+			lag = q.lag
 		}
-		gen.BusyMax = max(gen.BusyMax, q.wire.BusyMax)
-		gen.MachineCPU = max(gen.MachineCPU, q.wire.MachineCPU)
+		if err := m.AddGenerator(q.wire.BusyMax, q.wire.MachineCPU, lag); err != nil && k.err == nil {
+			k.err = fmt.Errorf("%s: interval %d: %w", k.name(), q.wire.Seq, err)
+		}
 	}
-	l.all.Reset()
-	r := &l.report
-	r.Start, r.End, r.Generator = start, end, gen
-	for t := range g.plan.Targets {
+	for t := range l.g.plan.Targets {
 		// A child that finished earlier counts with its last figures.
-		iv := loadgen.Interval{Start: start, End: end, Hist: l.ivHist[t]}
 		for _, k := range l.kids {
-			iv.AddTotals(&k.last[t])
+			m.AddTotals(t, &k.last[t])
 		}
-		r.Targets[t].Interval = iv
-		l.all.Merge(l.ivHist[t][loadgen.Latency])
 	}
-	if g.plan.OnInterval != nil {
-		g.plan.OnInterval(*r)
-	}
-	if l.all.TotalCount() > 0 {
-		g.liveP99.Store(l.all.ValueAtQuantile(99))
+	if _, p99 := m.Emit(); p99 > 0 {
+		l.g.liveP99.Store(p99)
 	}
 }
 
 // result merges the children's results, and names the children that
-// failed.
+// failed. With remote workers it also reports each worker (Result.Workers)
+// and judges their clock offsets (judgeClocks).
 func (l *loop) result() (*loadgen.Result, error) {
 	results := make([]*loadgen.Result, len(l.kids))
 	var errs []error
@@ -626,7 +654,7 @@ func (l *loop) result() (*loadgen.Result, error) {
 		switch {
 		case k.err != nil && k.res == nil:
 			errs = append(errs, k.err)
-			notes = append(notes, fmt.Sprintf("%v: that generator process's share of the streams is missing from these results", k.err))
+			notes = append(notes, fmt.Sprintf("%v: its share of the streams is missing from these results", k.err))
 		case k.err != nil:
 			errs = append(errs, k.err)
 			notes = append(notes, k.err.Error())
@@ -639,7 +667,46 @@ func (l *loop) result() (*loadgen.Result, error) {
 	for _, n := range notes {
 		res.Harness.AddNote(loadgen.HarnessNote{Kind: loadgen.NoteGenerator, Text: n})
 	}
+	if len(l.g.opts.Workers) > 0 {
+		res.Workers = l.workerReports()
+		judgeClocks(res, l.g.opts.TimeURL != "")
+	}
 	return res, errors.Join(errs...)
+}
+
+// workerReports is each remote worker's line of summary.json's workers[].
+func (l *loop) workerReports() []loadgen.WorkerReport {
+	out := make([]loadgen.WorkerReport, len(l.kids))
+	for i, k := range l.kids {
+		w := loadgen.WorkerReport{Address: k.addr, Streams: int64(totalConnections(l.g.shares[i])), Reliable: k.err == nil}
+		if k.err != nil {
+			w.Error = k.err.Error()
+		}
+		if k.res != nil {
+			for _, t := range k.res.Targets {
+				w.Established += t.Established
+			}
+			w.Reliable = w.Reliable && k.res.Harness.Reliable
+		}
+		if c := k.clock; c != nil {
+			w.ClockOffsetUS, w.ClockUncertaintyUS, w.ClockError = c.OffsetUS, c.UncertaintyUS, c.Error
+		}
+		out[i] = w
+	}
+	return out
+}
+
+// totalConnections is the streams cfg opens, all targets counted.
+func totalConnections(cfg loadgen.Config) int {
+	n := 0
+	for _, t := range cfg.Targets {
+		if t.Connections > 0 {
+			n += t.Connections
+		} else {
+			n += cfg.Connections
+		}
+	}
+	return n
 }
 
 // exitText says how a child ended, from cmd.Wait's error.

@@ -30,9 +30,11 @@ import (
 // mismatch. Bump it for any change an older peer would misread.
 const Version = 1
 
-// Message types. Parent to child: start, fault, stop. Child to parent:
-// hello, interval, warn, result, error.
+// Message types. Parent to child: auth (remote workers only, first),
+// start, fault, stop. Child to parent: hello, interval, warn, result,
+// error.
 const (
+	TypeAuth     = "auth"
 	TypeStart    = "start"
 	TypeFault    = "fault"
 	TypeStop     = "stop"
@@ -47,8 +49,10 @@ const (
 // other fields it carries.
 type Message struct {
 	Type string `json:"type"`
-	// Version: hello, start.
+	// Version: auth, hello, start.
 	Version int `json:"version,omitempty"`
+	// Token: auth, the shared token a remote worker requires (remote.go).
+	Token string `json:"token,omitempty"`
 	// PID: hello, the child's process id (for messages that name it).
 	PID int `json:"pid,omitempty"`
 
@@ -64,6 +68,15 @@ type Message struct {
 	// Config: start, the child's share of the run, as loadgen.Config
 	// encodes in JSON (Go field names, durations in nanoseconds).
 	Config *loadgen.Config `json:"config,omitempty"`
+	// TimeURL: start, the time source the child measures its clock
+	// offset against (clock.go); absent: none. NoClockCorrection: start,
+	// measure and report the offset but do not correct receipt times by
+	// it (for testing the correction).
+	TimeURL           string `json:"time_url,omitempty"`
+	NoClockCorrection bool   `json:"no_clock_correction,omitempty"`
+	// Clock: result, the child's clock offset estimate when it had a
+	// TimeURL.
+	Clock *WireClock `json:"clock,omitempty"`
 
 	// Name: fault, the fault's name (loadgen.Engine.MarkFault).
 	Name string `json:"name,omitempty"`
@@ -289,14 +302,25 @@ func (w *WireResult) Decode() (*loadgen.Result, error) {
 // without a newline is cut off here rather than exhausting memory.
 const maxLine = 64 << 20
 
+// maxControlLine bounds one line a remote worker reads from its
+// coordinator (auth, start, fault, stop: a start message with a few
+// targets is a few KiB): a peer sending more is cut off before it costs
+// memory.
+const maxControlLine = 1 << 20
+
 // reader reads protocol lines.
 type reader struct {
 	sc *bufio.Scanner
 }
 
-func newReader(r io.Reader) *reader {
+// newReader reads lines of at most maxLine bytes.
+func newReader(r io.Reader) *reader { return newReaderMax(r, maxLine) }
+
+// newReaderMax reads lines of at most max bytes; a longer one is an error
+// (bufio.ErrTooLong).
+func newReaderMax(r io.Reader, max int) *reader {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
+	sc.Buffer(make([]byte, 0, min(64<<10, max)), max)
 	return &reader{sc: sc}
 }
 
@@ -310,7 +334,14 @@ func (r *reader) next() (Message, error) {
 		}
 		return m, io.EOF
 	}
-	line := r.sc.Bytes()
+	return decodeFrame(r.sc.Bytes())
+}
+
+// decodeFrame decodes one protocol line (without its newline). A line that
+// is not a protocol message is an error quoting its start; it never
+// panics, whatever the bytes (FuzzDecodeFrame).
+func decodeFrame(line []byte) (Message, error) {
+	var m Message
 	if err := json.Unmarshal(line, &m); err != nil {
 		return m, fmt.Errorf("not a protocol message (%v): %q", err, clip(line))
 	}
