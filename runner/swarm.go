@@ -126,7 +126,9 @@ func runSwarm(ctx context.Context, opts Options, dir string) (*Outcome, error) {
 		}
 	}
 
-	args := append(containerGeneratorArgs(sc, opts), "--workers="+swarm.WorkersDNS)
+	// The workers measure their clock offset against the origin's GET
+	// /time: on several nodes their clocks are not the origin's.
+	args := append(containerGeneratorArgs(sc, opts), "--workers="+swarm.WorkersDNS, "--time-url="+compose.OriginURL+"/time")
 	code, err := st.RunCoordinator(ctx, args, genScenario, dir, "", io.Discard, lineWriter(opts.Warn, "coordinator: "))
 	summaryFile := filepath.Join(dir, reports.SummaryFile)
 	if err != nil {

@@ -132,7 +132,7 @@ func TestRunSwarm(t *testing.T) {
 	if s.Targets[1].Proxy == "" || s.Targets[1].ProxyKind != targets.Nginx {
 		t.Errorf("nginx-sse: proxy %q kind %q: want the image's nginx version", s.Targets[1].Proxy, s.Targets[1].ProxyKind)
 	}
-	_ = workers // per-worker breakdown: checked once the fleet branch (summary workers[]) is merged
+	checkSwarmWorkers(t, s, workers)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -201,4 +201,30 @@ func TestSwarmRefusesWhatItCannotDo(t *testing.T) {
 			t.Errorf("%s: %v, want a setup error naming %q", name, err, c.want)
 		}
 	}
+}
+
+// checkSwarmWorkers: summary.json's workers[] has one line per replica,
+// each with its share established, its clock offset measured against the
+// origin, and no error; the merged counts are the sum of the workers'.
+func checkSwarmWorkers(t *testing.T, s reports.Summary, replicas int) {
+	t.Helper()
+	if len(s.Workers) != replicas {
+		t.Fatalf("workers[]: %d, want %d: %+v", len(s.Workers), replicas, s.Workers)
+	}
+	var streams, established, merged, planned int64
+	for _, w := range s.Workers {
+		if w.Error != "" || w.ClockError != "" || w.Established != w.Streams {
+			t.Errorf("worker %s: %d of %d established, error %q, clock error %q", w.Address, w.Established, w.Streams, w.Error, w.ClockError)
+		}
+		streams += w.Streams
+		established += w.Established
+	}
+	for _, tg := range s.Targets {
+		merged += tg.Connections.Established
+		planned += tg.Connections.Requested
+	}
+	if streams != planned || established != merged {
+		t.Errorf("workers: %d streams, %d established; merged targets: %d planned, %d established: want equal", streams, established, planned, merged)
+	}
+	t.Logf("workers: %+v", s.Workers)
 }

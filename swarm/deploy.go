@@ -112,35 +112,58 @@ func Deploy(ctx context.Context, d *compose.Docker, cfg Config, logDir string, l
 		}
 		return nil, err
 	}
-	s.logf("swarm stack %s: deploying origin, %d proxies, %d workers", name, len(cfg.Proxies), cfg.Workers)
-	cmd := exec.CommandContext(ctx, s.docker, "stack", "deploy", "--prune", "-c", stackFileName, name)
-	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if out, err := cmd.CombinedOutput(); err != nil {
-		if ctx.Err() != nil {
-			return fail(ctx.Err())
-		}
-		return fail(fmt.Errorf("docker stack deploy %s: %s", name, oneLine(out, err)))
-	}
-	if err := s.waitReady(ctx); err != nil {
+	// In two steps: a swarm has no depends_on, and nginx and HAProxy
+	// resolve "origin" once as they start and exit if it has no address
+	// yet (dnsrr: no address before its task runs). The second deploy
+	// updates the stack, adding the proxies; the rest is unchanged.
+	s.logf("swarm stack %s: deploying origin and %d workers", name, cfg.Workers)
+	if err := s.deploy(ctx, baseFileName, s.services(false)); err != nil {
 		return fail(err)
+	}
+	if len(cfg.Proxies) > 0 {
+		s.logf("swarm stack %s: deploying %d proxies", name, len(cfg.Proxies))
+		if err := s.deploy(ctx, stackFileName, s.services(true)); err != nil {
+			return fail(err)
+		}
 	}
 	return s, nil
 }
 
-// stackFileName is the stack file in the work dir (JSON is YAML).
-const stackFileName = "stack.json"
+// deploy deploys (or updates) the stack from file and waits until svcs run.
+func (s *Stack) deploy(ctx context.Context, file string, svcs []string) error {
+	cmd := exec.CommandContext(ctx, s.docker, "stack", "deploy", "-c", file, s.name)
+	cmd.Dir = s.dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = 5 * time.Second
+	if out, err := cmd.CombinedOutput(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("docker stack deploy %s: %s", s.name, oneLine(out, err))
+	}
+	return s.waitReady(ctx, svcs)
+}
+
+// The stack files in the work dir (JSON is YAML): the origin and the
+// workers, then everything.
+const (
+	baseFileName  = "stack-base.json"
+	stackFileName = "stack.json"
+)
 
 // scenarioFile is the coordinator's scenario in the work dir.
 const scenarioFile = "scenario.yaml"
 
 func (s *Stack) writeFiles() error {
-	sf, files := s.cfg.stack()
-	b, err := sf.marshal()
-	if err != nil {
-		return err
+	base, _ := s.cfg.stack(false)
+	sf, files := s.cfg.stack(true)
+	for name, f := range map[string]stackFile{baseFileName: base, stackFileName: sf} {
+		b, err := f.marshal()
+		if err != nil {
+			return err
+		}
+		files = append(files, file{name: name, content: b})
 	}
-	files = append(files, file{name: stackFileName, content: b})
 	for _, f := range files {
 		p := filepath.Join(s.dir, filepath.FromSlash(f.name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -183,25 +206,28 @@ func (s *Stack) logf(format string, args ...any) {
 	}
 }
 
-// services are the stack's services by their short names.
-func (s *Stack) services() []string {
-	out := []string{compose.ServiceOrigin}
-	for _, pr := range s.cfg.Proxies {
-		out = append(out, pr.Spec.Name)
+// services are the stack's services by their short names, with or
+// without the proxies.
+func (s *Stack) services(proxies bool) []string {
+	out := []string{compose.ServiceOrigin, ServiceWorker}
+	if proxies {
+		for _, pr := range s.cfg.Proxies {
+			out = append(out, pr.Spec.Name)
+		}
 	}
-	return append(out, ServiceWorker)
+	return out
 }
 
-// waitReady waits until every service runs all its replicas, failing at
-// once when a task failed (its error and service named), then probes the
-// HTTP services from a container on the stack's network.
-func (s *Stack) waitReady(parent context.Context) error {
+// waitReady waits until every service of svcs runs all its replicas,
+// failing at once when a task failed (its error and service named), then
+// probes the HTTP ones from a container on the stack's network.
+func (s *Stack) waitReady(parent context.Context, svcs []string) error {
 	ctx, cancel := context.WithTimeout(parent, readyTimeout)
 	defer cancel()
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		done, err := s.tasksRunning(ctx)
+		done, err := s.tasksRunning(ctx, svcs)
 		if err != nil && ctx.Err() == nil {
 			return err
 		}
@@ -218,7 +244,7 @@ func (s *Stack) waitReady(parent context.Context) error {
 		}
 	}
 	var urls []string
-	for _, svc := range s.services() {
+	for _, svc := range svcs {
 		if svc != ServiceWorker {
 			urls = append(urls, compose.ServiceURL(svc)+"/healthz")
 		}
@@ -230,20 +256,20 @@ func (s *Stack) waitReady(parent context.Context) error {
 			return ctx.Err()
 		}
 		msg := oneLine(out, err)
-		for _, svc := range s.services() {
+		for _, svc := range svcs {
 			if strings.Contains(msg, compose.ServiceURL(svc)+"/") {
 				return fmt.Errorf("service %s not ready: %s", svc, msg)
 			}
 		}
 		return fmt.Errorf("services not ready: %s", msg)
 	}
-	s.logf("swarm stack %s: every service runs (%d workers)", s.name, s.cfg.Workers)
+	s.logf("swarm stack %s: %s run", s.name, strings.Join(svcs, ", "))
 	return nil
 }
 
 // tasksRunning says whether every task of the stack runs; a task that
 // failed, was rejected or exited is an error naming its service.
-func (s *Stack) tasksRunning(ctx context.Context) (bool, error) {
+func (s *Stack) tasksRunning(ctx context.Context, svcs []string) (bool, error) {
 	out, err := output(ctx, s.docker, "stack", "ps", s.name, "--no-trunc",
 		"--format", "{{.Name}}\t{{.DesiredState}}\t{{.CurrentState}}\t{{.Error}}")
 	if err != nil {
@@ -278,7 +304,7 @@ func (s *Stack) tasksRunning(ctx context.Context) (bool, error) {
 			return false, fmt.Errorf("service %s: task %s stopped while starting: %s", svc, f[0], why)
 		}
 	}
-	for _, svc := range s.services() {
+	for _, svc := range svcs {
 		want := 1
 		if svc == ServiceWorker {
 			want = s.cfg.Workers
@@ -414,7 +440,7 @@ func (s *Stack) SaveLogs(dir string) []string {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var files []string
-	for _, svc := range s.services() {
+	for _, svc := range s.services(true) {
 		out, err := output(ctx, s.docker, "service", "logs", "--no-task-ids", "--tail", strconv.Itoa(LogTailLines), s.name+"_"+svc)
 		if err != nil && len(out) == 0 {
 			continue

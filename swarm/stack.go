@@ -159,9 +159,10 @@ type file struct {
 	content []byte
 }
 
-// stack returns the stack file of cfg and the files its configs name
-// (relative to the work dir, where the stack file is deployed from).
-func (cfg Config) stack() (stackFile, []file) {
+// stack returns the stack file of cfg, with or without the proxies, and
+// the files its configs name (relative to the work dir, where the stack
+// file is deployed from).
+func (cfg Config) stack(withProxies bool) (stackFile, []file) {
 	dep := func(replicas int) deploy {
 		return deploy{Replicas: replicas, EndpointMode: "dnsrr", RestartPolicy: restartPolicy{Condition: "none"}}
 	}
@@ -184,6 +185,9 @@ func (cfg Config) stack() (stackFile, []file) {
 		Configs:  map[string]configFile{},
 	}
 	var files []file
+	if !withProxies {
+		return sf, nil
+	}
 	for _, pr := range cfg.Proxies {
 		c := pr.Kind.Container()
 		contents := map[string][]byte{path.Base(c.ConfigPath): pr.Conf}

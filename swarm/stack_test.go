@@ -46,7 +46,7 @@ func TestStackFile(t *testing.T) {
 	if err := cfg.check(); err != nil {
 		t.Fatal(err)
 	}
-	sf, files := cfg.stack()
+	sf, files := cfg.stack(true)
 	b, err := sf.marshal()
 	if err != nil {
 		t.Fatal(err)
