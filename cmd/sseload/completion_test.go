@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -48,9 +47,8 @@ func TestCompletionListsCommandsAndFlags(t *testing.T) {
 				t.Errorf("%s script does not offer %s", sh, w)
 			}
 		}
-		// The worker command, as a word: --swarm-workers is offered.
-		if strings.Contains(script, "external-faults") || regexp.MustCompile(`\bworker\b`).MatchString(script) || strings.Contains(script, "probe") {
-			t.Errorf("%s script offers something hidden (--external-faults, worker or probe)", sh)
+		if strings.Contains(script, "external-faults") || strings.Contains(script, "probe") {
+			t.Errorf("%s script offers something hidden (--external-faults or probe)", sh)
 		}
 	}
 	// capacity's FlagSet hides run's --connections: its script part must not offer it.

@@ -244,11 +244,13 @@ func checkCommandLine(argv []string) error {
 		return err
 	}
 	ops := fs.Args()
-	if len(ops) > len(c.operands) || c.name == "compare" && len(ops) != 2 {
+	// merge takes any number of results directories, at least two.
+	variadic := c.name == "merge"
+	if !variadic && len(ops) > len(c.operands) || c.name == "compare" && len(ops) != 2 || variadic && len(ops) < 2 {
 		return fmt.Errorf("%d operands %q; %s takes %d", len(ops), ops, c.name, len(c.operands))
 	}
 	for i, op := range ops {
-		o := c.operands[i]
+		o := c.operands[min(i, len(c.operands)-1)]
 		switch {
 		case o.files == yamlFiles:
 			if ext := filepath.Ext(op); ext != ".yaml" && ext != ".yml" && !slices.Contains(scenarios.Names(), op) {

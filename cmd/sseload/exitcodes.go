@@ -34,11 +34,14 @@ func exitCodes() []exitCode {
 			"origin":   "stopped by SIGINT or SIGTERM",
 			"images":   "the images are built, or were up to date",
 			"probe":    "every URL answered 200",
+			"merge":    "the results were merged and every threshold held",
+			"worker":   "stopped by SIGINT or SIGTERM (--listen), or its run reported (stdin)",
 		})},
 		{exitThreshold, "a threshold failed; `capacity`: no stream count held; `compare`: a metric regressed beyond `--max-regression`", map[string]string{
 			"run":      "a threshold failed (the failed ones are printed with their measured values)",
 			"capacity": "no stream count held (the reason is printed)",
 			"compare":  "a metric regressed beyond --max-regression",
+			"merge":    "a threshold failed on the merged figures",
 		}},
 		{exitUsage, "usage or input error: the message names the flag, threshold or file; also a flag without effect on the chosen topology, an `--out` directory that is not empty (without `--force`), and a proxy config that does not start (the proxy's own error lines and the file name are quoted)", map[string]string{
 			"run":        "usage or input error: a flag, scenario, threshold or file (the message names it), a flag without effect on the chosen topology, or an --out directory that is not empty (without --force); also a proxy config that does not start (the proxy's error lines are quoted)",
@@ -51,6 +54,8 @@ func exitCodes() []exitCode {
 			"version":    usage,
 			"help":       usage + ", such as an unknown command",
 			"completion": usage + ", such as an unknown shell",
+			"merge":      "usage or input error, or runs that cannot be merged: different scenarios, settings, targets or schema versions, or a segment given twice (the message says which)",
+			"worker":     usage + "; also --listen on a non-loopback address without a token",
 		}},
 		{exitNotComplete, "the run could not be completed: topology failed to start, a target unusable (none of its streams got an event stream; the results are written), or the harness was unreliable and `--require-reliable` is set; `capacity`: a step could not run", map[string]string{
 			"run":      "the run could not be completed: the topology did not start, a target was unusable (none of its streams got an event stream; the message names it and its errors, and the results are written), or the harness judged itself unreliable and --require-reliable is set",
@@ -58,6 +63,8 @@ func exitCodes() []exitCode {
 			"origin":   "serving failed",
 			"images":   "no Docker engine answered, or a build failed",
 			"probe":    "a URL did not answer 200 within --timeout",
+			"merge":    "a results directory could not be read or the merged one written, or a target was unusable",
+			"worker":   "--listen could not bind, or its run failed (stdin)",
 		}},
 		{exitInterrupted, "interrupted; the results measured so far are written", map[string]string{
 			"run":      "interrupted (SIGINT or SIGTERM); the results measured so far are written",

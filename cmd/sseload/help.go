@@ -55,6 +55,8 @@ func commands() []command {
 		{name: "images", args: "[flags]", summary: "build the compose topology's images, offline", run: noCode(imagesCmd)},
 		{name: "compare", args: "BASE CUR [flags]", summary: "compare two results directories; exit 1 on a regression",
 			operands: []operand{{what: "base results directory", files: dirs}, {what: "current results directory", files: dirs}}, run: compareCmd},
+		{name: "merge", args: "DIR DIR... --out DIR", summary: "merge results of one scenario's segments (run --segment I/N)",
+			operands: []operand{{what: "results directory", files: dirs}}, run: mergeCmd},
 		{name: "report", args: "DIR", summary: "regenerate report.md, report.html, junit.xml in DIR",
 			operands: []operand{{what: "results directory", files: dirs}}, run: reportCmd},
 		{name: "completion", args: "bash|zsh|fish", summary: "print a shell completion script",

@@ -33,6 +33,7 @@ func TestMain(m *testing.M) {
 }
 
 func TestUsageErrorsExit2AndNameTheInput(t *testing.T) {
+	t.Setenv("SSELOAD_TOKEN", "") // worker --listen without a token must be refused
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -55,6 +56,21 @@ func TestUsageErrorsExit2AndNameTheInput(t *testing.T) {
 		{[]string{"origin", "--mode", "fanout"}, "mode"},
 		{[]string{"origin", "--heartbeat", "-1s"}, "origin heartbeat -1s: must be >= 0"},
 		{[]string{"run", "seed", "--heartbeat", "-1s"}, "heartbeat: -1s is negative"},
+		// Distributed runs (docs/distributed.md).
+		{[]string{"run", "seed", "--workers", "127.0.0.1:7070", "--topology", "compose"}, "--workers with --topology compose"},
+		{[]string{"run", "seed", "--workers", "127.0.0.1:7070", "--procs", "2"}, "--workers with --procs 2"},
+		{[]string{"run", "seed", "--workers", "127.0.0.1:7070", "--time-url", "http://127.0.0.1:1/time"}, "--time-url with the local topology"},
+		{[]string{"run", "seed", "--workers", "nope"}, `"nope" is not host:port`},
+		{[]string{"run", "seed", "--workers", "dns:nameonly"}, "dns:NAME:PORT"},
+		{[]string{"run", "seed", "--token", "t"}, "--token authenticates to remote workers: it needs --workers"},
+		{[]string{"run", "seed", "--no-clock-correction"}, "--no-clock-correction"},
+		{[]string{"run", "seed", "--segment", "2/2"}, "--segment"},
+		{[]string{"run", "seed", "--segment", "x"}, "JOB_COMPLETION_INDEX"},
+		{[]string{"capacity", "--target", "direct", "--workers", "127.0.0.1:7070"}, "--workers"},
+		{[]string{"worker", "--listen", "0.0.0.0:0"}, "needs a shared token"},
+		{[]string{"worker", "--token", "t"}, "--token is for --listen"},
+		{[]string{"merge", "a"}, "at least two results directories"},
+		{[]string{"merge", "a", "b"}, "--out"},
 	} {
 		var out, errOut bytes.Buffer
 		code := run(tc.args, &out, &errOut)

@@ -86,7 +86,10 @@ func Segment(cfg loadgen.Config, i, n int) (loadgen.Config, error) {
 	if m := maxChildren(cfg); n > m {
 		return cfg, fmt.Errorf("--segment %d/%d: a target has only %d streams, fewer than the %d segments: every segment needs one stream of every target", i, n, m, n)
 	}
-	return splitConfig(cfg, n, nil)[i], nil
+	seg := splitConfig(cfg, n, nil)[i]
+	// A segment runs in this process: it keeps what a child leaves out.
+	seg.OnInterval, seg.Warn, seg.TLSConfig = cfg.OnInterval, cfg.Warn, cfg.TLSConfig
+	return seg, nil
 }
 
 // ParseSegment parses "I/N" (also "$JOB_COMPLETION_INDEX/N" once the shell

@@ -62,3 +62,30 @@ func ReadIntervals(r io.Reader, name string, started time.Time) (*hdrhistogram.H
 		ivs = append(ivs, st)
 	}
 }
+
+// ReadHistograms returns every interval histogram of a .hlog file, in file
+// order, each with its absolute start and end (StartTimeMs, EndTimeMs);
+// nil when the file does not exist. `sseload merge` merges them by value
+// and by time.
+func ReadHistograms(path string) ([]*hdrhistogram.Histogram, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	lr := hdrhistogram.NewHistogramLogReader(f)
+	var out []*hdrhistogram.Histogram
+	for {
+		h, err := lr.NextIntervalHistogram()
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		if h == nil {
+			return out, nil
+		}
+		out = append(out, h)
+	}
+}
