@@ -129,6 +129,9 @@ func runSwarm(ctx context.Context, opts Options, dir string) (*Outcome, error) {
 	// The workers measure their clock offset against the origin's GET
 	// /time: on several nodes their clocks are not the origin's.
 	args := append(containerGeneratorArgs(sc, opts), "--workers="+swarm.WorkersDNS, "--time-url="+compose.OriginURL+"/time")
+	if opts.NoClockCorrection {
+		args = append(args, "--no-clock-correction")
+	}
 	code, err := st.RunCoordinator(ctx, args, genScenario, dir, "", io.Discard, lineWriter(opts.Warn, "coordinator: "))
 	summaryFile := filepath.Join(dir, reports.SummaryFile)
 	if err != nil {
@@ -176,6 +179,9 @@ func CheckSwarm(opts Options) error {
 	}
 	if opts.Procs != 0 {
 		return fmt.Errorf("--procs %d: on the swarm topology each worker replica is one generator; choose their number with --swarm-workers", opts.Procs)
+	}
+	if len(opts.Workers) > 0 || opts.Token != "" || opts.TimeURL != "" || opts.SegmentCount > 0 {
+		return errors.New("--workers, --token, --time-url, --segment: the swarm topology deploys its own workers, gives them a token of its own and times them against its origin; leave them out (--swarm-workers sets how many), or use --topology local or none")
 	}
 	if opts.SwarmWorkers < 0 {
 		return fmt.Errorf("--swarm-workers %d: want a number of worker replicas (0 = %d)", opts.SwarmWorkers, DefaultSwarmWorkers)

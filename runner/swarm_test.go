@@ -193,6 +193,8 @@ func TestSwarmRefusesWhatItCannotDo(t *testing.T) {
 		"negative":       {Options{Scenario: sc, SwarmWorkers: -1}, "--swarm-workers -1"},
 		"binary":         {Options{Scenario: sc, Programs: map[string]string{targets.Nginx: "/usr/sbin/nginx"}}, "NGINX_IMAGE"},
 		"external fault": {Options{Scenario: sc, ExternalFaults: true}, "--external-faults"},
+		"workers":        {Options{Scenario: sc, Workers: []string{"10.0.0.1:7070"}}, "--workers"},
+		"segment":        {Options{Scenario: sc, SegmentIndex: 0, SegmentCount: 2}, "--segment"},
 	} {
 		c.opts.Topology = TopologySwarm
 		c.opts.OutDir = t.TempDir()

@@ -514,6 +514,13 @@ func (f *runFlags) checkTopologyFlags() error {
 			return usagef("--metrics-addr: on --topology %s the generator runs in its own container, out of this process's reach, and no port of its network is published; leave it out, or use --topology local or none", f.topology)
 		}
 	}
+	if f.topology == runner.TopologySwarm {
+		for _, n := range []string{"workers", "token", "time-url", "segment"} {
+			if set(n) {
+				return usagef("--%s: the swarm topology deploys its own workers, gives them a token of its own and times them against its origin; leave it out (--swarm-workers sets how many), or use --topology local or none", n)
+			}
+		}
+	}
 	if f.topology != runner.TopologySwarm && set("swarm-workers") {
 		return usagef("--swarm-workers sets the worker replicas of --topology swarm; with --topology %s it would change nothing: leave it out, or add --topology swarm", f.topology)
 	}

@@ -24,6 +24,9 @@ func TestSwarmFlagsRefused(t *testing.T) {
 		{[]string{"run", "seed", "--topology", "swarm", "--origin-listen", "127.0.0.1:0"}, "--origin-listen: on --topology swarm"},
 		{[]string{"run", "seed", "--topology", "swarm", "--nginx", "/usr/sbin/nginx"}, "NGINX_IMAGE"},
 		{[]string{"capacity", "--target", "direct", "--swarm-workers", "2"}, "swarm-workers"},
+		{[]string{"run", "seed", "--topology", "swarm", "--workers", "dns:nowhere.invalid:7070"}, "--workers: the swarm topology deploys its own workers"},
+		{[]string{"run", "seed", "--topology", "swarm", "--token", "x"}, "--token: the swarm topology"},
+		{[]string{"run", "seed", "--topology", "swarm", "--segment", "0/2"}, "--segment: the swarm topology"},
 	} {
 		var stderr bytes.Buffer
 		code := run(append(c.args, "--out", t.TempDir()), io.Discard, &stderr)
