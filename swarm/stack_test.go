@@ -55,6 +55,13 @@ func TestStackFile(t *testing.T) {
 	if err := json.Unmarshal(b, &round); err != nil {
 		t.Fatal(err)
 	}
+	// The first deploy: the origin and the workers only, so that the
+	// proxies find the origin's address as they start.
+	base, baseFiles := cfg.stack(false)
+	if len(base.Services) != 2 || len(base.Configs) != 0 || len(baseFiles) != 0 ||
+		base.Services[compose.ServiceOrigin].Image == "" || base.Services[ServiceWorker].Deploy.Replicas != 4 {
+		t.Errorf("base stack %+v: want the origin and 4 workers, no configs", base)
+	}
 	w := round.Services[ServiceWorker]
 	if w.Deploy.Replicas != 4 || !slices.Equal(w.Command, []string{"worker", "--listen", WorkerListen}) || w.Environment[EnvToken] != "s3cret$$" {
 		t.Errorf("worker service %+v: want 4 replicas of worker --listen %s, token in %s (with $ escaped)", w, WorkerListen, EnvToken)
