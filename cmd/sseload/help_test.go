@@ -135,7 +135,7 @@ func TestDidYouMean(t *testing.T) {
 		{[]string{"rn"}, `unknown command "rn": did you mean "run"?`},
 		{[]string{"compre", "a", "b"}, `unknown command "compre": did you mean "compare"?`},
 		{[]string{"steady"}, `'sseload run steady'`},
-		{[]string{"bogus"}, `unknown command "bogus" (commands: run, capacity, origin, images, compare, report, completion, version, help)`},
+		{[]string{"bogus"}, `unknown command "bogus" (commands: run, capacity, origin, images, compare, merge, report, completion, version, help, worker)`},
 		{[]string{"--conections"}, "unknown flag --conections: a command comes first"},
 		{[]string{"help", "capasity"}, `did you mean "capacity"?`},
 		{[]string{"run", "stedy"}, `unknown scenario "stedy": did you mean "steady"?`},

@@ -61,6 +61,9 @@ Examples:
   sseload run seed --topology compose                # the same targets as containers (sseload images first)
   sseload run steady --topology swarm --swarm-workers 3 --only direct,nginx-sse   # a stack on the current swarm
   sseload run ./my-scenario.yaml --out results/today
+  sseload run steady --workers 10.0.0.5:7070,10.0.0.6:7070   # remote workers (sseload worker --listen; token from $SSELOAD_TOKEN)
+  sseload run steady --workers dns:tasks.sseload-worker:7070  # every address of a name
+  sseload run steady --segment 0/2 -o results/seg0           # one share; sseload merge combines them
 
 Scenarios: %s (embedded), or a path to a .yaml file. Flags override its values.
 Local topology: the embedded origin, plus real proxy processes in front of it (nginx,

@@ -88,32 +88,30 @@ func ServeListener(ctx context.Context, ln net.Listener, token string, logf func
 			defer wg.Done()
 			defer conn.Close()
 			peer := conn.RemoteAddr().String()
+			// Authentication first, so that a peer that connects and says
+			// nothing never keeps a real coordinator waiting.
+			w := newWriter(conn)
+			if err := authenticate(conn, token); err != nil {
+				_ = w.send(Message{Type: TypeError, Message: err.Error()})
+				logf("worker: closed %s: %v", peer, err)
+				return
+			}
 			if !busy.TryLock() {
 				logf("worker: refused %s: busy with another coordinator's run", peer)
-				_ = newWriter(conn).send(Message{Type: TypeError, Message: "this worker is busy with another coordinator's run"})
+				_ = w.send(Message{Type: TypeError, Message: "this worker is busy with another coordinator's run"})
 				return
 			}
 			defer busy.Unlock()
-			if err := serveConn(ctx, conn, token); err != nil {
+			// The run's context also ends when the coordinator hangs up:
+			// serve's control reader sees the end of input and stops the
+			// engine.
+			if err := serve(ctx, newReaderMax(conn, maxControlLine), w); err != nil {
 				logf("worker: closed %s: %v", peer, err)
 				return
 			}
 			logf("worker: run for %s done", peer)
 		}()
 	}
-}
-
-// serveConn authenticates one connection and serves one run on it.
-func serveConn(ctx context.Context, conn net.Conn, token string) error {
-	w := newWriter(conn)
-	r := newReaderMax(conn, maxControlLine)
-	if err := authenticate(conn, token); err != nil {
-		_ = w.send(Message{Type: TypeError, Message: err.Error()})
-		return err
-	}
-	// The run's context also ends when the coordinator hangs up: serve's
-	// control reader sees the end of input and stops the engine.
-	return serve(ctx, r, w)
 }
 
 // authenticate reads the auth message within authTimeout and checks it.

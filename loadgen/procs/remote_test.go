@@ -287,3 +287,67 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestRemoteWorkerDisconnects: a worker that accepts its share and hangs
+// up once the run is under way is named in the error and in workers[];
+// the other worker's streams are kept and the run is marked unreliable.
+func TestRemoteWorkerDisconnects(t *testing.T) {
+	srv, err := origin.New(origin.Config{Mode: origin.Broadcast, Interval: 100 * time.Millisecond, Events: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	octx, ocancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(octx, oln) }()
+	defer func() { ocancel(); <-served }()
+	addr := oln.Addr().String()
+	good, _ := startWorker(t, testToken)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		r := bufio.NewReader(conn)
+		if _, err := r.ReadString('\n'); err != nil { // auth
+			return
+		}
+		fmt.Fprintf(conn, `{"type":"hello","version":%d}`+"\n", Version)
+		if _, err := r.ReadString('\n'); err != nil { // start
+			return
+		}
+		// Hang up once the good worker's streams are open (the origin's
+		// count is the only signal there is).
+		for deadline := time.Now().Add(30 * time.Second); srv.Subscribers() == 0 && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	bad := ln.Addr().String()
+	cfg := baseConfig("http://" + addr + "/events")
+	res, err := runRemote(t, cfg, Options{Workers: []string{good, bad}, Token: testToken})
+	if err == nil || !strings.Contains(err.Error(), "worker "+bad+" disconnected") {
+		t.Fatalf("error %v; want one naming worker %s as disconnected", err, bad)
+	}
+	if res == nil {
+		t.Fatal("no result: the good worker's streams are lost")
+	}
+	if res.Harness.Reliable || len(res.Workers) != 2 || res.Workers[1].Error == "" || res.Workers[1].Reliable || res.Workers[0].Error != "" {
+		t.Errorf("harness reliable %v, workers %+v; want unreliable, the bad worker named", res.Harness.Reliable, res.Workers)
+	}
+	var est int64
+	for _, tr := range res.Targets {
+		est += tr.Established
+	}
+	if est != res.Workers[0].Established || est == 0 {
+		t.Errorf("established %d, the good worker's %d: want its streams kept", est, res.Workers[0].Established)
+	}
+}
