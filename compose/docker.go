@@ -40,6 +40,29 @@ const detectTimeout = 15 * time.Second
 // Detect finds the docker CLI and a compose command and checks that an
 // engine answers. Its errors say what is missing and how to go on.
 func Detect(ctx context.Context) (*Docker, error) {
+	d, err := DetectEngine(ctx)
+	if err != nil {
+		return nil, err
+	}
+	bin := d.docker
+	cctx, cancel := context.WithTimeout(ctx, detectTimeout)
+	defer cancel()
+	if _, err := d.output(cctx, bin, "compose", "version"); err == nil {
+		d.compose = []string{bin, "compose"}
+		return d, nil
+	}
+	if v1, err := exec.LookPath("docker-compose"); err == nil {
+		d.compose = []string{v1}
+		return d, nil
+	}
+	return nil, errors.New("neither `docker compose` (v2) nor `docker-compose` (v1) is installed: install one (apt-get install docker-compose), or use --topology local")
+}
+
+// DetectEngine finds the docker CLI and checks that an engine answers,
+// without asking for a compose implementation: what the swarm topology
+// needs (it deploys with `docker stack deploy`), and what BuildImages needs.
+// Compose methods of the Docker it returns are not to be used.
+func DetectEngine(ctx context.Context) (*Docker, error) {
 	bin, err := exec.LookPath("docker")
 	if err != nil {
 		return nil, fmt.Errorf("docker CLI not found in PATH (install docker.io or Docker Engine): %w", ErrNoEngine)
@@ -51,16 +74,11 @@ func Detect(ctx context.Context) (*Docker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w (docker version: %s)", ErrNoEngine, oneLine(out, err))
 	}
-	if _, err := d.output(cctx, bin, "compose", "version"); err == nil {
-		d.compose = []string{bin, "compose"}
-		return d, nil
-	}
-	if v1, err := exec.LookPath("docker-compose"); err == nil {
-		d.compose = []string{v1}
-		return d, nil
-	}
-	return nil, errors.New("neither `docker compose` (v2) nor `docker-compose` (v1) is installed: install one (apt-get install docker-compose), or use --topology local")
+	return d, nil
 }
+
+// CLI is the path of the docker command-line tool.
+func (d *Docker) CLI() string { return d.docker }
 
 // ComposeCommand is the compose command in use, e.g. "docker compose" or
 // "/usr/bin/docker-compose".

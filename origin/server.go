@@ -13,6 +13,10 @@ import (
 	"time"
 )
 
+// TimePath is where the origin answers with its clock (Unix ns, shifted by
+// Config.ClockSkew): the time source workers measure their offset against.
+const TimePath = "/time"
+
 const (
 	// defaultWriteTimeout bounds every write to a stream. A client that
 	// stops reading fills its socket buffers, and the write blocking on it
@@ -125,7 +129,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.serveEvents(w, r)
-	case "/time":
+	case TimePath:
 		s.serveTime(w, r)
 	case "/healthz":
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {

@@ -165,13 +165,26 @@ func runCompose(ctx context.Context, opts Options, dir string) (*Outcome, error)
 		}
 		return nil, fmt.Errorf("load generator exited with code %d without results: %w", code, err)
 	}
+	if err := completeSummary(&sum, dir, TopologyCompose, meta, opts); err != nil {
+		return nil, err
+	}
+	return &Outcome{Dir: dir, Summary: sum}, nil
+}
+
+// completeSummary records in the summary of a generator that ran in a
+// container (--topology none, knowing the targets only as URLs) what only
+// this side knows — the topology, scenario, the origin's configuration,
+// each proxy's kind, version and config — diagnoses and evaluates the
+// thresholds again, and rewrites the reports and summary.json in dir.
+func completeSummary(sum *reports.Summary, dir, topo string, meta reports.Meta, opts Options) error {
+	sc := opts.Scenario
 	sum.Scenario = sc.Name
-	sum.Topology = TopologyCompose
+	sum.Topology = topo
 	sum.SSELoadVersion = opts.Version
 	sum.Command = opts.Command
 	// The generator knew the origin only as a URL (--topology none).
 	sum.Config = runConfig(sc)
-	allowFailures(&sum, sc.MaxFailed)
+	allowFailures(sum, sc.MaxFailed)
 	for i := range sum.Targets {
 		// A slow consumers' twin, "<target>~slow", shares its target's proxy.
 		if m, ok := meta.Targets[strings.TrimSuffix(sum.Targets[i].Name, slowSuffix)]; ok {
@@ -183,15 +196,15 @@ func runCompose(ctx context.Context, opts Options, dir string) (*Outcome, error)
 	}
 	// The diagnoses word causes and fixes by the proxy's kind, which the
 	// generator did not know.
-	sum.Diagnoses = reports.Diagnose(sum)
-	sum.Thresholds = reports.EvaluateThresholds(sum, opts.Thresholds)
-	if err := render.WriteReports(dir, sum); err != nil && opts.Warn != nil {
+	sum.Diagnoses = reports.Diagnose(*sum)
+	sum.Thresholds = reports.EvaluateThresholds(*sum, opts.Thresholds)
+	if err := render.WriteReports(dir, *sum); err != nil && opts.Warn != nil {
 		opts.Warn(err.Error())
 	}
-	if err := reports.WriteSummary(dir, sum); err != nil {
-		return nil, err
+	if err := reports.WriteSummary(dir, *sum); err != nil {
+		return err
 	}
-	return &Outcome{Dir: dir, Summary: sum}, nil
+	return nil
 }
 
 // slowSuffix ends the name of a target's slow consumers (withSlowConsumers).
@@ -277,6 +290,23 @@ func proxyKinds(proxies []topology.Prepared) []string {
 // mounted directory, and what is not a scenario key. Thresholds are
 // evaluated again on this side, after the summary is completed.
 func composeLoadgenArgs(sc scenarios.Scenario, opts Options) []string {
+	args := containerGeneratorArgs(sc, opts)
+	if opts.Procs > 0 {
+		args = append(args, "--procs="+strconv.Itoa(opts.Procs))
+	}
+	if len(sc.Faults) > 0 {
+		// This side carries the faults out; a SIGUSR1 marks each.
+		args = append(args, "--external-faults")
+	}
+	return args
+}
+
+// containerGeneratorArgs is the command line of a generator that runs in a
+// container on the network of the origin and proxy services (compose and
+// swarm): the scenario file (compose.ScenarioMount), one --target per
+// service, results to the mounted directory, and the fields of sseload's
+// origin.
+func containerGeneratorArgs(sc scenarios.Scenario, opts Options) []string {
 	args := []string{"run", compose.ScenarioMount, "--topology=none", "--no-progress", "--out=" + compose.ResultsMount}
 	for _, t := range sc.Targets {
 		args = append(args, "--target="+t.Name+"="+compose.TargetURL(t)+"/events")
@@ -302,15 +332,8 @@ func composeLoadgenArgs(sc scenarios.Scenario, opts Options) []string {
 	if ts == "" {
 		ts = defaultTimestampField
 	}
-	if sent := sentField(opts.SentField, TopologyCompose, ts); sent != "" {
+	if sent := sentField(opts.SentField, opts.Topology, ts); sent != "" {
 		args = append(args, "--sent-field="+sent)
-	}
-	if opts.Procs > 0 {
-		args = append(args, "--procs="+strconv.Itoa(opts.Procs))
-	}
-	if len(sc.Faults) > 0 {
-		// This side carries the faults out; a SIGUSR1 marks each.
-		args = append(args, "--external-faults")
 	}
 	return args
 }

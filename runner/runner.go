@@ -22,6 +22,7 @@ import (
 	"github.com/sseload/sseload/loadgen"
 	"github.com/sseload/sseload/loadgen/jsonfield"
 	"github.com/sseload/sseload/loadgen/procs"
+	"github.com/sseload/sseload/origin"
 	"github.com/sseload/sseload/reports"
 	"github.com/sseload/sseload/reports/hlog"
 	"github.com/sseload/sseload/reports/render"
@@ -132,6 +133,9 @@ type Options struct {
 	// fault, in plan order, at that moment.
 	ExternalFaults bool
 
+	// SwarmWorkers is the number of generator worker replicas of the swarm
+	// topology (0 = DefaultSwarmWorkers); other topologies have none.
+	SwarmWorkers int
 	// Workers, when set, are remote workers (`sseload worker --listen`)
 	// that open the streams instead of this process: one share each,
 	// merged here (loadgen/procs). Token authenticates to them. TimeURL
@@ -206,6 +210,12 @@ func run(ctx context.Context, opts Options, dir string) (*Outcome, error) {
 			return nil, fmt.Errorf("%w: %w", ErrSetup, ErrComposeSinks)
 		}
 		return runCompose(ctx, opts, dir)
+	}
+	if opts.Topology == TopologySwarm {
+		if len(opts.Sinks) > 0 {
+			return nil, fmt.Errorf("%w: live interval sinks (--metrics-addr) need the generator in this process; the swarm topology runs it in a container: use --topology local or none", ErrSetup)
+		}
+		return runSwarm(ctx, opts, dir)
 	}
 
 	if opts.Procs < 0 {
@@ -287,7 +297,7 @@ func run(ctx context.Context, opts Options, dir string) (*Outcome, error) {
 		meta.Segment = fmt.Sprintf("%d/%d", opts.SegmentIndex, opts.SegmentCount)
 	}
 	if len(opts.Workers) > 0 && opts.TimeURL == "" && topo.origins != nil && len(shards) > 0 {
-		opts.TimeURL = "http://" + shards[0] + "/time"
+		opts.TimeURL = "http://" + shards[0] + origin.TimePath
 	}
 	gen, err := newGenerator(ctx, opts, cfg, generatorProcs(opts, cfg, len(shards)), shardURLs(shards), topo.rootsPEM)
 	if err != nil {

@@ -52,6 +52,7 @@ func capacityCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		"only":             "capacity measures one target: use --target NAME",
 		"threshold":        "use --slo for the rules every step must meet",
 		"require-reliable": "each step's harness verdict is in the steps table and summary.json",
+		"swarm-workers":    "capacity runs on the local topology or against --topology none",
 		// Distributed runs are `sseload run`'s (docs/distributed.md).
 		"workers":             "the search runs on this machine; remote workers are for sseload run",
 		"token":               "the search runs on this machine; remote workers are for sseload run",

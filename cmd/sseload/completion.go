@@ -118,7 +118,7 @@ func flagValues(name string) ([]string, fileKind) {
 	case "only", "target":
 		return targets.PresetNames(), noFiles
 	case "topology":
-		return []string{runner.TopologyLocal, runner.TopologyCompose, runner.TopologyNone}, noFiles
+		return []string{runner.TopologyLocal, runner.TopologyCompose, runner.TopologySwarm, runner.TopologyNone}, noFiles
 	case "method":
 		return httpstream.Methods(), noFiles
 	case "body-file":

@@ -89,7 +89,7 @@ func TestBashCompletion(t *testing.T) {
 		{[]string{"sseload", "ca"}, "capacity"},
 		{[]string{"sseload", "run", "st"}, "steady"},
 		{[]string{"sseload", "run", "mi"}, "mine.yaml"},
-		{[]string{"sseload", "run", "--topology", ""}, "local compose none"},
+		{[]string{"sseload", "run", "--topology", ""}, "local compose swarm none"},
 		{[]string{"sseload", "run", "--topology", "=", "co"}, "compose"},
 		{[]string{"sseload", "run", "--topology", "none", "--target", "x", "=", "http", ":", "//a", "se"}, "seed"},
 		{[]string{"sseload", "run", "seed", "se"}, ""}, // one scenario only
@@ -134,7 +134,7 @@ func TestZshCompletion(t *testing.T) {
 	}
 	for _, spec := range []string{
 		`'(-c --connections)'{-c+,--connections=}'[concurrent streams per target]`,
-		`'--topology=[local, compose or none]:topology:(local compose none)'`,
+		`'--topology=[local, compose, swarm or none]:topology:(local compose swarm none)'`,
 		`'*--threshold=[`,
 		`'1:scenario:{_alternative`,
 	} {
@@ -168,7 +168,7 @@ func TestFishCompletion(t *testing.T) {
 	}
 	for _, line := range []string{
 		"complete -c sseload -n '__sseload_using run' -s c -l connections -x -d 'concurrent streams per target'",
-		"complete -c sseload -n '__sseload_using run' -l topology -x -a 'local compose none'",
+		"complete -c sseload -n '__sseload_using run' -l topology -x -a 'local compose swarm none'",
 		"complete -c sseload -n '__sseload_using run' -l x-accel -d ",
 	} {
 		if !strings.Contains(script, line) {
@@ -190,7 +190,7 @@ func TestFishCompletion(t *testing.T) {
 	for _, tc := range []struct{ line, want string }{
 		{"sseload ru", "run"},
 		{"sseload run st", "steady"},
-		{"sseload run --topology ", "compose local none"},
+		{"sseload run --topology ", "compose local none swarm"},
 		{"sseload run --topology none se", "seed"},
 		{"sseload capacity --target nginx-s", "nginx-sse nginx-sse-h2 nginx-stock nginx-stock-h2"},
 		{"sseload completion ", "bash fish zsh"},

@@ -22,7 +22,7 @@ func TestComposeCommandsUsageErrors(t *testing.T) {
 		{[]string{"images", "extra"}, "images takes no arguments"},
 		{[]string{"images", "--kinds", "nginx,traefik"}, `--kinds "traefik": unknown proxy kind (valid: nginx, haproxy, caddy)`},
 		{[]string{"probe"}, "probe needs at least one URL"},
-		{[]string{"run", "--topology", "bogus"}, "valid: local, compose, none"},
+		{[]string{"run", "--topology", "bogus"}, "valid: local, compose, swarm, none"},
 		{[]string{"run", "--topology", "compose", "--target", "a=http://127.0.0.1:1/events"}, "--topology none"},
 	} {
 		var stdout, stderr bytes.Buffer

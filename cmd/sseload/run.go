@@ -64,6 +64,7 @@ Examples:
   sseload run --topology none --target app=https://staging.local/events --ca-cert ./staging-ca.pem
   sseload run --topology none --target app=http://127.0.0.1:8080/events --connections 200 --duration 30s
   sseload run seed --topology compose                # the same targets as containers (sseload images first)
+  sseload run steady --topology swarm --swarm-workers 3 --only direct,nginx-sse   # a stack on the current swarm
   sseload run ./my-scenario.yaml --out results/today
   sseload run --topology none --target llm=https://api.example/v1/stream -H 'Authorization: Bearer $TOKEN' \
       -H 'Content-Type: application/json' --body '{"stream":true}'   # a POST stream; -k skips the certificate check
@@ -120,6 +121,7 @@ type runFlags struct {
 	sourceAddrs  []string
 	originListen string
 	procs        int
+	swarmWorkers int
 	metricsAddr  string
 
 	workers     string
@@ -161,7 +163,8 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.IntVar(&f.maxEventBytes, "max-event-bytes", 0, "largest line or event accepted; larger ends the stream with an error (default 1 MiB)")
 	fs.StringArrayVar(&f.proxies, "proxy", nil, "your own proxy config as a target NAME=KIND:PATH[,tls|,h2], KIND nginx, haproxy or caddy; ,tls serves it over TLS, ,h2 over TLS with HTTP/2 (repeatable; added to the scenario's targets; README: \"Benchmark your own proxy config\")")
 	fs.StringSliceVar(&f.only, "only", nil, "measure only these targets, in this order (built-in: "+strings.Join(targets.PresetNames(), ", ")+"; or a scenario's or --proxy target)")
-	fs.StringVar(&f.topology, "topology", runner.TopologyLocal, "local (embedded origin + proxy processes), compose (the same as containers) or none (external --target only)")
+	fs.StringVar(&f.topology, "topology", runner.TopologyLocal, "local (embedded origin + proxy processes), compose (the same as containers), swarm (the same as a stack on the current Docker swarm, with --swarm-workers generator replicas) or none (external --target only)")
+	fs.IntVar(&f.swarmWorkers, "swarm-workers", 0, fmt.Sprintf("--topology swarm: how many generator replicas, each with a share of every target's streams (0 = %d; docs/distributed.md)", runner.DefaultSwarmWorkers))
 	fs.StringArrayVar(&f.targets, "target", nil, "external target NAME=URL (repeatable; with --topology none)")
 	fs.StringVarP(&f.out, "out", "o", "", "results directory, new or empty (default results/<scenario>-<UTC time>)")
 	fs.BoolVar(&f.force, "force", false, "empty a non-empty --out directory first (without it, a directory holding anything is refused)")
@@ -337,6 +340,7 @@ func (f *runFlags) runOptions(sc scenarios.Scenario, external []loadgen.Target, 
 		Version:        runVersion(),
 		Command:        redactedArgs(os.Args),
 		ExternalFaults: f.extFaults,
+		SwarmWorkers:   f.swarmWorkers,
 
 		Token:             f.tokenValue(),
 		TimeURL:           f.timeURL,
@@ -455,8 +459,8 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		}
 		external = append(external, tg)
 	}
-	if f.topology != runner.TopologyLocal && f.topology != runner.TopologyNone && f.topology != runner.TopologyCompose {
-		return exitUsage, usagef("--topology %q: unknown (valid: %s, %s, %s)", f.topology, runner.TopologyLocal, runner.TopologyCompose, runner.TopologyNone)
+	if f.topology != runner.TopologyLocal && f.topology != runner.TopologyNone && f.topology != runner.TopologyCompose && f.topology != runner.TopologySwarm {
+		return exitUsage, usagef("--topology %q: unknown (valid: %s, %s, %s, %s)", f.topology, runner.TopologyLocal, runner.TopologyCompose, runner.TopologySwarm, runner.TopologyNone)
 	}
 	if f.topology == runner.TopologyNone && len(external) == 0 {
 		return exitUsage, usagef("--topology none measures external endpoints: name at least one with --target NAME=URL")
@@ -477,6 +481,11 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	if f.topology == runner.TopologyCompose {
 		if err := runner.CheckCompose(f.runOptions(sc, external, unit, sources)); err != nil {
+			return exitUsage, usageError{err}
+		}
+	}
+	if f.topology == runner.TopologySwarm {
+		if err := runner.CheckSwarm(f.runOptions(sc, external, unit, sources)); err != nil {
 			return exitUsage, usageError{err}
 		}
 	}
@@ -534,13 +543,23 @@ func (f *runFlags) checkTopologyFlags() error {
 				return usagef("--%s %s; with --topology none sseload measures the --target URLs as they are: leave it out", p[0], p[1])
 			}
 		}
-	case runner.TopologyCompose:
+	case runner.TopologyCompose, runner.TopologySwarm:
 		if set("origin-listen") {
-			return usagef("--origin-listen: on --topology compose the origin listens in its own container; leave it out, or use --topology local")
+			return usagef("--origin-listen: on --topology %s the origin listens in its own container; leave it out, or use --topology local", f.topology)
 		}
 		if set("metrics-addr") {
-			return usagef("--metrics-addr: on --topology compose the generator runs in its own container, out of this process's reach, and no port of the compose network is published; leave it out, or use --topology local or none")
+			return usagef("--metrics-addr: on --topology %s the generator runs in its own container, out of this process's reach, and no port of its network is published; leave it out, or use --topology local or none", f.topology)
 		}
+	}
+	if f.topology == runner.TopologySwarm {
+		for _, n := range []string{"workers", "token", "time-url", "segment"} {
+			if set(n) {
+				return usagef("--%s: the swarm topology deploys its own workers, gives them a token of its own and times them against its origin; leave it out (--swarm-workers sets how many), or use --topology local or none", n)
+			}
+		}
+	}
+	if f.topology != runner.TopologySwarm && set("swarm-workers") {
+		return usagef("--swarm-workers sets the worker replicas of --topology swarm; with --topology %s it would change nothing: leave it out, or add --topology swarm", f.topology)
 	}
 	if f.topology != runner.TopologyNone && set("insecure") {
 		return usagef("--insecure skips the certificate checks of https --target URLs, which only --topology none measures; with --topology %s the targets are sseload's own, and its TLS targets are checked against the run's own CA: leave it out", f.topology)

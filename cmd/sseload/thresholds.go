@@ -41,7 +41,7 @@ func (f *runFlags) parseThresholds(sc scenarios.Scenario, external []loadgen.Tar
 	}
 	var names []string
 	switch f.topology {
-	case runner.TopologyLocal, runner.TopologyCompose:
+	case runner.TopologyLocal, runner.TopologyCompose, runner.TopologySwarm:
 		names = targets.Names(sc.Targets)
 	case runner.TopologyNone:
 		for _, t := range external {

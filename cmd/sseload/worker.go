@@ -18,7 +18,7 @@ import (
 // shared token, read by `sseload worker --listen` and `sseload run
 // --workers` when --token is not given (a Kubernetes Secret, a Swarm
 // secret exported into the environment).
-const tokenEnv = "SSELOAD_TOKEN"
+const tokenEnv = procs.TokenEnv
 
 const workerExamples = `
 Examples:

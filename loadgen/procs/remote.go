@@ -30,6 +30,11 @@ const (
 	dialTimeout = 10 * time.Second
 )
 
+// TokenEnv is the environment variable a worker and a coordinator read
+// the shared token from when --token is not given (Docker and Kubernetes
+// pass it there, never on a command line).
+const TokenEnv = "SSELOAD_TOKEN"
+
 // CheckListen refuses to listen on a non-loopback address without a
 // token. addr is host:port as net.Listen takes it.
 func CheckListen(addr, token string) error {
