@@ -23,6 +23,10 @@ type Target struct {
 	// streams reads: a slow consumer (a device on a poor link). Its socket
 	// receive buffer is kept small so the backpressure reaches the server.
 	ReadBytesPerSec int `json:",omitempty"`
+	// HTTP2 asks an https target for HTTP/2 by ALPN (net/http's client:
+	// tls.go); the server may still answer HTTP/1.1. Without it an https
+	// target is HTTP/1.1 in the epoll workers (tlsconn_linux.go).
+	HTTP2 bool `json:",omitempty"`
 }
 
 // Config describes one run of the engine.

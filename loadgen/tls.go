@@ -143,6 +143,9 @@ func (w *worker) streamOnce(ctx context.Context, c *conn) {
 		return
 	}
 	defer resp.Body.Close()
+	if resp.TLS != nil {
+		w.e.saveProtocol(t.index, resp.Proto, func() tls.ConnectionState { return *resp.TLS })
+	}
 	if err := c.Head(headOf(resp)); err != nil {
 		w.failErr(c, err)
 		return

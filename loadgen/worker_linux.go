@@ -58,6 +58,7 @@ type worker struct {
 	// streams is set on the worker that serves https targets through
 	// net/http (tls.go); its streams record from many goroutines, under mu.
 	streams *streamSet
+	tls     tlsWorker     // TLS streams in the handshaker (tlsconn_linux.go)
 	stopped chan struct{} // closed by stop
 
 	mu      sync.Mutex
@@ -262,6 +263,7 @@ func (w *worker) run() {
 // fail as no_response_headers: within the run, no head arrived) and sends
 // the remaining intervals up to stopAt, the last one partial and final.
 func (w *worker) shutdown(stopAt, tickStart, tickEnd time.Time) {
+	w.shutdownTLS()
 	for _, c := range w.conns {
 		if c == nil {
 			continue
@@ -353,6 +355,7 @@ func (w *worker) drainWake() {
 	w.queue = nil
 	stopping := !w.stopAt.IsZero()
 	w.mu.Unlock()
+	w.takeTLS(stopping)
 	if stopping {
 		w.e.notOpened(int64(len(q)))
 		return
@@ -379,6 +382,10 @@ func (w *worker) connect(c *conn) {
 	fd, err := w.dial(c)
 	if err != nil {
 		w.fail(c, errnoKind(err, ErrConnect), err.Error())
+		return
+	}
+	if c.t.tls {
+		w.connectTLS(c, fd)
 		return
 	}
 	c.fd = fd
@@ -511,6 +518,10 @@ func (w *worker) send(c *conn) {
 // read takes what the socket has into the worker's buffer and pushes it
 // through the HTTP decoder and the SSE parser.
 func (w *worker) read(c *conn) {
+	if c.tls != nil {
+		w.readTLS(c, w.buf)
+		return
+	}
 	buf := w.buf
 	if c.t.ReadBytesPerSec > 0 {
 		now := time.Since(w.e.epoch)
@@ -542,17 +553,25 @@ func (w *worker) read(c *conn) {
 	if c.t.ReadBytesPerSec > 0 {
 		c.budget -= n
 	}
-	if err := c.dec.Feed(buf[:n], c); err != nil {
+	w.consume(c, buf[:n])
+}
+
+// consume pushes bytes read from c's connection through the HTTP decoder
+// and the SSE parser. It reports whether the connection is still open.
+func (w *worker) consume(c *conn, p []byte) bool {
+	if err := c.dec.Feed(p, c); err != nil {
 		if err == errFollow {
 			w.follow(c)
-			return
+			return false
 		}
 		w.failErr(c, err)
-		return
+		return false
 	}
 	if c.dec.Done() {
 		w.ended(c)
+		return false
 	}
+	return true
 }
 
 // eof handles the server closing the connection.
@@ -655,6 +674,7 @@ func (w *worker) closeSocket(c *conn) {
 		unix.Close(c.fd) // also removes it from the epoll set
 		c.fd = -1
 	}
+	c.tls = nil
 	c.paused = false
 }
 
