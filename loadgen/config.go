@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/sseload/sseload/loadgen/jsonfield"
@@ -97,6 +98,11 @@ type Config struct {
 	// Reconnect is what a stream does after it ends or drops
 	// (ReconnectNever, the default, ReconnectSpec or ReconnectPersistent).
 	Reconnect ReconnectPolicy `json:",omitempty"`
+	// StreamsPerConn is how many streams of an HTTP/2 target (Target.HTTP2)
+	// share one connection, in the order they open: 1 (the default, 0 too)
+	// is one connection per stream, as devices; more is browser tabs
+	// multiplexed on one connection. Only HTTP/2 targets take it.
+	StreamsPerConn int `json:",omitempty"`
 	// Retry is the reconnection time until the server sets one with a
 	// retry: field (EventSource's default is implementation-defined; 3 s
 	// here, as in browsers).
@@ -189,8 +195,16 @@ func (c *Config) validate() error {
 	if c.SentField != "" && c.TimestampField == "" {
 		return fmt.Errorf("sent field %q without a timestamp field: the write time splits the latency measured from the publish time, so it needs both", c.SentField)
 	}
+	if c.StreamsPerConn < 0 {
+		return fmt.Errorf("streams per connection %d: must not be negative", c.StreamsPerConn)
+	}
+	h2 := false
 	seen := map[string]bool{}
 	for _, t := range c.Targets {
+		if t.HTTP2 && !strings.HasPrefix(t.URL, "https://") {
+			return fmt.Errorf("target %q: HTTP/2 is negotiated by ALPN over TLS, and %q is not https://: use an https URL, or leave HTTP/2 out", t.Name, t.URL)
+		}
+		h2 = h2 || t.HTTP2
 		if t.Connections < 0 || t.ReadBytesPerSec < 0 {
 			return fmt.Errorf("target %q: connections %d, read rate %d B/s: must not be negative", t.Name, t.Connections, t.ReadBytesPerSec)
 		}
@@ -198,6 +212,9 @@ func (c *Config) validate() error {
 			return fmt.Errorf("target %q named twice", t.Name)
 		}
 		seen[t.Name] = true
+	}
+	if c.StreamsPerConn > 1 && !h2 {
+		return fmt.Errorf("streams per connection %d: only HTTP/2 targets share connections (an HTTP/1.1 connection carries one stream): ask for HTTP/2, or leave it out", c.StreamsPerConn)
 	}
 	return nil
 }

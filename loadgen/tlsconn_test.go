@@ -27,6 +27,20 @@ func newTLSServer(t *testing.T, h http.Handler, max uint16) (*httptest.Server, *
 	return srv, srv.Client().Transport.(*http.Transport).TLSClientConfig
 }
 
+// newTLSServerWith starts an httptest TLS server with h offering HTTP/2
+// by ALPN when h2 is set, calling state (if not nil) on its connections'
+// state changes.
+func newTLSServerWith(t *testing.T, h http.Handler, h2 bool, state func(net.Conn, http.ConnState)) (*httptest.Server, *tls.Config) {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.Config.ConnState = state
+	srv.EnableHTTP2 = h2
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv, srv.Client().Transport.(*http.Transport).TLSClientConfig
+}
+
 // TestTLSStreams: https targets run in the epoll workers over crypto/tls,
 // TLS 1.3 (post-handshake session tickets arrive inside the stream's
 // reads) and 1.2 alike. Every event arrives and is timed, an event larger
