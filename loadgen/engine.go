@@ -2,9 +2,11 @@
 // SSE streams per target at a given ramp, holds them, and records how long
 // each event took from its scheduled publish time to its receipt.
 //
-// Plain-HTTP streams are served by a few epoll workers (one per core). A
-// stream costs one socket and a few hundred bytes of decoder state: no
-// goroutine and no read buffer of its own. Each worker records into its own
+// Plain-HTTP and https HTTP/1.1 streams are served by a few epoll workers
+// (one per core). A stream costs one socket and a few hundred bytes of
+// decoder state (plus, over TLS, crypto/tls's connection state:
+// tlsconn_linux.go): no goroutine and no read buffer of its own. HTTP/2
+// streams (Target.HTTP2) go through net/http, a goroutine each (tls.go). Each worker records into its own
 // histograms, swapped out to a collector once per interval and merged there
 // by value, so the hot path takes no lock.
 package loadgen

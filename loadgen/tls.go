@@ -300,7 +300,7 @@ func (w *worker) failRequest(ctx context.Context, c *conn, err error, dialing bo
 	case errors.As(err, &op) && op.Op == "dial":
 		w.fail(c, errnoKind(err, ErrConnect), err.Error())
 	default:
-		w.failCause(c, ErrTLSHandshake, handshakeValue(ErrTLSHandshake, err), err.Error(), dropNetwork)
+		w.failCause(c, ErrTLSHandshake, handshakeValue(err), err.Error(), dropNetwork)
 	}
 }
 

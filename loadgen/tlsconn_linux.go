@@ -138,23 +138,29 @@ func (f *fdConn) Write(p []byte) (int, error) {
 }
 
 // wait polls the socket for events until deadline, in slices so that an
-// abort is noticed.
+// abort is noticed. The socket is polled at least once, even past the
+// deadline: a connection that waited in the handshaker's queue while its
+// connect completed is not a timeout.
 func (f *fdConn) wait(events int16, deadline time.Time) error {
 	for {
 		if f.abort != nil && f.abort.Load() {
 			return errHandshakeAborted
 		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			return os.ErrDeadlineExceeded
-		}
+		left := max(0, time.Until(deadline))
 		fds := []unix.PollFd{{Fd: int32(f.fd), Events: events}}
-		n, err := unix.Poll(fds, int(min(left, pollSlice).Milliseconds())+1)
+		ms := 0
+		if left > 0 {
+			ms = int(min(left, pollSlice).Milliseconds()) + 1
+		}
+		n, err := unix.Poll(fds, ms)
 		if err != nil && err != unix.EINTR {
 			return os.NewSyscallError("poll", err)
 		}
 		if n > 0 {
 			return nil // ready, or an error the next read or write reports
+		}
+		if left == 0 {
+			return os.ErrDeadlineExceeded
 		}
 	}
 }
@@ -177,8 +183,9 @@ type tlsState struct {
 	fc   fdConn
 	conn *tls.Conn
 	err  error // the handshake's outcome, read by the worker when it is back
-	// errKind is the error kind of err (ErrTLSHandshake, a connect kind, …).
-	errKind string
+	// errKind is the error kind of err (ErrTLSHandshake, a connect kind,
+	// …), errValue its value (handshakeValue) or "".
+	errKind, errValue string
 }
 
 // handshaker runs TLS handshakes for every worker of an engine.
@@ -264,6 +271,7 @@ func (h *handshaker) handshake(c *conn) {
 	ts.conn = tls.Client(&ts.fc, c.tlsConfig())
 	if err := ts.conn.Handshake(); err != nil {
 		ts.err, ts.errKind = fmt.Errorf("tls handshake with %s: %w", c.addr, err), ErrTLSHandshake
+		ts.errValue = handshakeValue(err)
 		return
 	}
 	if _, err := ts.conn.Write(c.request()); err != nil {
@@ -340,7 +348,7 @@ func (w *worker) takeTLS(stopping bool) {
 				w.closeConn(c)
 			}
 		case ts.err != nil:
-			w.failCause(c, ts.errKind, handshakeValue(ts.errKind, ts.err), ts.err.Error(), dropNetwork)
+			w.failCause(c, ts.errKind, ts.errValue, ts.err.Error(), dropNetwork)
 		default:
 			w.registerTLS(c)
 		}
@@ -417,16 +425,15 @@ func (w *worker) readTLS(c *conn, buf []byte) {
 }
 
 // handshakeValue is the value a TLS handshake error is counted under: the
-// certificate problem in x509's words, else crypto/tls's message without
-// its "tls: " prefix, else "timeout".
-func handshakeValue(kind string, err error) string {
-	if kind != ErrTLSHandshake {
-		return ""
-	}
+// certificate problem in x509's words, "timeout", the socket error
+// ("connection reset by peer"), "EOF" for a server that closed, else
+// crypto/tls's message without its "tls: " prefix.
+func handshakeValue(err error) string {
 	var (
 		unknown  x509.UnknownAuthorityError
 		invalid  x509.CertificateInvalidError
 		hostname x509.HostnameError
+		errno    unix.Errno
 	)
 	switch {
 	case errors.As(err, &unknown):
@@ -439,6 +446,10 @@ func handshakeValue(kind string, err error) string {
 		return "timeout"
 	case errors.Is(err, errHandshakeAborted):
 		return "aborted"
+	case errors.As(err, &errno):
+		return errorValue(errno.Error())
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "EOF"
 	}
 	msg := err.Error()
 	if i := strings.LastIndex(msg, "tls: "); i >= 0 {

@@ -78,6 +78,9 @@ type Options struct {
 	SentField string
 	// InsecureTLS skips certificate verification for https targets.
 	InsecureTLS bool
+	// StreamsPerConn is how many streams of an HTTP/2 target share one
+	// connection (loadgen.Config.StreamsPerConn; 0 or 1: one each).
+	StreamsPerConn int
 	// SourceAddrs are the local addresses streams are opened from (see
 	// loadgen.Config.SourceAddrs).
 	SourceAddrs []netip.Addr
@@ -234,9 +237,12 @@ func run(ctx context.Context, opts Options, dir string) (*Outcome, error) {
 		OnInterval:  append(loadgen.IntervalSinks{hl, tl}, opts.Sinks...).Add,
 		SourceAddrs: opts.SourceAddrs,
 		TLSConfig:   &tls.Config{InsecureSkipVerify: opts.InsecureTLS},
-		Warn:        opts.Warn,
-		Reconnect:   loadgen.ReconnectPolicy(sc.Reconnect),
-		Retry:       sc.ReconnectDelay,
+		// Carried as JSON to worker processes (loadgen/procs), like the
+		// targets' HTTP2.
+		StreamsPerConn: opts.StreamsPerConn,
+		Warn:           opts.Warn,
+		Reconnect:      loadgen.ReconnectPolicy(sc.Reconnect),
+		Retry:          sc.ReconnectDelay,
 	}
 	if opts.Topology != TopologyNone {
 		// sseload's own origin: every event carries "seq", and a

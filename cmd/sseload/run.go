@@ -57,6 +57,7 @@ Examples:
   sseload run seed --only direct,nginx-stock,haproxy-stock,caddy-stock
   sseload run steady --proxy mine=nginx:./deploy/nginx.conf --proxy edge=haproxy:./deploy/haproxy.cfg
   sseload run --topology none --target app=http://127.0.0.1:8080/events --connections 200 --duration 30s
+  sseload run --topology none --target edge=https://edge.example:8443/events --http2 --streams-per-conn 6
   sseload run seed --topology compose                # the same targets as containers (sseload images first)
   sseload run ./my-scenario.yaml --out results/today
 
@@ -103,6 +104,8 @@ type runFlags struct {
 	proxies      []string
 	extFaults    bool
 	insecure     bool
+	http2        bool
+	perConn      int
 	sourceAddrs  []string
 	originListen string
 	procs        int
@@ -151,6 +154,8 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.StringVar(&f.tsUnit, "timestamp-unit", "auto", "unit of --timestamp-field: auto (by magnitude), ns, us, ms or s")
 	fs.StringSliceVar(&f.sourceAddrs, "source-addrs", nil, "local addresses to open connections from, in turn (default: 127.0.0.1, .2, … as needed for loopback targets past 25,000 streams)")
 	fs.BoolVar(&f.insecure, "insecure", false, "https targets: do not verify the server's certificate (self-signed staging)")
+	fs.BoolVar(&f.http2, "http2", false, "https targets: offer HTTP/2 by ALPN (the server may still answer HTTP/1.1; summary's protocol says which)")
+	fs.IntVar(&f.perConn, "streams-per-conn", 1, "with --http2: streams sharing one connection, as browser tabs (1 = one connection per stream, as devices)")
 	fs.StringVar(&f.nginx, "nginx", "", "nginx binary for the local topology (default: nginx in PATH, then /usr/sbin/nginx)")
 	fs.StringVar(&f.haproxy, "haproxy", "", "haproxy binary for the local topology (default: haproxy in PATH, then /usr/sbin/haproxy)")
 	fs.StringVar(&f.caddy, "caddy", "", "caddy binary for the local topology (default: caddy in PATH, then /usr/sbin/caddy)")
@@ -284,6 +289,7 @@ func (f *runFlags) runOptions(sc scenarios.Scenario, external []loadgen.Target, 
 		SentField:      f.sentField,
 		TimestampUnit:  unit,
 		InsecureTLS:    f.insecure,
+		StreamsPerConn: f.perConn,
 		SourceAddrs:    sources,
 		OriginExec:     originExec(),
 		Procs:          f.procs,
@@ -368,6 +374,7 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 		if err != nil {
 			return exitUsage, usageError{err}
 		}
+		tg.HTTP2 = f.http2 && strings.HasPrefix(tg.URL, "https://")
 		external = append(external, tg)
 	}
 	if f.topology != runner.TopologyLocal && f.topology != runner.TopologyNone && f.topology != runner.TopologyCompose {
@@ -452,6 +459,17 @@ func (f *runFlags) checkTopologyFlags() error {
 		if set("metrics-addr") {
 			return usagef("--metrics-addr: on --topology compose the generator runs in its own container, out of this process's reach, and no port of the compose network is published; leave it out, or use --topology local or none")
 		}
+	}
+	for _, n := range []string{"http2", "streams-per-conn"} {
+		if f.topology != runner.TopologyNone && set(n) {
+			return usagef("--%s applies to https --target URLs, which only --topology none measures; with --topology %s every target is plain HTTP/1.1: leave it out", n, f.topology)
+		}
+	}
+	if set("streams-per-conn") && !f.http2 {
+		return usagef("--streams-per-conn %d: only HTTP/2 streams share a connection (an HTTP/1.1 connection carries one stream): add --http2, or leave it out", f.perConn)
+	}
+	if f.perConn < 1 {
+		return usagef("--streams-per-conn %d: must be at least 1", f.perConn)
 	}
 	if f.topology != runner.TopologyNone && set("insecure") {
 		return usagef("--insecure skips the certificate checks of https --target URLs, which only --topology none measures; with --topology %s every target is plain HTTP: leave it out", f.topology)
