@@ -210,6 +210,7 @@ func h1Config(base *tls.Config, host string) *tls.Config {
 func (e *Engine) Run(ctx context.Context) (*Result, error) {
 	cfg := &e.cfg
 	e.checkFileLimit()
+	defer e.lowerGCForTLS()()
 	e.remaining.Store(int64(cfg.totalConnections()))
 	e.epoch = time.Now()
 

@@ -37,6 +37,10 @@ type streamSet struct {
 
 	mu      sync.Mutex
 	current map[int]*connGroup // per target: the connection streams join
+	// dialing admits at most handshakers connections being set up at once,
+	// as the epoll workers' handshaker does: 10,000 goroutines
+	// handshaking together on a few cores would all miss their timeout.
+	dialing chan struct{}
 }
 
 // connGroup is one client connection and the streams assigned to it.
@@ -68,6 +72,7 @@ func newStreamWorker(e *Engine, id int) *worker {
 		tr: tr, perConn: max(1, e.cfg.StreamsPerConn),
 		ctx: ctx, cancel: cancel,
 		current: map[int]*connGroup{},
+		dialing: make(chan struct{}, handshakers),
 	}
 	return w
 }
@@ -103,7 +108,13 @@ func (s *streamSet) acquire(ctx context.Context, t *target, u *url.URL, alone bo
 	if port == "" {
 		port = "443"
 	}
-	g.cc, g.err = s.tr.NewClientConn(ctx, "https", net.JoinHostPort(u.Hostname(), port))
+	select {
+	case s.dialing <- struct{}{}:
+		g.cc, g.err = s.tr.NewClientConn(ctx, "https", net.JoinHostPort(u.Hostname(), port))
+		<-s.dialing
+	case <-ctx.Done():
+		g.err = ctx.Err()
+	}
 	close(g.ready)
 	if g.err != nil {
 		err := g.err

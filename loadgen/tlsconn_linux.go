@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
+	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,11 +36,16 @@ import (
 //     bytes of a partial record stay in its raw input buffer for the next
 //     Read. fdConn, the transport here, is the raw non-blocking socket whose
 //     Read returns errWouldBlock, such an error, on EAGAIN.
-//   - The handshake (a few round trips, a certificate to verify: ~1 ms of
-//     CPU) and the request write run in a small shared pool of goroutines
-//     (handshaker), where fdConn waits with poll(2) up to a deadline. Once
-//     the request is written the socket is handed to its worker, which
-//     from then on calls tls.Conn.Read on readability until it would block.
+//   - The connect, the handshake (a few round trips, a certificate to
+//     verify: ~1 ms of CPU) and the request write run in a small shared
+//     pool of goroutines (handshaker), where fdConn waits with poll(2) up
+//     to a deadline. Once the request is written the socket is handed to
+//     its worker, which from then on calls tls.Conn.Read on readability
+//     until it would block. A stream waiting for a free handshaker has no
+//     socket yet: when the generator cannot handshake as fast as the ramp
+//     asks, streams queue here (their time to headers, measured from the
+//     stream's start, says so) rather than as accepted connections whose
+//     server gives up waiting for a ClientHello.
 //   - Post-handshake messages (TLS 1.3 session tickets, key updates) arrive
 //     inside Read and are handled there. Session tickets are dropped
 //     without being kept: the configuration has no ClientSessionCache
@@ -49,6 +57,31 @@ import (
 // ciphers, and its raw input buffer, sized by the largest record read
 // (SSE events are small records; see docs/benchmarks.md for the bytes per
 // stream measured).
+
+// tlsGCPercent is the collector's target (debug.SetGCPercent) while a run
+// has TLS streams in the epoll workers. After its handshake a TLS stream
+// keeps about 6 KiB of crypto/tls state (measured at 10,000 streams with
+// an ECDSA certificate: the raw input buffer, sized by the largest
+// handshake record plus 512 bytes, about 2 KiB; the handshake message
+// buffer, about 1 KiB; two AES-GCM states, about 2 KiB; tls.Conn itself,
+// 0.7 KiB), none of which crypto/tls lets go. With Go's default of 100 the
+// heap may grow to twice what is live before a collection: 18 KiB of RSS
+// per stream all in. At 50 it is 15 KiB, for no measurable CPU per event
+// in the hold (the streams allocate nothing per read; the garbage is the
+// handshakes'). docs/benchmarks.md has the figures.
+const tlsGCPercent = 50
+
+// lowerGCForTLS sets tlsGCPercent for the run when it has TLS streams in
+// the epoll workers and the user did not choose with GOGC; the returned
+// function restores the previous setting. Like the open file limit
+// (rlimit_linux.go), it is the process's, which the engine runs in.
+func (e *Engine) lowerGCForTLS() (restore func()) {
+	if os.Getenv("GOGC") != "" || !slices.ContainsFunc(e.targets, func(t *target) bool { return t.tls }) {
+		return func() {}
+	}
+	old := debug.SetGCPercent(tlsGCPercent)
+	return func() { debug.SetGCPercent(old) }
+}
 
 // handshakers is how many handshakes run at once, engine-wide. A handshake
 // is mostly CPU (key exchange, certificate verification) on a near server,
@@ -180,6 +213,7 @@ func (fdAddr) String() string  { return "socket" }
 
 // tlsState is the TLS side of a stream's current connection.
 type tlsState struct {
+	src  netip.Addr // the local address to connect from; invalid = any
 	fc   fdConn
 	conn *tls.Conn
 	err  error // the handshake's outcome, read by the worker when it is back
@@ -252,6 +286,17 @@ func (h *handshaker) handshake(c *conn) {
 	ts := c.tls
 	cfg := c.w.e.cfg
 	ts.fc.abort = &h.abort
+	if h.abort.Load() {
+		ts.err = errHandshakeAborted
+		return
+	}
+	fd, err := dialSocket(c, ts.src)
+	if err != nil {
+		ts.err, ts.errKind = err, errnoKind(err, ErrConnect)
+		return
+	}
+	ts.fc.fd = fd
+	ts.fc.deadline = time.Now().Add(cfg.ConnectTimeout)
 	if err := ts.fc.wait(unix.POLLOUT, ts.fc.deadline); err != nil {
 		ts.err, ts.errKind = fmt.Errorf("connect %s: %w", c.addr, err), ErrConnect
 		if errors.Is(err, os.ErrDeadlineExceeded) {
@@ -259,7 +304,7 @@ func (h *handshaker) handshake(c *conn) {
 		}
 		return
 	}
-	soerr, err := unix.GetsockoptInt(ts.fc.fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
 	if err == nil && soerr != 0 {
 		err = unix.Errno(soerr)
 	}
@@ -301,13 +346,14 @@ type tlsWorker struct {
 	signal   chan struct{}
 }
 
-// connectTLS hands c, whose socket fd is connecting, to the handshaker.
-func (w *worker) connectTLS(c *conn, fd int) {
+// connectTLS hands c to the handshaker, to connect from src (invalid:
+// any).
+func (w *worker) connectTLS(c *conn, src netip.Addr) {
 	if w.tls.signal == nil {
 		w.tls.signal = make(chan struct{}, 1)
 	}
 	c.fd = -1 // not in the epoll set until the handshake is done
-	c.tls = &tlsState{fc: fdConn{fd: fd, blocking: true, deadline: time.Now().Add(w.e.cfg.ConnectTimeout)}}
+	c.tls = &tlsState{src: src, fc: fdConn{fd: -1, blocking: true}}
 	w.tls.inFlight++
 	w.tls.hs.submit(c)
 }
@@ -336,7 +382,7 @@ func (w *worker) takeTLS(stopping bool) {
 		back[i] = nil
 		w.tls.inFlight--
 		ts := c.tls
-		c.fd = ts.fc.fd
+		c.fd = ts.fc.fd // -1 when no socket was made
 		for c.fd >= len(w.conns) {
 			w.conns = append(w.conns, make([]*conn, len(w.conns)+1024)...)
 		}

@@ -379,13 +379,13 @@ func (w *worker) open(t *target) {
 func (w *worker) connect(c *conn) {
 	c.state = stateConnecting
 	c.start = time.Since(w.e.epoch)
-	fd, err := w.dial(c)
-	if err != nil {
-		w.fail(c, errnoKind(err, ErrConnect), err.Error())
+	if c.t.tls {
+		w.connectTLS(c, w.source(c))
 		return
 	}
-	if c.t.tls {
-		w.connectTLS(c, fd)
+	fd, err := dialSocket(c, w.source(c))
+	if err != nil {
+		w.fail(c, errnoKind(err, ErrConnect), err.Error())
 		return
 	}
 	c.fd = fd
@@ -402,8 +402,22 @@ func (w *worker) connect(c *conn) {
 	w.connecting = append(w.connecting, c)
 }
 
-// dial creates a non-blocking socket and starts connecting it to c.addr.
-func (w *worker) dial(c *conn) (int, error) {
+// source is the local address c's next connection binds to: the
+// target's source addresses in turn, for its own address (not where a
+// redirect led); invalid = any.
+func (w *worker) source(c *conn) netip.Addr {
+	src := c.t.sources
+	if len(src) == 0 || c.addr != c.t.addr {
+		return netip.Addr{}
+	}
+	a := src[w.srcNext%len(src)]
+	w.srcNext++
+	return a
+}
+
+// dialSocket creates a non-blocking socket, bound to src when valid, and
+// starts connecting it to c.addr.
+func dialSocket(c *conn, src netip.Addr) (int, error) {
 	t := c.t
 	family := unix.AF_INET
 	if c.addr.Addr().Is6() {
@@ -417,16 +431,14 @@ func (w *worker) dial(c *conn) (int, error) {
 	if t.ReadBytesPerSec > 0 {
 		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, slowRcvBuf)
 	}
-	if src := t.sources; len(src) > 0 && c.addr == t.addr {
-		a := src[w.srcNext%len(src)]
-		w.srcNext++
+	if src.IsValid() {
 		// Choose the source port at connect time, per destination, so one
 		// source address serves ~28k streams to each server address:port
 		// instead of ~28k in all.
 		_ = unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1)
-		if err := unix.Bind(fd, sockaddr(netip.AddrPortFrom(a, 0))); err != nil {
+		if err := unix.Bind(fd, sockaddr(netip.AddrPortFrom(src, 0))); err != nil {
 			unix.Close(fd)
-			return -1, fmt.Errorf("bind %s: %w", a, err)
+			return -1, fmt.Errorf("bind %s: %w", src, err)
 		}
 	}
 	err = unix.Connect(fd, sockaddr(c.addr))
