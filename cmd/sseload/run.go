@@ -300,6 +300,17 @@ func (f *runFlags) runOptions(sc scenarios.Scenario, external []loadgen.Target, 
 	}
 }
 
+// externalTarget parses a --target NAME=URL with what the protocol flags
+// ask of it: --http2 applies to https URLs (plain ones stay HTTP/1.1).
+func (f *runFlags) externalTarget(raw string) (loadgen.Target, error) {
+	tg, err := runner.ParseTarget(raw)
+	if err != nil {
+		return tg, err
+	}
+	tg.HTTP2 = f.http2 && strings.HasPrefix(tg.URL, "https://")
+	return tg, nil
+}
+
 // programs maps each proxy kind to the binary its flag names.
 func (f *runFlags) programs() map[string]string {
 	m := map[string]string{}
@@ -370,11 +381,10 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	var external []loadgen.Target
 	for _, t := range f.targets {
-		tg, err := runner.ParseTarget(t)
+		tg, err := f.externalTarget(t)
 		if err != nil {
 			return exitUsage, usageError{err}
 		}
-		tg.HTTP2 = f.http2 && strings.HasPrefix(tg.URL, "https://")
 		external = append(external, tg)
 	}
 	if f.topology != runner.TopologyLocal && f.topology != runner.TopologyNone && f.topology != runner.TopologyCompose {
