@@ -59,7 +59,7 @@ import (
 // stream measured).
 
 // tlsGCPercent is the collector's target (debug.SetGCPercent) while a run
-// has TLS streams in the epoll workers. After its handshake a TLS stream
+// has https streams. After its handshake a TLS stream in the epoll workers
 // keeps about 6 KiB of crypto/tls state (measured at 10,000 streams with
 // an ECDSA certificate: the raw input buffer, sized by the largest
 // handshake record plus 512 bytes, about 2 KiB; the handshake message
@@ -71,12 +71,13 @@ import (
 // handshakes'). docs/benchmarks.md has the figures.
 const tlsGCPercent = 50
 
-// lowerGCForTLS sets tlsGCPercent for the run when it has TLS streams in
-// the epoll workers and the user did not choose with GOGC; the returned
-// function restores the previous setting. Like the open file limit
-// (rlimit_linux.go), it is the process's, which the engine runs in.
+// lowerGCForTLS sets tlsGCPercent for the run when it has https streams
+// (in the epoll workers, or HTTP/2 through net/http, whose per-stream
+// state is mostly heap too) and the user did not choose with GOGC; the
+// returned function restores the previous setting. Like the open file
+// limit (rlimit_linux.go), it is the process's, which the engine runs in.
 func (e *Engine) lowerGCForTLS() (restore func()) {
-	if os.Getenv("GOGC") != "" || !slices.ContainsFunc(e.targets, func(t *target) bool { return t.tls }) {
+	if os.Getenv("GOGC") != "" || !slices.ContainsFunc(e.targets, func(t *target) bool { return t.tls || t.https }) {
 		return func() {}
 	}
 	old := debug.SetGCPercent(tlsGCPercent)
