@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/sseload/sseload/loadgen/httpstream"
@@ -27,6 +28,10 @@ type Target struct {
 	// Headers are the target's own request fields, added to
 	// Config.Request's; a field of the same name replaces the run's.
 	Headers [][2]string `json:",omitempty"`
+	// HTTP2 asks an https target for HTTP/2 by ALPN (net/http's client:
+	// tls.go); the server may still answer HTTP/1.1. Without it an https
+	// target is HTTP/1.1 in the epoll workers (tlsconn_linux.go).
+	HTTP2 bool `json:",omitempty"`
 }
 
 // Config describes one run of the engine.
@@ -97,6 +102,11 @@ type Config struct {
 	// Reconnect is what a stream does after it ends or drops
 	// (ReconnectNever, the default, ReconnectSpec or ReconnectPersistent).
 	Reconnect ReconnectPolicy `json:",omitempty"`
+	// StreamsPerConn is how many streams of an HTTP/2 target (Target.HTTP2)
+	// share one connection, in the order they open: 1 (the default, 0 too)
+	// is one connection per stream, as devices; more is browser tabs
+	// multiplexed on one connection. Only HTTP/2 targets take it.
+	StreamsPerConn int `json:",omitempty"`
 	// Retry is the reconnection time until the server sets one with a
 	// retry: field (EventSource's default is implementation-defined; 3 s
 	// here, as in browsers).
@@ -197,11 +207,19 @@ func (c *Config) validate() error {
 	if err := c.Request.Check(); err != nil {
 		return fmt.Errorf("request: %w", err)
 	}
+	if c.StreamsPerConn < 0 {
+		return fmt.Errorf("streams per connection %d: must not be negative", c.StreamsPerConn)
+	}
+	h2 := false
 	seen := map[string]bool{}
 	for _, t := range c.Targets {
 		if err := c.Request.With(t.Headers).Check(); err != nil {
 			return fmt.Errorf("target %q: request: %w", t.Name, err)
 		}
+		if t.HTTP2 && !strings.HasPrefix(t.URL, "https://") {
+			return fmt.Errorf("target %q: HTTP/2 is negotiated by ALPN over TLS, and %q is not https://: use an https URL, or leave HTTP/2 out", t.Name, t.URL)
+		}
+		h2 = h2 || t.HTTP2
 		if t.Connections < 0 || t.ReadBytesPerSec < 0 {
 			return fmt.Errorf("target %q: connections %d, read rate %d B/s: must not be negative", t.Name, t.Connections, t.ReadBytesPerSec)
 		}
@@ -209,6 +227,9 @@ func (c *Config) validate() error {
 			return fmt.Errorf("target %q named twice", t.Name)
 		}
 		seen[t.Name] = true
+	}
+	if c.StreamsPerConn > 1 && !h2 {
+		return fmt.Errorf("streams per connection %d: only HTTP/2 targets share connections (an HTTP/1.1 connection carries one stream): ask for HTTP/2, or leave it out", c.StreamsPerConn)
 	}
 	return nil
 }

@@ -34,6 +34,7 @@ type conn struct {
 	w        *worker
 	t        *target
 	fd       int
+	tls      *tlsState // an https connection (tlsconn_linux.go); nil = plain
 	state    uint8
 	gotEvent bool
 	start    time.Duration // since the engine's epoch, before connect
@@ -97,6 +98,11 @@ func (e *streamError) Error() string { return e.msg }
 func (c *conn) Head(h *httpstream.Head) error {
 	c.lastByte = time.Since(c.w.e.epoch)
 	c.w.e.saveHead(c.t.index, headFields(h))
+	if c.tls != nil {
+		c.w.e.saveProtocol(c.t.index, h.Proto, c.tls.conn.ConnectionState)
+	} else if c.fd >= 0 {
+		c.w.e.saveProtocol(c.t.index, h.Proto, nil)
+	}
 	if isRedirect(h.Status) {
 		return c.redirect(h)
 	}
@@ -271,6 +277,9 @@ func resolve(ctx context.Context, u *url.URL) (netip.AddrPort, error) {
 	port := u.Port()
 	if port == "" {
 		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
 	}
 	p, err := strconv.ParseUint(port, 10, 16)
 	if err != nil {

@@ -2,18 +2,22 @@
 // SSE streams per target at a given ramp, holds them, and records how long
 // each event took from its scheduled publish time to its receipt.
 //
-// Plain-HTTP streams are served by a few epoll workers (one per core). A
-// stream costs one socket and a few hundred bytes of decoder state: no
-// goroutine and no read buffer of its own. Each worker records into its own
+// Plain-HTTP and https HTTP/1.1 streams are served by a few epoll workers
+// (one per core). A stream costs one socket and a few hundred bytes of
+// decoder state (plus, over TLS, crypto/tls's connection state:
+// tlsconn_linux.go): no goroutine and no read buffer of its own. HTTP/2
+// streams (Target.HTTP2) go through net/http, a goroutine each (tls.go). Each worker records into its own
 // histograms, swapped out to a collector once per interval and merged there
 // by value, so the hot path takes no lock.
 package loadgen
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net/netip"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,6 +53,7 @@ type Engine struct {
 	// after that.
 	started atomic.Bool
 	heads   []atomic.Pointer[map[string]string]
+	protos  []atomic.Pointer[negotiated] // per target, the first head's
 	// cutoff is, per target, the last sequence number of the run once the
 	// hold is over (settle.go); 0 while it runs.
 	cutoff []atomic.Int64
@@ -65,10 +70,15 @@ type target struct {
 	request []byte           // the request, identical for every connection
 	shape   httpstream.Shape // Config.Request with the target's own headers
 	sources []netip.Addr     // local addresses to bind, in turn; empty = any
-	https   bool             // served by net/http on the stream worker
-	ts      jsonfield.Path
-	timed   bool
-	seq     jsonfield.Path // Config.SequenceField
+	https   bool             // served by net/http on the stream worker (HTTP/2)
+	// tls is set for https targets served by the epoll workers over
+	// crypto/tls (tlsconn_linux.go), with tlsConfig: Config.TLSConfig with
+	// the target's server name and ALPN http/1.1.
+	tls       bool
+	tlsConfig *tls.Config
+	ts        jsonfield.Path
+	timed     bool
+	seq       jsonfield.Path // Config.SequenceField
 	// sequenced is true when events are accounted by sequence number.
 	sequenced bool
 	sent      jsonfield.Path // Config.SentField
@@ -108,7 +118,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		sent = p
 	}
 	for i, t := range cfg.Targets {
-		rt, err := resolveTarget(ctx, t, cfg.Request.With(t.Headers))
+		rt, err := resolveTarget(ctx, t, cfg.Request.With(t.Headers), cfg.TLSConfig)
 		if err != nil {
 			return nil, err
 		}
@@ -121,6 +131,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		e.targets = append(e.targets, rt)
 	}
 	e.heads = make([]atomic.Pointer[map[string]string], len(e.targets))
+	e.protos = make([]atomic.Pointer[negotiated], len(e.targets))
 	e.cutoff = make([]atomic.Int64, len(e.targets))
 	return e, nil
 }
@@ -152,7 +163,7 @@ func sourceAddrs(given []netip.Addr, dst netip.AddrPort, conns int) []netip.Addr
 }
 
 // resolveTarget parses the URL and resolves its host once, before the run.
-func resolveTarget(ctx context.Context, t Target, shape httpstream.Shape) (*target, error) {
+func resolveTarget(ctx context.Context, t Target, shape httpstream.Shape, tlsCfg *tls.Config) (*target, error) {
 	u, err := url.Parse(t.URL)
 	if err != nil {
 		return nil, fmt.Errorf("target %s: url %q: %w", t.Name, t.URL, err)
@@ -163,8 +174,8 @@ func resolveTarget(ctx context.Context, t Target, shape httpstream.Shape) (*targ
 	if u.Host == "" {
 		return nil, fmt.Errorf("target %s: url %q has no host (expected http://host:port/path)", t.Name, t.URL)
 	}
-	if u.Scheme == "https" {
-		return &target{Target: t, https: true, shape: shape}, nil
+	if u.Scheme == "https" && t.HTTP2 {
+		return &target{Target: t, https: true, u: u, shape: shape}, nil
 	}
 	addr, err := resolve(ctx, u)
 	if err != nil {
@@ -174,7 +185,28 @@ func resolveTarget(ctx context.Context, t Target, shape httpstream.Shape) (*targ
 	if err != nil {
 		return nil, fmt.Errorf("target %s: %w", t.Name, err)
 	}
-	return &target{Target: t, addr: addr, request: req, u: u, host: u.Host, path: u.RequestURI(), shape: shape}, nil
+	rt := &target{Target: t, addr: addr, request: req, u: u, host: u.Host, path: u.RequestURI(), shape: shape}
+	if u.Scheme == "https" {
+		rt.tls, rt.tlsConfig = true, h1Config(tlsCfg, u.Hostname())
+	}
+	return rt, nil
+}
+
+// h1Config is base (nil: defaults and the system's roots) for an HTTP/1.1
+// stream to host: its server name and ALPN http/1.1, so that the protocol
+// is negotiated, not assumed. Session tickets are dropped unless base
+// keeps them in a ClientSessionCache: a stream connects once, and a cache
+// would hold state for every one.
+func h1Config(base *tls.Config, host string) *tls.Config {
+	cfg := &tls.Config{}
+	if base != nil {
+		cfg = base.Clone()
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = host
+	}
+	cfg.NextProtos = []string{"http/1.1"}
+	return cfg
 }
 
 // Run opens the connections, holds them and returns what was measured. When
@@ -183,6 +215,7 @@ func resolveTarget(ctx context.Context, t Target, shape httpstream.Shape) (*targ
 func (e *Engine) Run(ctx context.Context) (*Result, error) {
 	cfg := &e.cfg
 	e.checkFileLimit()
+	defer e.lowerGCForTLS()()
 	e.remaining.Store(int64(cfg.totalConnections()))
 	e.epoch = time.Now()
 
@@ -197,6 +230,16 @@ func (e *Engine) Run(ctx context.Context) (*Result, error) {
 		e.workers = append(e.workers, w)
 	}
 
+	var hs *handshaker
+	for _, t := range e.targets {
+		if t.tls && hs == nil {
+			hs = newHandshaker()
+			defer hs.close()
+			for _, w := range e.workers {
+				w.tls.hs = hs
+			}
+		}
+	}
 	var streamWorker *worker
 	for _, t := range e.targets {
 		if t.https && streamWorker == nil {
@@ -265,6 +308,9 @@ func (e *Engine) Run(ctx context.Context) (*Result, error) {
 		}
 		if h := e.heads[i].Load(); h != nil {
 			tr.Head = *h
+		}
+		if p := e.protos[i].Load(); p != nil {
+			tr.Protocol, tr.TLSVersion = p.proto, p.tlsVersion
 		}
 		res.Targets = append(res.Targets, tr)
 	}
@@ -365,6 +411,25 @@ func (e *Engine) notOpened(n int64) {
 // call from any goroutine while Run runs.
 func (e *Engine) MarkFault(name string) {
 	e.faults.mark(e, name, time.Now())
+}
+
+// negotiated is what a connection's handshake and head settled.
+type negotiated struct{ proto, tlsVersion string }
+
+// saveProtocol keeps the first protocol seen per target. state is nil for
+// plain HTTP; it is called only until the target has one.
+func (e *Engine) saveProtocol(t int, httpProto string, state func() tls.ConnectionState) {
+	if e.protos[t].Load() != nil {
+		return
+	}
+	n := &negotiated{proto: ProtoH1}
+	if strings.HasPrefix(httpProto, "HTTP/2") {
+		n.proto = ProtoH2
+	}
+	if state != nil {
+		n.tlsVersion = tls.VersionName(state().Version)
+	}
+	e.protos[t].CompareAndSwap(nil, n)
 }
 
 // saveHead keeps the first response head seen per target for diagnosis.

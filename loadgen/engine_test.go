@@ -350,13 +350,14 @@ func TestEngineHTTPSTargets(t *testing.T) {
 		t.Errorf("tls head %v", h)
 	}
 
-	// An untrusted certificate is a connection error, not a hang.
+	// An untrusted certificate is a handshake error, named, not a hang.
 	res = runEngine(t, context.Background(), Config{
 		Targets:     []Target{{Name: "tls", URL: tlsSrv.URL + "/events"}},
 		Connections: 2,
 	})
-	if tr := res.Targets[0]; tr.Failed != 2 || tr.Errors[ErrConnect] != 2 {
-		t.Errorf("untrusted certificate: failed %d errors %v, want 2 %s", tr.Failed, tr.Errors, ErrConnect)
+	const unknown = "x509: certificate signed by unknown authority"
+	if tr := res.Targets[0]; tr.Failed != 2 || tr.Errors[ErrTLSHandshake] != 2 || tr.ErrorValues[ErrTLSHandshake][unknown] != 2 {
+		t.Errorf("untrusted certificate: failed %d errors %v %v, want 2 %s %q", tr.Failed, tr.Errors, tr.ErrorValues, ErrTLSHandshake, unknown)
 	}
 }
 

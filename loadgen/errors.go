@@ -27,6 +27,9 @@ const (
 	ErrRead              = "read_failed"
 	ErrRequest           = "request_failed"
 	ErrRedirect          = "redirect_failed"
+	// ErrTLSHandshake is a failed TLS handshake; its value says why
+	// ("x509: certificate signed by unknown authority", "timeout").
+	ErrTLSHandshake = "tls_handshake"
 )
 
 // errnoKind names the kind of a socket-level error from connect, read or

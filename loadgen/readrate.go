@@ -59,5 +59,9 @@ func (w *worker) resumeReading(c *conn) {
 	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(c.fd)}
 	if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev); err != nil {
 		w.fail(c, ErrRead, "epoll_ctl: "+err.Error())
+		return
+	}
+	if c.tls != nil {
+		w.read(c) // tls.Conn may hold bytes the socket will not signal again
 	}
 }

@@ -12,7 +12,9 @@ import (
 // Redirects are followed as browsers follow them for EventSource: up to
 // maxRedirects in one connection attempt, each answered by a new request
 // to the Location (resolved against the URL that redirected), on a new
-// connection. The plain-HTTP engine follows http:// locations only; a
+// connection. A plain-HTTP target follows http:// locations only and an
+// https one https:// only (a TLS stream does not fall back to plaintext,
+// and a plain one is not the TLS measurement it was asked to be); a
 // redirect elsewhere fails the stream with ErrRedirect, named.
 
 const maxRedirects = 10
@@ -47,8 +49,8 @@ func (c *conn) redirect(h *httpstream.Head) error {
 	if err != nil {
 		return &streamError{kind: ErrRedirect, msg: fmt.Sprintf("status %d to Location %q: %v", h.Status, loc, err), cause: dropHTTP}
 	}
-	if u.Scheme != "http" {
-		return &streamError{kind: ErrRedirect, msg: fmt.Sprintf("status %d to %q: only http:// redirects are followed on a plain-HTTP target (give the https URL as the target)", h.Status, u.Redacted()), cause: dropHTTP}
+	if u.Scheme != c.t.u.Scheme {
+		return &streamError{kind: ErrRedirect, msg: fmt.Sprintf("status %d to %q: only %s:// redirects are followed on a %s:// target (give that URL as the target)", h.Status, u.Redacted(), c.t.u.Scheme, c.t.u.Scheme), cause: dropHTTP}
 	}
 	addr, err := resolve(context.Background(), u)
 	if err != nil {

@@ -139,7 +139,18 @@ type TargetResult struct {
 	// Head is the first response head seen (status, selected headers), for
 	// diagnosis: differences between direct and proxied heads point at a layer.
 	Head map[string]string
+	// Protocol is the HTTP version of the first response head seen:
+	// ProtoH1 or ProtoH2 ("" when no head arrived). TLSVersion is that
+	// connection's TLS version ("TLS 1.3"; "" for plain HTTP).
+	Protocol   string `json:",omitempty"`
+	TLSVersion string `json:",omitempty"`
 }
+
+// The negotiated protocols TargetResult.Protocol names.
+const (
+	ProtoH1 = "h1"
+	ProtoH2 = "h2"
+)
 
 // Delivery is one target's delivery accounting, from the sequence number in
 // each event's data (Config.SequenceField). How each figure is derived, and

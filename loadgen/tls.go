@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -14,39 +15,138 @@ import (
 	"github.com/sseload/sseload/loadgen/httpstream"
 )
 
-// streamSet runs the https streams of one engine: one goroutine per stream
-// through net/http, feeding the same SSE parser and conn logic as the epoll
-// workers. It is correct, not cheap (tens of KiB per stream): TLS targets
-// are for checking a real deployment, not for 50,000 streams.
+// streamSet runs the HTTP/2 streams of one engine (Target.HTTP2): one
+// goroutine per stream through net/http's client connections, feeding the
+// same SSE parser and conn logic as the epoll workers. HTTP/1.1 https
+// streams do not come here: they run in the epoll workers
+// (tlsconn_linux.go).
+//
+// Connections are explicit (http.Transport.NewClientConn), not the
+// Transport's pool, so that the run says how streams share them:
+// Config.StreamsPerConn streams of a target take the same connection in
+// the order they open (1, the default: one connection per stream, as
+// devices; more: browser tabs multiplexed on one connection). A server
+// that answers HTTP/1.1 to the ALPN offer gets one stream per connection
+// whatever the setting: the protocol is reported (TargetResult.Protocol).
 type streamSet struct {
-	client *http.Client
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	tr      *http.Transport
+	perConn int
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+
+	mu      sync.Mutex
+	current map[int]*connGroup // per target: the connection streams join
+	// dialing admits at most handshakers connections being set up at once,
+	// as the epoll workers' handshaker does: 10,000 goroutines
+	// handshaking together on a few cores would all miss their timeout.
+	dialing chan struct{}
 }
 
-// newStreamWorker returns the worker that serves https targets. It has no
-// epoll set; its run loop only keeps the interval ticks.
+// connGroup is one client connection and the streams assigned to it.
+type connGroup struct {
+	ready    chan struct{} // closed once dialed: cc or err is set
+	cc       *http.ClientConn
+	err      error
+	assigned int // streams that joined it, ever
+	active   int // streams using it now
+}
+
+// newStreamWorker returns the worker that serves HTTP/2 targets. It has
+// no epoll set; its run loop only keeps the interval ticks.
 func newStreamWorker(e *Engine, id int) *worker {
+	var protos http.Protocols
+	protos.SetHTTP1(true)
+	protos.SetHTTP2(true)
 	tr := &http.Transport{
 		Proxy:               nil, // measure the target, not a forward proxy in between
 		DialContext:         (&net.Dialer{Timeout: e.cfg.ConnectTimeout}).DialContext,
 		TLSClientConfig:     e.cfg.TLSConfig,
 		TLSHandshakeTimeout: e.cfg.ConnectTimeout,
 		DisableCompression:  true,
-		// One TCP+TLS connection per stream, over HTTP/1.1, as one device
-		// per connection: an empty TLSNextProto map turns HTTP/2 off.
-		TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{},
+		Protocols:           &protos, // h2 offered first by ALPN, http/1.1 accepted
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w := newWorkerState(e, id)
 	w.streams = &streamSet{
-		// Redirects are followed as browsers follow them, at most 10:
-		// net/http's default policy.
-		client: &http.Client{Transport: tr},
-		ctx:    ctx, cancel: cancel,
+		tr: tr, perConn: max(1, e.cfg.StreamsPerConn),
+		ctx: ctx, cancel: cancel,
+		current: map[int]*connGroup{},
+		dialing: make(chan struct{}, handshakers),
 	}
 	return w
+}
+
+// acquire returns a connection for one request of a stream of t to u: the
+// target's current group while it has room (StreamsPerConn) and works,
+// else a new one. alone asks for a connection of its own (a redirect led
+// elsewhere).
+func (s *streamSet) acquire(ctx context.Context, t *target, u *url.URL, alone bool) (*connGroup, error) {
+	s.mu.Lock()
+	g := s.current[t.index]
+	if !alone && g != nil && g.assigned < s.perConn && g.usable() {
+		g.assigned++
+		g.active++
+		s.mu.Unlock()
+		<-g.ready
+		// Reserve fails when the connection is at its limit: an HTTP/1.1
+		// answer to the ALPN offer, or the server's concurrent-streams
+		// setting. The stream then takes a connection of its own.
+		if g.err == nil && g.cc.Reserve() == nil {
+			return g, nil
+		}
+		s.release(t, g)
+		alone = true
+		s.mu.Lock()
+	}
+	g = &connGroup{ready: make(chan struct{}), assigned: 1, active: 1}
+	if !alone {
+		s.current[t.index] = g
+	}
+	s.mu.Unlock()
+	port := u.Port()
+	if port == "" {
+		port = "443"
+	}
+	select {
+	case s.dialing <- struct{}{}:
+		g.cc, g.err = s.tr.NewClientConn(ctx, "https", net.JoinHostPort(u.Hostname(), port))
+		<-s.dialing
+	case <-ctx.Done():
+		g.err = ctx.Err()
+	}
+	close(g.ready)
+	if g.err != nil {
+		err := g.err
+		s.release(t, g)
+		return nil, err
+	}
+	return g, nil
+}
+
+// usable reports, without waiting, whether g may take another stream.
+func (g *connGroup) usable() bool {
+	select {
+	case <-g.ready:
+		return g.err == nil && g.cc.Err() == nil
+	default:
+		return true // still dialing
+	}
+}
+
+// release ends one stream's use of g; the last stream of a group that
+// takes no more closes its connection.
+func (s *streamSet) release(t *target, g *connGroup) {
+	s.mu.Lock()
+	g.active--
+	last := g.active == 0 && (g.assigned >= s.perConn || s.current[t.index] != g || !g.usable())
+	if last && s.current[t.index] == g {
+		delete(s.current, t.index)
+	}
+	s.mu.Unlock()
+	if last && g.cc != nil {
+		g.cc.Close()
+	}
 }
 
 // runStreams keeps the https worker's interval ticks until it is stopped,
@@ -114,32 +214,49 @@ func (w *worker) stream(ctx context.Context, t *target) {
 	}
 }
 
-// streamOnce runs one connection of stream c, until its response ends or
-// fails; fail and ended leave c waiting to reconnect or over.
+// streamOnce runs one connection attempt of stream c, redirects
+// included, until its response ends or fails; fail and ended leave c
+// waiting to reconnect or over.
 func (w *worker) streamOnce(ctx context.Context, c *conn) {
-	t := c.t
-	req, err := t.httpRequest(ctx, c.lastEventID())
-	if err != nil {
-		w.fail(c, ErrRequest, err.Error())
-		return
-	}
-	resp, err := w.streams.client.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			if c.opened {
-				w.closeConn(c) // a reconnection the run's end cut short
-				return
-			}
-			w.fail(c, ErrNoResponseHeaders, "no response head before the run ended")
+	for {
+		if !w.streamRequest(ctx, c) {
 			return
 		}
-		w.fail(c, errnoKind(err, ErrConnect), err.Error())
-		return
+	}
+}
+
+// streamRequest sends one request of stream c on a connection of its
+// group and reads the response. It reports whether a redirect asks for
+// another request.
+func (w *worker) streamRequest(ctx context.Context, c *conn) (follow bool) {
+	t := c.t
+	u := c.targetURL()
+	req, err := c.requestShape().NewHTTPRequest(ctx, u.String(), c.lastEventID()...)
+	if err != nil {
+		w.fail(c, ErrRequest, err.Error())
+		return false
+	}
+	g, err := w.streams.acquire(ctx, t, u, c.url != nil)
+	if err != nil {
+		w.failRequest(ctx, c, err, true)
+		return false
+	}
+	defer w.streams.release(t, g)
+	resp, err := g.cc.RoundTrip(req)
+	if err != nil {
+		w.failRequest(ctx, c, err, false)
+		return false
 	}
 	defer resp.Body.Close()
+	if resp.TLS != nil {
+		w.e.saveProtocol(t.index, resp.Proto, func() tls.ConnectionState { return *resp.TLS })
+	}
 	if err := c.Head(headOf(resp)); err != nil {
+		if err == errFollow {
+			return true
+		}
 		w.failErr(c, err)
-		return
+		return false
 	}
 	buf := make([]byte, 4096)
 	for {
@@ -147,25 +264,48 @@ func (w *worker) streamOnce(ctx context.Context, c *conn) {
 		if n > 0 {
 			if err := c.parser.Feed(buf[:n], c); err != nil {
 				w.failErr(c, err)
-				return
+				return false
 			}
 		}
 		switch {
 		case rerr == nil:
 		case errors.Is(rerr, io.EOF):
 			w.ended(c)
-			return
+			return false
 		case ctx.Err() != nil:
 			w.closeConn(c)
-			return
+			return false
 		default:
 			kind := errnoKind(rerr, ErrEOFMidResponse)
 			if kind == ErrEOFMidResponse && !errors.Is(rerr, io.ErrUnexpectedEOF) {
 				kind = ErrRead
 			}
 			w.fail(c, kind, rerr.Error())
+			return false
+		}
+	}
+}
+
+// failRequest fails c for err, from dialing a connection (dialing) or
+// from a request on one, under its kind: the run's end, a connect error,
+// a TLS handshake failure (with its reason as value), or a request error.
+func (w *worker) failRequest(ctx context.Context, c *conn, err error, dialing bool) {
+	if ctx.Err() != nil {
+		if c.opened {
+			w.closeConn(c) // a reconnection the run's end cut short
 			return
 		}
+		w.fail(c, ErrNoResponseHeaders, "no response head before the run ended")
+		return
+	}
+	var op *net.OpError
+	switch {
+	case !dialing:
+		w.fail(c, errnoKind(err, ErrRequest), err.Error())
+	case errors.As(err, &op) && op.Op == "dial":
+		w.fail(c, errnoKind(err, ErrConnect), err.Error())
+	default:
+		w.failCause(c, ErrTLSHandshake, handshakeValue(err), err.Error(), dropNetwork)
 	}
 }
 

@@ -58,6 +58,7 @@ type worker struct {
 	// streams is set on the worker that serves https targets through
 	// net/http (tls.go); its streams record from many goroutines, under mu.
 	streams *streamSet
+	tls     tlsWorker     // TLS streams in the handshaker (tlsconn_linux.go)
 	stopped chan struct{} // closed by stop
 
 	mu      sync.Mutex
@@ -262,6 +263,7 @@ func (w *worker) run() {
 // fail as no_response_headers: within the run, no head arrived) and sends
 // the remaining intervals up to stopAt, the last one partial and final.
 func (w *worker) shutdown(stopAt, tickStart, tickEnd time.Time) {
+	w.shutdownTLS()
 	for _, c := range w.conns {
 		if c == nil {
 			continue
@@ -353,6 +355,7 @@ func (w *worker) drainWake() {
 	w.queue = nil
 	stopping := !w.stopAt.IsZero()
 	w.mu.Unlock()
+	w.takeTLS(stopping)
 	if stopping {
 		w.e.notOpened(int64(len(q)))
 		return
@@ -376,7 +379,11 @@ func (w *worker) open(t *target) {
 func (w *worker) connect(c *conn) {
 	c.state = stateConnecting
 	c.start = time.Since(w.e.epoch)
-	fd, err := w.dial(c)
+	if c.t.tls {
+		w.connectTLS(c, w.source(c))
+		return
+	}
+	fd, err := dialSocket(c, w.source(c))
 	if err != nil {
 		w.fail(c, errnoKind(err, ErrConnect), err.Error())
 		return
@@ -395,8 +402,22 @@ func (w *worker) connect(c *conn) {
 	w.connecting = append(w.connecting, c)
 }
 
-// dial creates a non-blocking socket and starts connecting it to c.addr.
-func (w *worker) dial(c *conn) (int, error) {
+// source is the local address c's next connection binds to: the
+// target's source addresses in turn, for its own address (not where a
+// redirect led); invalid = any.
+func (w *worker) source(c *conn) netip.Addr {
+	src := c.t.sources
+	if len(src) == 0 || c.addr != c.t.addr {
+		return netip.Addr{}
+	}
+	a := src[w.srcNext%len(src)]
+	w.srcNext++
+	return a
+}
+
+// dialSocket creates a non-blocking socket, bound to src when valid, and
+// starts connecting it to c.addr.
+func dialSocket(c *conn, src netip.Addr) (int, error) {
 	t := c.t
 	family := unix.AF_INET
 	if c.addr.Addr().Is6() {
@@ -410,16 +431,14 @@ func (w *worker) dial(c *conn) (int, error) {
 	if t.ReadBytesPerSec > 0 {
 		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, slowRcvBuf)
 	}
-	if src := t.sources; len(src) > 0 && c.addr == t.addr {
-		a := src[w.srcNext%len(src)]
-		w.srcNext++
+	if src.IsValid() {
 		// Choose the source port at connect time, per destination, so one
 		// source address serves ~28k streams to each server address:port
 		// instead of ~28k in all.
 		_ = unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1)
-		if err := unix.Bind(fd, sockaddr(netip.AddrPortFrom(a, 0))); err != nil {
+		if err := unix.Bind(fd, sockaddr(netip.AddrPortFrom(src, 0))); err != nil {
 			unix.Close(fd)
-			return -1, fmt.Errorf("bind %s: %w", a, err)
+			return -1, fmt.Errorf("bind %s: %w", src, err)
 		}
 	}
 	err = unix.Connect(fd, sockaddr(c.addr))
@@ -511,6 +530,10 @@ func (w *worker) send(c *conn) {
 // read takes what the socket has into the worker's buffer and pushes it
 // through the HTTP decoder and the SSE parser.
 func (w *worker) read(c *conn) {
+	if c.tls != nil {
+		w.readTLS(c, w.buf)
+		return
+	}
 	buf := w.buf
 	if c.t.ReadBytesPerSec > 0 {
 		now := time.Since(w.e.epoch)
@@ -542,17 +565,25 @@ func (w *worker) read(c *conn) {
 	if c.t.ReadBytesPerSec > 0 {
 		c.budget -= n
 	}
-	if err := c.dec.Feed(buf[:n], c); err != nil {
+	w.consume(c, buf[:n])
+}
+
+// consume pushes bytes read from c's connection through the HTTP decoder
+// and the SSE parser. It reports whether the connection is still open.
+func (w *worker) consume(c *conn, p []byte) bool {
+	if err := c.dec.Feed(p, c); err != nil {
 		if err == errFollow {
 			w.follow(c)
-			return
+			return false
 		}
 		w.failErr(c, err)
-		return
+		return false
 	}
 	if c.dec.Done() {
 		w.ended(c)
+		return false
 	}
+	return true
 }
 
 // eof handles the server closing the connection.
@@ -655,6 +686,7 @@ func (w *worker) closeSocket(c *conn) {
 		unix.Close(c.fd) // also removes it from the epoll set
 		c.fd = -1
 	}
+	c.tls = nil
 	c.paused = false
 }
 

@@ -255,6 +255,13 @@ type Target struct {
 	// ResponseHead is the first response head seen (status and selected
 	// headers) as the engine recorded it.
 	ResponseHead map[string]string `json:"response_head,omitempty"`
+	// Protocol is the HTTP version the target's streams negotiated, from
+	// the first response head: "h1" or "h2" (loadgen.ProtoH1, ProtoH2);
+	// TLSVersion that connection's TLS version ("TLS 1.3"), absent for
+	// plain HTTP. Both absent when no head arrived. Added within
+	// schema_version 1.
+	Protocol   string `json:"protocol,omitempty"`
+	TLSVersion string `json:"tls_version,omitempty"`
 }
 
 // Hist returns the target's summary of metric m (nil when absent).
@@ -431,6 +438,7 @@ func Summarize(res *loadgen.Result, meta Meta) Summary {
 		if len(tr.Head) > 0 {
 			t.ResponseHead = maps.Clone(tr.Head)
 		}
+		t.Protocol, t.TLSVersion = tr.Protocol, tr.TLSVersion
 		s.Targets = append(s.Targets, t)
 	}
 	s.Harness.LatencySplit = SplitVerdicts(s.Targets)

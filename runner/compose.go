@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sseload/sseload/compose"
+	"github.com/sseload/sseload/loadgen"
 	"github.com/sseload/sseload/reports"
 	"github.com/sseload/sseload/reports/render"
 	"github.com/sseload/sseload/scenarios"
@@ -309,7 +310,10 @@ func composeLoadgenArgs(sc scenarios.Scenario, opts Options) []string {
 func containerGeneratorArgs(sc scenarios.Scenario, opts Options) []string {
 	args := []string{"run", compose.ScenarioMount, "--topology=none", "--no-progress", "--out=" + compose.ResultsMount}
 	for _, t := range sc.Targets {
-		args = append(args, "--target="+t.Name+"="+compose.TargetURL(t)+"/events")
+		args = append(args, "--target="+TargetArg(loadgen.Target{Name: t.Name, URL: compose.TargetURL(t) + "/events", HTTP2: t.HTTP2}))
+	}
+	if opts.StreamsPerConn > 1 {
+		args = append(args, "--streams-per-conn="+strconv.Itoa(opts.StreamsPerConn))
 	}
 	if compose.HasTLS(sc.Targets) {
 		// The run's CA, mounted in the generator's container: it trusts

@@ -87,6 +87,9 @@ type Options struct {
 	// generator gets the run's CA this way). The local topology's TLS
 	// targets are trusted by the run's own CA without it.
 	CACert string
+	// StreamsPerConn is how many streams of an HTTP/2 target share one
+	// connection (loadgen.Config.StreamsPerConn; 0 or 1: one each).
+	StreamsPerConn int
 	// SourceAddrs are the local addresses streams are opened from (see
 	// loadgen.Config.SourceAddrs).
 	SourceAddrs []netip.Addr
@@ -270,10 +273,13 @@ func run(ctx context.Context, opts Options, dir string) (*Outcome, error) {
 		OnInterval:  append(loadgen.IntervalSinks{hl, tl}, opts.Sinks...).Add,
 		SourceAddrs: opts.SourceAddrs,
 		TLSConfig:   &tls.Config{InsecureSkipVerify: opts.InsecureTLS, RootCAs: topo.roots},
-		Warn:        opts.Warn,
-		Reconnect:   loadgen.ReconnectPolicy(sc.Reconnect),
-		Retry:       sc.ReconnectDelay,
-		Request:     sc.Request(),
+		// Carried as JSON to worker processes (loadgen/procs), like the
+		// targets' HTTP2.
+		StreamsPerConn: opts.StreamsPerConn,
+		Warn:           opts.Warn,
+		Reconnect:      loadgen.ReconnectPolicy(sc.Reconnect),
+		Retry:          sc.ReconnectDelay,
+		Request:        sc.Request(),
 	}
 	if opts.Topology != TopologyNone {
 		// sseload's own origin: every event carries "seq", and a
@@ -443,7 +449,7 @@ func startTopology(ctx context.Context, opts Options) (*startedTopology, error) 
 	}
 	var lts []loadgen.Target
 	for _, t := range local.Targets() {
-		lts = append(lts, loadgen.Target{Name: t.Name, URL: t.URL, Headers: opts.Scenario.TargetHeaders[t.Name]})
+		lts = append(lts, loadgen.Target{Name: t.Name, URL: t.URL, Headers: opts.Scenario.TargetHeaders[t.Name], HTTP2: t.HTTP2})
 		meta.Targets[t.Name] = reports.TargetMeta{Proxy: t.Proxy, ProxyKind: t.Kind, ConfigSHA256: t.ConfigSHA256, ConfigFile: t.ConfigName}
 	}
 	stop := func() {
@@ -526,16 +532,33 @@ func targetNames(ts []loadgen.Target) []string {
 	return names
 }
 
-// ParseTarget parses a --target value NAME=URL.
+// ParseTarget parses a --target value NAME=URL[,h2]. A trailing ",h2"
+// (as after --proxy) asks that https URL for HTTP/2 by ALPN; a comma
+// anywhere else stays part of the URL.
 func ParseTarget(s string) (loadgen.Target, error) {
 	name, u, ok := strings.Cut(s, "=")
 	if !ok || name == "" || u == "" {
 		return loadgen.Target{}, fmt.Errorf("--target %q: expected NAME=URL, e.g. app=http://127.0.0.1:8080/events", s)
 	}
+	u, h2 := strings.CutSuffix(u, h2Suffix)
 	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
 		return loadgen.Target{}, fmt.Errorf("--target %q: URL must start with http:// or https://", s)
 	}
-	return loadgen.Target{Name: name, URL: u}, nil
+	if h2 && !strings.HasPrefix(u, "https://") {
+		return loadgen.Target{}, fmt.Errorf("--target %q: HTTP/2 (,h2) is negotiated over TLS: use an https:// URL, or leave ,h2 out", s)
+	}
+	return loadgen.Target{Name: name, URL: u, HTTP2: h2}, nil
+}
+
+// h2Suffix after a --target URL asks it for HTTP/2 (ParseTarget).
+const h2Suffix = ",h2"
+
+// TargetArg is the --target value ParseTarget reads back as t.
+func TargetArg(t loadgen.Target) string {
+	if t.HTTP2 {
+		return t.Name + "=" + t.URL + h2Suffix
+	}
+	return t.Name + "=" + t.URL
 }
 
 // OnlyTargets validates an --only list against the targets known to this

@@ -24,7 +24,7 @@ func TestComposeLoadgenArgsTLS(t *testing.T) {
 	}
 	sc.Targets = []targets.Spec{preset(t, targets.Direct), preset(t, "nginx-sse-h2"), preset(t, "haproxy-sse")}
 	args := composeLoadgenArgs(sc, Options{})
-	for _, w := range []string{"--target=nginx-sse-h2=https://nginx-sse-h2/events", "--target=haproxy-sse=http://haproxy-sse/events", "--ca-cert=" + compose.CAFile} {
+	for _, w := range []string{"--target=nginx-sse-h2=https://nginx-sse-h2/events,h2", "--target=haproxy-sse=http://haproxy-sse/events", "--ca-cert=" + compose.CAFile} {
 		if !slices.Contains(args, w) {
 			t.Errorf("args %q lack %s", args, w)
 		}

@@ -204,6 +204,7 @@ func StartLocal(ctx context.Context, cfg LocalConfig) (*Local, error) {
 			Proxy:        versions[pr.Kind.Name()],
 			ConfigSHA256: pr.SHA256,
 			ConfigName:   spec.ConfigName(),
+			HTTP2:        spec.HTTP2,
 		})
 	}
 	return l, nil

@@ -13,4 +13,5 @@ type Target struct {
 	Proxy        string // proxy version, e.g. "nginx/1.22.1"; "" for direct
 	ConfigSHA256 string // sha256 (hex) of the proxy's config as run; "" for direct
 	ConfigName   string // the config's file: docker/… for a preset, else the user's path
+	HTTP2        bool   // the listener offers HTTP/2 by ALPN (targets.Spec.HTTP2), which the generator asks for
 }

@@ -127,7 +127,7 @@ func capacityCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	case len(f.targets) != 1:
 		return exitUsage, usagef("capacity: name exactly one --target: a built-in target (%s), a --proxy target, or NAME=URL with --topology none", strings.Join(targets.PresetNames(), ", "))
 	case f.topology == runner.TopologyNone:
-		tg, err := runner.ParseTarget(f.targets[0])
+		tg, err := f.externalTarget(f.targets[0])
 		if err != nil {
 			return exitUsage, usageError{err}
 		}

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -63,6 +64,7 @@ Examples:
   sseload run seed --proxy mine=nginx:./deploy/nginx.conf,h2  # your config over TLS + HTTP/2
   sseload run --topology none --target app=https://staging.local/events --ca-cert ./staging-ca.pem
   sseload run --topology none --target app=http://127.0.0.1:8080/events --connections 200 --duration 30s
+  sseload run --topology none --target edge=https://edge.example:8443/events --http2 --streams-per-conn 6
   sseload run seed --topology compose                # the same targets as containers (sseload images first)
   sseload run steady --topology swarm --swarm-workers 3 --only direct,nginx-sse   # a stack on the current swarm
   sseload run ./my-scenario.yaml --out results/today
@@ -118,6 +120,8 @@ type runFlags struct {
 	extFaults    bool
 	req          requestFlags
 	caCert       string
+	http2        bool
+	perConn      int
 	sourceAddrs  []string
 	originListen string
 	procs        int
@@ -165,7 +169,7 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.StringSliceVar(&f.only, "only", nil, "measure only these targets, in this order (built-in: "+strings.Join(targets.PresetNames(), ", ")+"; or a scenario's or --proxy target)")
 	fs.StringVar(&f.topology, "topology", runner.TopologyLocal, "local (embedded origin + proxy processes), compose (the same as containers), swarm (the same as a stack on the current Docker swarm, with --swarm-workers generator replicas) or none (external --target only)")
 	fs.IntVar(&f.swarmWorkers, "swarm-workers", 0, fmt.Sprintf("--topology swarm: how many generator replicas, each with a share of every target's streams (0 = %d; docs/distributed.md)", runner.DefaultSwarmWorkers))
-	fs.StringArrayVar(&f.targets, "target", nil, "external target NAME=URL (repeatable; with --topology none)")
+	fs.StringArrayVar(&f.targets, "target", nil, "external target NAME=URL, or NAME=https-URL,h2 for HTTP/2 (repeatable; with --topology none)")
 	fs.StringVarP(&f.out, "out", "o", "", "results directory, new or empty (default results/<scenario>-<UTC time>)")
 	fs.BoolVar(&f.force, "force", false, "empty a non-empty --out directory first (without it, a directory holding anything is refused)")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "print plain progress lines instead of a live display")
@@ -176,6 +180,8 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.StringSliceVar(&f.sourceAddrs, "source-addrs", nil, "local addresses to open connections from, in turn (default: 127.0.0.1, .2, … as needed for loopback targets past 25,000 streams)")
 	f.req.add(fs)
 	fs.StringVar(&f.caCert, "ca-cert", "", "https targets: trust the CAs in this PEM file instead of the system's, e.g. --ca-cert ./staging-ca.pem (with --topology none; local TLS targets trust the run's own CA)")
+	fs.BoolVar(&f.http2, "http2", false, "https targets: offer HTTP/2 by ALPN (the server may still answer HTTP/1.1; summary's protocol says which)")
+	fs.IntVar(&f.perConn, "streams-per-conn", 1, "with --http2: streams sharing one connection, as browser tabs (1 = one connection per stream, as devices)")
 	fs.StringVar(&f.nginx, "nginx", "", "nginx binary for the local topology (default: nginx in PATH, then /usr/sbin/nginx)")
 	fs.StringVar(&f.haproxy, "haproxy", "", "haproxy binary for the local topology (default: haproxy in PATH, then /usr/sbin/haproxy)")
 	fs.StringVar(&f.caddy, "caddy", "", "caddy binary for the local topology (default: caddy in PATH, then /usr/sbin/caddy)")
@@ -333,6 +339,7 @@ func (f *runFlags) runOptions(sc scenarios.Scenario, external []loadgen.Target, 
 		TimestampUnit:  unit,
 		InsecureTLS:    f.req.insecure,
 		CACert:         f.caCert,
+		StreamsPerConn: f.perConn,
 		SourceAddrs:    sources,
 		OriginExec:     originExec(),
 		Procs:          f.procs,
@@ -378,6 +385,17 @@ func (f *runFlags) distributed(ctx context.Context, opts *runner.Options) error 
 		return usageError{err}
 	}
 	return nil
+}
+
+// externalTarget parses a --target NAME=URL with what the protocol flags
+// ask of it: --http2 applies to https URLs (plain ones stay HTTP/1.1).
+func (f *runFlags) externalTarget(raw string) (loadgen.Target, error) {
+	tg, err := runner.ParseTarget(raw)
+	if err != nil {
+		return tg, err
+	}
+	tg.HTTP2 = tg.HTTP2 || f.http2 && strings.HasPrefix(tg.URL, "https://")
+	return tg, nil
 }
 
 // programs maps each proxy kind to the binary its flag names.
@@ -453,7 +471,7 @@ func runCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	var external []loadgen.Target
 	for _, t := range f.targets {
-		tg, err := runner.ParseTarget(t)
+		tg, err := f.externalTarget(t)
 		if err != nil {
 			return exitUsage, usageError{err}
 		}
@@ -560,6 +578,15 @@ func (f *runFlags) checkTopologyFlags() error {
 	}
 	if f.topology != runner.TopologySwarm && set("swarm-workers") {
 		return usagef("--swarm-workers sets the worker replicas of --topology swarm; with --topology %s it would change nothing: leave it out, or add --topology swarm", f.topology)
+	}
+	if f.topology != runner.TopologyNone && set("http2") {
+		return usagef("--http2 asks https --target URLs for HTTP/2, which only --topology none measures; with --topology %s choose HTTP/2 per target: an -h2 preset (nginx-sse-h2), ,h2 after --proxy, or http2: true in the scenario's targets", f.topology)
+	}
+	if set("streams-per-conn") && f.topology == runner.TopologyNone && !f.http2 && !slices.ContainsFunc(f.targets, func(t string) bool { tg, err := runner.ParseTarget(t); return err == nil && tg.HTTP2 }) {
+		return usagef("--streams-per-conn %d: only HTTP/2 streams share a connection (an HTTP/1.1 connection carries one stream): add --http2, or leave it out", f.perConn)
+	}
+	if f.perConn < 1 {
+		return usagef("--streams-per-conn %d: must be at least 1", f.perConn)
 	}
 	if f.topology != runner.TopologyNone && set("insecure") {
 		return usagef("--insecure skips the certificate checks of https --target URLs, which only --topology none measures; with --topology %s the targets are sseload's own, and its TLS targets are checked against the run's own CA: leave it out", f.topology)

@@ -97,6 +97,9 @@ func mergeTarget(parts []*loadgen.TargetResult, perStream int64) (*loadgen.Targe
 			out.Errors[k] += n
 		}
 		out.ErrorValues.Merge(p.ErrorValues)
+		if out.Protocol == "" {
+			out.Protocol, out.TLSVersion = p.Protocol, p.TLSVersion
+		}
 		if out.Head == nil && len(p.Head) > 0 {
 			out.Head = p.Head
 		}

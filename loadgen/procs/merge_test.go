@@ -1,6 +1,7 @@
 package procs
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/netip"
@@ -259,5 +260,39 @@ func TestLoopMergesUnevenChildren(t *testing.T) {
 	}
 	if g.liveP99.Load() < 30 {
 		t.Errorf("live p99 %d, want the last interval's", g.liveP99.Load())
+	}
+}
+
+// TestSplitConfigKeepsProtocol: what a target asks of the protocol (HTTP/2,
+// streams per connection) reaches every child, through the JSON of the
+// start message, and the merged result keeps the protocol a child saw.
+func TestSplitConfigKeepsProtocol(t *testing.T) {
+	cfg := loadgen.Config{
+		Targets:     []loadgen.Target{{Name: "edge", URL: "https://127.0.0.1:8443/events", HTTP2: true}},
+		Connections: 10, Ramp: 10, StreamsPerConn: 5,
+	}
+	for i, c := range splitConfig(cfg, 2, nil) {
+		raw, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back loadgen.Config
+		if err := json.Unmarshal(raw, &back); err != nil {
+			t.Fatal(err)
+		}
+		if !back.Targets[0].HTTP2 || back.StreamsPerConn != 5 {
+			t.Errorf("child %d: HTTP2 %v, streams per conn %d; want true, 5", i, back.Targets[0].HTTP2, back.StreamsPerConn)
+		}
+	}
+	parts := []*loadgen.TargetResult{
+		{Name: "edge", Errors: map[string]int64{}, ErrorValues: loadgen.ErrorValues{}},
+		{Name: "edge", Protocol: loadgen.ProtoH2, TLSVersion: "TLS 1.3", Errors: map[string]int64{}, ErrorValues: loadgen.ErrorValues{}},
+	}
+	got, err := mergeTarget(parts, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Protocol != loadgen.ProtoH2 || got.TLSVersion != "TLS 1.3" {
+		t.Errorf("merged protocol %q %q, want h2 TLS 1.3", got.Protocol, got.TLSVersion)
 	}
 }

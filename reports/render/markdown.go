@@ -88,7 +88,8 @@ func WriteMarkdown(w io.Writer, s reports.Summary) error {
 	}
 	b.WriteString("\n\n")
 
-	mdTable(&b, tableHeader, s.Targets, tableRow)
+	header, row := withProtocol(s.Targets, tableHeader, tableRow)
+	mdTable(&b, header, s.Targets, row)
 	if s.HasSplit() {
 		b.WriteString("**Latency split**: origin delay is the origin's write time minus the scheduled publish time, path latency the receipt time minus the write time.\n\n")
 		mdTable(&b, splitHeader, s.Targets, splitRow)

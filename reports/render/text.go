@@ -33,9 +33,10 @@ func WriteText(w io.Writer, s reports.Summary) error {
 	}
 	bw.WriteString(head + "\n\n")
 
-	rows := [][]string{tableHeader}
+	header, row := withProtocol(s.Targets, tableHeader, tableRow)
+	rows := [][]string{header}
 	for i := range s.Targets {
-		rows = append(rows, tableRow(&s.Targets[i]))
+		rows = append(rows, row(&s.Targets[i]))
 	}
 	writeColumns(bw, withLostColumn(rows, s.Targets))
 	bw.WriteString("\n")
@@ -117,10 +118,6 @@ func writeColumns(w *bufio.Writer, rows [][]string) {
 	}
 }
 
-// lostAfter is the index of the table's "events" column: the lost column
-// follows it.
-const lostAfter = 3
-
 // withLostColumn adds a "lost" column after "events" when any target lost
 // events (loadgen.Delivery), and returns rows unchanged otherwise: a column
 // of zeros would only crowd the table. A target without accounting shows —.
@@ -128,6 +125,7 @@ func withLostColumn(rows [][]string, targets []reports.Target) [][]string {
 	if !slices.ContainsFunc(targets, func(t reports.Target) bool { return t.Events.Lost > 0 }) {
 		return rows
 	}
+	at := slices.Index(rows[0], "events") // after the protocol column, if any
 	out := make([][]string, len(rows))
 	for i, r := range rows {
 		cell := "lost"
@@ -137,7 +135,7 @@ func withLostColumn(rows [][]string, targets []reports.Target) [][]string {
 				cell = strconv.FormatInt(t.Events.Lost, 10)
 			}
 		}
-		out[i] = slices.Insert(slices.Clone(r), lostAfter+1, cell)
+		out[i] = slices.Insert(slices.Clone(r), at+1, cell)
 	}
 	return out
 }

@@ -161,3 +161,35 @@ func TestTextShowsLostOnlyWhenSomethingWasLost(t *testing.T) {
 		}
 	}
 }
+
+// TestTextProtocolColumn: a run with a TLS or HTTP/2 target shows each
+// target's protocol after its name; a plaintext run has no such column.
+func TestTextProtocolColumn(t *testing.T) {
+	s := reports.Summary{Targets: []reports.Target{
+		{Name: "edge", Protocol: "h2", TLSVersion: "TLS 1.3", Errors: map[string]int64{}},
+		{Name: "direct", Protocol: "h1", Errors: map[string]int64{}},
+	}}
+	var b strings.Builder
+	if err := WriteText(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(b.String(), "\n")
+	if !strings.HasPrefix(strings.Join(strings.Fields(lines[2]), " "), "target protocol conns") ||
+		!strings.Contains(b.String(), "h2 TLS 1.3") || !strings.HasPrefix(strings.Join(strings.Fields(lines[4]), " "), "direct h1 ") {
+		t.Errorf("table:\n%s", b.String())
+	}
+	var mb strings.Builder
+	if err := WriteMarkdown(&mb, s); err != nil {
+		t.Fatal(err)
+	}
+	md := mb.String()
+	if !strings.Contains(md, "| target | protocol | conns ok/req") || !strings.Contains(md, "| edge | h2 TLS 1.3 |") {
+		t.Errorf("markdown:\n%s", md)
+	}
+	s.Targets = s.Targets[1:]
+	b.Reset()
+	WriteText(&b, s)
+	if strings.Contains(b.String(), "protocol") {
+		t.Errorf("plaintext run with a protocol column:\n%s", b.String())
+	}
+}
