@@ -72,7 +72,13 @@ type Config struct {
 	EndlessStreams bool
 	// ConnectTimeout bounds TCP connect (default 10 s).
 	ConnectTimeout time.Duration
-	// Workers is the number of epoll workers (default GOMAXPROCS).
+	// Engine is how streams are served: EngineEpoll (Linux only) or
+	// EnginePortable; empty means the best this system has (DefaultEngine).
+	// It changes the generator's cost per stream, never what is measured.
+	Engine EngineName `json:",omitempty"`
+	// Workers is the number of workers (default GOMAXPROCS): epoll sets,
+	// or for the portable engine, shares of the streams with their own
+	// histograms.
 	Workers int
 	// Interval is the reporting interval (default 1 s).
 	Interval time.Duration
@@ -117,6 +123,54 @@ const (
 	ReconnectPersistent ReconnectPolicy = "persistent"
 )
 
+// EngineName names how the generator serves its streams.
+type EngineName string
+
+const (
+	// EngineEpoll: a few epoll workers (one per core) hold every
+	// connection; a stream costs a socket and a few hundred bytes of
+	// decoder state. Linux only (worker_linux.go).
+	EngineEpoll EngineName = "epoll"
+	// EnginePortable: one goroutine per stream over net.Conn, through the
+	// same decoder, parser and recorders (portable.go). Every system Go
+	// runs on; costs a goroutine stack and a pooled read buffer per open
+	// stream (docs/benchmarks.md).
+	EnginePortable EngineName = "portable"
+)
+
+// Engines lists the engine names, in the order help texts give them.
+var Engines = []EngineName{EngineEpoll, EnginePortable}
+
+// DefaultEngine is the best engine this system has: epoll on Linux, else
+// portable.
+func DefaultEngine() EngineName {
+	if epollAvailable {
+		return EngineEpoll
+	}
+	return EnginePortable
+}
+
+// ParseEngine checks an --engine value: a known name that this system
+// can run; "" is DefaultEngine.
+func ParseEngine(s string) (EngineName, error) {
+	switch n := EngineName(s); n {
+	case "":
+		return DefaultEngine(), nil
+	case EngineEpoll:
+		if !epollAvailable {
+			return "", fmt.Errorf("engine %q: %w", s, errNoEpoll)
+		}
+		return n, nil
+	case EnginePortable:
+		return n, nil
+	}
+	return "", fmt.Errorf("engine %q: unknown (valid: %s, %s)", s, EngineEpoll, EnginePortable)
+}
+
+// errNoEpoll says why the epoll engine is refused off Linux, and what to
+// use instead.
+var errNoEpoll = fmt.Errorf("the epoll engine runs on Linux only (this system is %s): use the %s engine", runtime.GOOS, EnginePortable)
+
 // ParseReconnectPolicy checks a --reconnect value.
 func ParseReconnectPolicy(s string) (ReconnectPolicy, error) {
 	switch p := ReconnectPolicy(s); p {
@@ -143,6 +197,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Reconnect == "" {
 		c.Reconnect = ReconnectNever
+	}
+	if c.Engine == "" {
+		c.Engine = DefaultEngine()
 	}
 	if c.Retry <= 0 {
 		c.Retry = defaultRetry
@@ -180,6 +237,9 @@ func (c *Config) validate() error {
 		return fmt.Errorf("duration %s: must not be negative", c.Hold)
 	}
 	if _, err := ParseReconnectPolicy(string(c.Reconnect)); err != nil {
+		return err
+	}
+	if _, err := ParseEngine(string(c.Engine)); err != nil {
 		return err
 	}
 	if c.SentField != "" && c.TimestampField == "" {
