@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"runtime"
 	"time"
 
@@ -73,7 +74,8 @@ type Config struct {
 	// ConnectTimeout bounds TCP connect (default 10 s).
 	ConnectTimeout time.Duration
 	// Engine is how streams are served: EngineEpoll (Linux only) or
-	// EnginePortable; empty means the best this system has (DefaultEngine).
+	// EnginePortable; empty means $SSELOAD_ENGINE (EngineEnv), else the
+	// best this system has (DefaultEngine).
 	// It changes the generator's cost per stream, never what is measured.
 	Engine EngineName `json:",omitempty"`
 	// Workers is the number of workers (default GOMAXPROCS): epoll sets,
@@ -141,6 +143,26 @@ const (
 // Engines lists the engine names, in the order help texts give them.
 var Engines = []EngineName{EngineEpoll, EnginePortable}
 
+// EngineEnv names the environment variable that chooses the engine when
+// Config.Engine (--engine) does not: a setting of the machine, not of a
+// scenario. Test suites run with it set to run once more on the portable
+// engine (.ci/run).
+const EngineEnv = "SSELOAD_ENGINE"
+
+// EngineFromEnv is the engine $SSELOAD_ENGINE names, checked; "" when it
+// is unset.
+func EngineFromEnv() (EngineName, error) {
+	v := os.Getenv(EngineEnv)
+	if v == "" {
+		return "", nil
+	}
+	n, err := ParseEngine(v)
+	if err != nil {
+		return "", fmt.Errorf("$%s: %w", EngineEnv, err)
+	}
+	return n, nil
+}
+
 // DefaultEngine is the best engine this system has: epoll on Linux, else
 // portable.
 func DefaultEngine() EngineName {
@@ -199,7 +221,7 @@ func (c *Config) setDefaults() {
 		c.Reconnect = ReconnectNever
 	}
 	if c.Engine == "" {
-		c.Engine = DefaultEngine()
+		c.Engine = DefaultEngine() // after New's EngineFromEnv
 	}
 	if c.Retry <= 0 {
 		c.Retry = defaultRetry

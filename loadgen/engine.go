@@ -76,6 +76,13 @@ type target struct {
 
 // New validates cfg and resolves the targets. It does not connect.
 func New(ctx context.Context, cfg Config) (*Engine, error) {
+	if cfg.Engine == "" {
+		n, err := EngineFromEnv()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Engine = n
+	}
 	cfg.setDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sseload/sseload/compose"
+	"github.com/sseload/sseload/loadgen"
 	"github.com/sseload/sseload/reports"
 	"github.com/sseload/sseload/scenarios"
 	"github.com/sseload/sseload/topology"
@@ -303,6 +304,9 @@ func composeLoadgenArgs(sc scenarios.Scenario, opts Options) []string {
 	if opts.Procs > 0 {
 		args = append(args, "--procs="+strconv.Itoa(opts.Procs))
 	}
+	if eng := composeEngine(opts); eng != "" {
+		args = append(args, "--engine="+string(eng))
+	}
 	if len(sc.Faults) > 0 {
 		// This side carries the faults out; a SIGUSR1 marks each.
 		args = append(args, "--external-faults")
@@ -452,4 +456,16 @@ func (l *linesTo) Write(b []byte) (int, error) {
 			l.warn(l.prefix + line)
 		}
 	}
+}
+
+// composeEngine is the engine the compose topology's generator is told:
+// the one chosen here (Options.Engine, else $SSELOAD_ENGINE), or "" for
+// its own default (epoll: the container runs Linux). The CLI has
+// already refused a bad $SSELOAD_ENGINE.
+func composeEngine(opts Options) loadgen.EngineName {
+	if opts.Engine != "" {
+		return opts.Engine
+	}
+	eng, _ := loadgen.EngineFromEnv()
+	return eng
 }

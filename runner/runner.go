@@ -91,6 +91,10 @@ type Options struct {
 	// chooses: 1 up to 18,000 streams (all targets counted), else one per
 	// 18,000 and at least one per origin shard (generator.go).
 	Procs int
+	// Engine is the generator's engine (loadgen.Config.Engine): "" for
+	// $SSELOAD_ENGINE, else the best this system has. Every generator
+	// process uses it; the compose topology's generator is told it.
+	Engine loadgen.EngineName
 	// WorkerExec is the sseload binary generator processes run as
 	// `sseload worker`; needed when the run uses more than one.
 	WorkerExec string
@@ -237,6 +241,14 @@ func run(ctx context.Context, opts Options, dir string) (*Outcome, error) {
 		Warn:        opts.Warn,
 		Reconnect:   loadgen.ReconnectPolicy(sc.Reconnect),
 		Retry:       sc.ReconnectDelay,
+	}
+	// Resolved here, so that every generator process (--procs) runs the
+	// same engine whatever its environment.
+	cfg.Engine = opts.Engine
+	if cfg.Engine == "" {
+		if cfg.Engine, err = loadgen.EngineFromEnv(); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrSetup, err)
+		}
 	}
 	if opts.Topology != TopologyNone {
 		// sseload's own origin: every event carries "seq", and a
