@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/sseload/sseload/internal/childproc"
 	"io/fs"
 	"net/netip"
 	"os"
@@ -155,6 +156,7 @@ var ErrComposeSinks = errors.New("live interval sinks (--metrics-addr) need the 
 // Run executes the run described by opts. When ctx is cancelled mid-run the
 // partial results are still written and returned, with Interrupted set.
 func Run(ctx context.Context, opts Options) (*Outcome, error) {
+	reapOrphans(opts.Warn)
 	dir := opts.OutDir
 	if dir == "" {
 		dir = filepath.Join("results", fmt.Sprintf("%s-%s", opts.Scenario.Name, time.Now().UTC().Format("20060102T150405Z")))
@@ -551,4 +553,20 @@ func sentField(given, topology, tsField string) string {
 		return ""
 	}
 	return defaultSentField
+}
+
+// reapOrphans kills the child processes an earlier sseload left running
+// when it was killed outright, on systems where the kernel does not kill
+// them with it (childproc: not Linux), and says so.
+func reapOrphans(warn func(string)) {
+	n, err := childproc.ReapOrphans()
+	if warn == nil {
+		return
+	}
+	if err != nil {
+		warn(err.Error())
+	}
+	if n > 0 {
+		warn(fmt.Sprintf("stopped %d child processes (proxies, origins, generator workers) left running by an earlier sseload that did not end normally (pid files in %s)", n, childproc.Dir()))
+	}
 }

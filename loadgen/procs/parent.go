@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sseload/sseload/internal/childproc"
 	"io"
 	"os"
 	"os/exec"
@@ -141,6 +142,8 @@ type child struct {
 	index int
 	cmd   *exec.Cmd
 	w     *writer // its stdin
+	// release forgets the child's pid file once it has exited (childproc).
+	release func()
 }
 
 func (c *child) name() string {
@@ -188,6 +191,7 @@ func read(c *child, stdout io.Reader, events chan<- event) {
 		}
 	}
 	err := c.cmd.Wait()
+	c.release()
 	events <- event{child: c.index, exited: true, wait: err}
 }
 
@@ -276,7 +280,13 @@ func (g *Generator) Run(ctx context.Context) (*loadgen.Result, error) {
 // startChild starts child i with its stdin and stdout as pipes.
 func (g *Generator) startChild(i int) (*child, io.Reader, error) {
 	cmd := g.opts.Command(i)
-	setProcAttr(cmd)
+	// A child dies with this process where the kernel can do that (no
+	// generator outlives its parent, even one killed with -9), and runs in
+	// a process group of its own, so that a terminal's ^C reaches the
+	// parent only and the parent stops its children with the protocol's
+	// stop message, keeping their measurements. Elsewhere the next sseload
+	// kills it from its pid file (childproc).
+	childproc.Setup(cmd, true)
 	if cmd.Stderr == nil {
 		cmd.Stderr = os.Stderr
 	}
@@ -292,6 +302,7 @@ func (g *Generator) startChild(i int) (*child, io.Reader, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, nil, fmt.Errorf("start %s (%s): %w", c.name(), cmd.Path, err)
 	}
+	c.release = childproc.Record(cmd, true)
 	c.w = newWriter(stdin)
 	return c, stdout, nil
 }
