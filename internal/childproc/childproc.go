@@ -49,12 +49,16 @@ func Record(cmd *exec.Cmd, group bool) (release func()) {
 	if Tethered || cmd.Process == nil {
 		return func() {}
 	}
-	dir := Dir()
+	return record(Dir(), os.Getpid(), cmd, group)
+}
+
+// record writes the pid file of child cmd of process parent into dir.
+func record(dir string, parent int, cmd *exec.Cmd, group bool) (release func()) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return func() {}
 	}
 	path := filepath.Join(dir, strconv.Itoa(cmd.Process.Pid)+".pid")
-	rec := fmt.Sprintf("%d %d %t %s\n", os.Getpid(), cmd.Process.Pid, group, filepath.Base(cmd.Path))
+	rec := fmt.Sprintf("%d %d %t %s\n", parent, cmd.Process.Pid, group, filepath.Base(cmd.Path))
 	if err := os.WriteFile(path, []byte(rec), 0o600); err != nil {
 		return func() {}
 	}
@@ -70,7 +74,12 @@ func ReapOrphans() (killed int, err error) {
 	if Tethered {
 		return 0, nil
 	}
-	entries, err := os.ReadDir(Dir())
+	return reap(Dir())
+}
+
+// reap is ReapOrphans over the pid files in dir.
+func reap(dir string) (killed int, err error) {
+	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil
 	}
@@ -78,7 +87,7 @@ func ReapOrphans() (killed int, err error) {
 		return 0, fmt.Errorf("orphaned children: %w", err)
 	}
 	for _, e := range entries {
-		path := filepath.Join(Dir(), e.Name())
+		path := filepath.Join(dir, e.Name())
 		b, err := os.ReadFile(path)
 		if err != nil {
 			continue
@@ -90,8 +99,8 @@ func ReapOrphans() (killed int, err error) {
 			_ = os.Remove(path) // not a record of ours
 			continue
 		}
-		if parent != os.Getpid() && alive(parent) {
-			continue // its sseload still runs and will stop it
+		if parent == os.Getpid() || alive(parent) {
+			continue // its sseload (this one, or another) runs and will stop it
 		}
 		if alive(child) && programOf(child) == prog {
 			if kill(child, group) == nil {
