@@ -48,6 +48,13 @@ func TestEnginesMeasureAlike(t *testing.T) {
 			if len(ok.Errors) != 0 {
 				t.Errorf("ok: errors %v, want none", ok.Errors)
 			}
+			busyUnchecked := false
+			for _, n := range res.Harness.Notes {
+				busyUnchecked = busyUnchecked || n.Kind == NoteUnchecked && n.Target == NoteBusy
+			}
+			if busyUnchecked != (eng == EnginePortable) {
+				t.Errorf("harness notes %+v: an unchecked busy note %v, want it only with the portable engine", res.Harness.Notes, busyUnchecked)
+			}
 			if bad.Established != 0 || bad.Failed != conns || bad.Errors[ErrConnectRefused] != conns {
 				t.Errorf("refused: established %d, failed %d, errors %v; want 0, %d, %s: %d", bad.Established, bad.Failed, bad.Errors, conns, ErrConnectRefused, conns)
 			}
@@ -81,5 +88,19 @@ func TestEngineFromEnv(t *testing.T) {
 	t.Setenv(EngineEnv, "bogus")
 	if _, err := New(context.Background(), Config{Targets: []Target{{Name: "a", URL: "http://127.0.0.1:1/"}}, Connections: 1, Ramp: 1}); err == nil || !strings.Contains(err.Error(), "$"+EngineEnv) {
 		t.Errorf("New with $%s=bogus: %v, want an error naming the variable", EngineEnv, err)
+	}
+}
+
+// TestUncheckedKeepsReliable: a check the harness could not make is said,
+// and does not make the run unreliable; a real doubt after it still does.
+func TestUncheckedKeepsReliable(t *testing.T) {
+	h := Harness{Reliable: true}
+	h.AddUnchecked(HarnessNote{Kind: NoteUnchecked, Target: NoteMachineCPU, Text: "not checked"})
+	if !h.Reliable || h.Note != "not checked" || len(h.Notes) != 1 {
+		t.Errorf("after AddUnchecked: reliable %v, note %q, notes %d; want true, the sentence, 1", h.Reliable, h.Note, len(h.Notes))
+	}
+	h.AddNote(HarnessNote{Kind: NoteLag, Text: "late"})
+	if h.Reliable || h.Note != "not checked; late" {
+		t.Errorf("after AddNote: reliable %v, note %q; want false, both sentences", h.Reliable, h.Note)
 	}
 }
