@@ -252,6 +252,9 @@ func run(ctx context.Context, opts Options, dir string) (*Outcome, error) {
 			return nil, fmt.Errorf("%w: %w", ErrSetup, err)
 		}
 	}
+	if cfg.Engine == "" {
+		cfg.Engine = loadgen.DefaultEngine()
+	}
 	if opts.Topology != TopologyNone {
 		// sseload's own origin: every event carries "seq", and a
 		// per-connection stream is scheduled exactly sc.Events events.
