@@ -28,8 +28,9 @@ const readBufSize = 64 << 10
 type worker struct {
 	e  *Engine
 	id int
-	// epollState is the epoll set and its connections: empty off Linux
-	// and on the workers that run a goroutine per stream.
+	// epollState is the epoll set and its connections (worker_linux.go):
+	// without descriptors (noEpoll) on the workers that run a goroutine
+	// per stream, and empty off Linux.
 	epollState
 	// timers holds streams waiting to reconnect and slow readers waiting
 	// for their read budget (reconnect.go, readrate.go).
