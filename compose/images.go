@@ -20,8 +20,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/sseload/sseload/targets"
 	"github.com/sseload/sseload/topology"
 )
@@ -220,11 +218,11 @@ func lockBuilds(ctx context.Context) (func(), error) {
 		return nil, fmt.Errorf("image build lock %s: %w", path, err)
 	}
 	for {
-		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-		if err == nil {
+		held, err := tryLock(f)
+		if held {
 			return func() { f.Close() }, nil // closing releases the lock
 		}
-		if !errors.Is(err, unix.EWOULDBLOCK) {
+		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("image build lock %s: %w", path, err)
 		}

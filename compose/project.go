@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/sseload/sseload/internal/childproc"
 	"io"
 	"os"
 	"os/exec"
@@ -14,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/sseload/sseload/topology"
@@ -187,7 +187,7 @@ func (p *Project) composeCmd(ctx context.Context, args ...string) *exec.Cmd {
 	full = append(full, args...)
 	cmd := exec.CommandContext(ctx, p.d.compose[0], full...)
 	cmd.Dir = p.dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	childproc.OwnGroup(cmd)
 	cmd.WaitDelay = 5 * time.Second
 	return cmd
 }
@@ -437,7 +437,7 @@ func (p *Project) startJanitor() error {
 	defer r.Close() // only the janitor keeps the read end
 	cmd := exec.Command("/bin/sh", "-c", janitorScript, "sseload-janitor", p.name, p.d.docker, p.dir)
 	cmd.Stdin = r
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	childproc.OwnGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		w.Close()
 		return fmt.Errorf("start janitor: %w", err)

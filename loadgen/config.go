@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -81,7 +82,14 @@ type Config struct {
 	EndlessStreams bool
 	// ConnectTimeout bounds TCP connect (default 10 s).
 	ConnectTimeout time.Duration
-	// Workers is the number of epoll workers (default GOMAXPROCS).
+	// Engine is how streams are served: EngineEpoll (Linux only) or
+	// EnginePortable; empty means $SSELOAD_ENGINE (EngineEnv), else the
+	// best this system has (DefaultEngine).
+	// It changes the generator's cost per stream, never what is measured.
+	Engine EngineName `json:",omitempty"`
+	// Workers is the number of workers (default GOMAXPROCS): epoll sets,
+	// or for the portable engine, shares of the streams with their own
+	// histograms.
 	Workers int
 	// Interval is the reporting interval (default 1 s).
 	Interval time.Duration
@@ -136,6 +144,74 @@ const (
 	ReconnectPersistent ReconnectPolicy = "persistent"
 )
 
+// EngineName names how the generator serves its streams.
+type EngineName string
+
+const (
+	// EngineEpoll: a few epoll workers (one per core) hold every
+	// connection; a stream costs a socket and a few hundred bytes of
+	// decoder state. Linux only (worker_linux.go).
+	EngineEpoll EngineName = "epoll"
+	// EnginePortable: one goroutine per stream over net.Conn, through the
+	// same decoder, parser and recorders (portable.go). Every system Go
+	// runs on; costs a goroutine stack and a pooled read buffer per open
+	// stream (docs/benchmarks.md).
+	EnginePortable EngineName = "portable"
+)
+
+// Engines lists the engine names, in the order help texts give them.
+var Engines = []EngineName{EngineEpoll, EnginePortable}
+
+// EngineEnv names the environment variable that chooses the engine when
+// Config.Engine (--engine) does not: a setting of the machine, not of a
+// scenario. Test suites run with it set to run once more on the portable
+// engine (.ci/run).
+const EngineEnv = "SSELOAD_ENGINE"
+
+// EngineFromEnv is the engine $SSELOAD_ENGINE names, checked; "" when it
+// is unset.
+func EngineFromEnv() (EngineName, error) {
+	v := os.Getenv(EngineEnv)
+	if v == "" {
+		return "", nil
+	}
+	n, err := ParseEngine(v)
+	if err != nil {
+		return "", fmt.Errorf("$%s: %w", EngineEnv, err)
+	}
+	return n, nil
+}
+
+// DefaultEngine is the best engine this system has: epoll on Linux, else
+// portable.
+func DefaultEngine() EngineName {
+	if epollAvailable {
+		return EngineEpoll
+	}
+	return EnginePortable
+}
+
+// ParseEngine checks an --engine value: a known name that this system
+// can run; "" is DefaultEngine.
+func ParseEngine(s string) (EngineName, error) {
+	switch n := EngineName(s); n {
+	case "":
+		return DefaultEngine(), nil
+	case EngineEpoll:
+		if !epollAvailable {
+			return "", fmt.Errorf("engine %q: %w", s, errNoEpoll)
+		}
+		return n, nil
+	case EnginePortable:
+		return n, nil
+	}
+	return "", fmt.Errorf("engine %q: unknown (valid: %s, %s)", s, EngineEpoll, EnginePortable)
+}
+
+// errNoEpoll says why the epoll engine is refused off Linux, and what to
+// use instead.
+var errNoEpoll = fmt.Errorf("the epoll engine runs on Linux only (this system is %s): use the %s engine", runtime.GOOS, EnginePortable)
+
 // ParseReconnectPolicy checks a --reconnect value.
 func ParseReconnectPolicy(s string) (ReconnectPolicy, error) {
 	switch p := ReconnectPolicy(s); p {
@@ -162,6 +238,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Reconnect == "" {
 		c.Reconnect = ReconnectNever
+	}
+	if c.Engine == "" {
+		c.Engine = DefaultEngine() // after New's EngineFromEnv
 	}
 	if c.Retry <= 0 {
 		c.Retry = defaultRetry
@@ -199,6 +278,9 @@ func (c *Config) validate() error {
 		return fmt.Errorf("duration %s: must not be negative", c.Hold)
 	}
 	if _, err := ParseReconnectPolicy(string(c.Reconnect)); err != nil {
+		return err
+	}
+	if _, err := ParseEngine(string(c.Engine)); err != nil {
 		return err
 	}
 	if c.SentField != "" && c.TimestampField == "" {

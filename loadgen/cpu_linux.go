@@ -7,6 +7,9 @@ import (
 	"strings"
 )
 
+// cpuCounters names where the machine's CPU time counters are read.
+const cpuCounters = "/proc/stat"
+
 // cpuSampler reads the machine's CPU time counters from /proc/stat, to tell
 // how busy the whole machine was between two samples. The generator shares
 // the machine with the origin and the proxies; when the machine has no idle

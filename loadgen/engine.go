@@ -2,13 +2,16 @@
 // SSE streams per target at a given ramp, holds them, and records how long
 // each event took from its scheduled publish time to its receipt.
 //
-// Plain-HTTP and https HTTP/1.1 streams are served by a few epoll workers
-// (one per core). A stream costs one socket and a few hundred bytes of
-// decoder state (plus, over TLS, crypto/tls's connection state:
-// tlsconn_linux.go): no goroutine and no read buffer of its own. HTTP/2
-// streams (Target.HTTP2) go through net/http, a goroutine each (tls.go). Each worker records into its own
+// Plain-HTTP and https HTTP/1.1 streams are served by a few workers (one
+// per core). With the epoll engine (Linux) a stream costs one socket and a
+// few hundred bytes of decoder state (plus, over TLS, crypto/tls's
+// connection state: tlsconn_linux.go): no goroutine and no read buffer of
+// its own. The portable engine (every system) runs a goroutine per stream
+// over net.Conn (tls.Conn for https) through the same decoder, parser and
+// recorders. HTTP/2 streams (Target.HTTP2) go through net/http, a goroutine
+// each (tls.go). Each worker records into its own
 // histograms, swapped out to a collector once per interval and merged there
-// by value, so the hot path takes no lock.
+// by value, so the epoll hot path takes no lock.
 package loadgen
 
 import (
@@ -17,6 +20,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -88,6 +92,13 @@ type target struct {
 
 // New validates cfg and resolves the targets. It does not connect.
 func New(ctx context.Context, cfg Config) (*Engine, error) {
+	if cfg.Engine == "" {
+		n, err := EngineFromEnv()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Engine = n
+	}
 	cfg.setDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -220,7 +231,7 @@ func (e *Engine) Run(ctx context.Context) (*Result, error) {
 	e.epoch = time.Now()
 
 	for i := 0; i < cfg.Workers; i++ {
-		w, err := newWorker(e, i)
+		w, err := e.newWorker(i)
 		if err != nil {
 			for _, w := range e.workers {
 				w.closeFDs()
@@ -230,16 +241,7 @@ func (e *Engine) Run(ctx context.Context) (*Result, error) {
 		e.workers = append(e.workers, w)
 	}
 
-	var hs *handshaker
-	for _, t := range e.targets {
-		if t.tls && hs == nil {
-			hs = newHandshaker()
-			defer hs.close()
-			for _, w := range e.workers {
-				w.tls.hs = hs
-			}
-		}
-	}
+	defer e.startHandshaker()()
 	var streamWorker *worker
 	for _, t := range e.targets {
 		if t.https && streamWorker == nil {
@@ -316,6 +318,7 @@ func (e *Engine) Run(ctx context.Context) (*Result, error) {
 	}
 	res.Faults = e.faults.results(e.targets)
 	res.Harness = verdict(lag.hist, col.busyMax, col.cpuMax, res.Targets)
+	e.unchecked(&res.Harness)
 	return res, nil
 }
 
@@ -402,6 +405,30 @@ func (e *Engine) notOpened(n int64) {
 	for i := int64(0); i < n; i++ {
 		e.finished()
 	}
+}
+
+// unchecked says in h which of the verdict's checks this run could not
+// make: the machine's CPU share where there are no counters to read
+// (cpuCounters), the workers' busy share with the portable engine (its
+// streams run in goroutines; the scheduling lag still tells a starved
+// generator).
+func (e *Engine) unchecked(h *Harness) {
+	if cpuCounters == "" {
+		h.AddUnchecked(HarnessNote{Kind: NoteUnchecked, Target: NoteMachineCPU, Text: fmt.Sprintf(
+			"the machine's CPU share was not checked: sseload reads it from /proc/stat, which %s does not have; watch the machine's load yourself", runtime.GOOS)})
+	}
+	if e.cfg.Engine == EnginePortable {
+		h.AddUnchecked(HarnessNote{Kind: NoteUnchecked, Target: NoteBusy, Text: fmt.Sprintf(
+			"the generator workers' busy share was not checked: the %s engine runs a goroutine per stream (the scheduling lag is still checked)", EnginePortable)})
+	}
+}
+
+// newWorker makes plain-HTTP worker id of the configured engine.
+func (e *Engine) newWorker(id int) (*worker, error) {
+	if e.cfg.Engine == EnginePortable {
+		return newPortableWorker(e, id), nil
+	}
+	return newWorker(e, id)
 }
 
 // MarkFault records that a fault named name (an origin restart, a proxy

@@ -1,17 +1,14 @@
 package loadgen
 
-import (
-	"time"
-
-	"golang.org/x/sys/unix"
-)
+import "time"
 
 // Slow consumers. A target with ReadBytesPerSec reads each stream through a
 // token bucket: a read takes at most the bytes the stream's budget holds,
-// and a stream whose budget is spent stops asking for EPOLLIN until the
-// budget has refilled (a timer in the worker's heap), so unread bytes back
-// up into its small socket receive buffer and from there to the server,
-// as they would for a device on a poor link.
+// and a stream whose budget is spent stops reading until the budget has
+// refilled (epoll: EPOLLIN off and a timer in the worker's heap,
+// worker_linux.go; portable: its goroutine sleeps, portable.go), so unread
+// bytes back up into its small socket receive buffer and from there to the
+// server, as they would for a device on a poor link.
 
 // slowRcvBuf is the receive buffer asked for on a slow consumer's socket
 // (the kernel doubles it): small, so that backpressure reaches the server
@@ -34,34 +31,5 @@ func (c *conn) readLimit(now time.Duration) int {
 		c.budget = min(c.budget+add, burst(rate))
 		c.refilled = now
 	}
-	return min(c.budget, len(c.w.buf))
-}
-
-// pauseReading stops EPOLLIN for c until its budget has refilled by a
-// burst.
-func (w *worker) pauseReading(c *conn, now time.Duration) {
-	rate := c.t.ReadBytesPerSec
-	ev := unix.EpollEvent{Events: unix.EPOLLRDHUP, Fd: int32(c.fd)}
-	if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev); err != nil {
-		w.fail(c, ErrRead, "epoll_ctl: "+err.Error())
-		return
-	}
-	c.paused = true
-	w.schedule(c, now+time.Duration(int64(burst(rate))*int64(time.Second)/int64(rate)))
-}
-
-// resumeReading asks for EPOLLIN again once c's budget has refilled.
-func (w *worker) resumeReading(c *conn) {
-	if !c.paused || c.fd < 0 {
-		return
-	}
-	c.paused = false
-	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(c.fd)}
-	if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev); err != nil {
-		w.fail(c, ErrRead, "epoll_ctl: "+err.Error())
-		return
-	}
-	if c.tls != nil {
-		w.read(c) // tls.Conn may hold bytes the socket will not signal again
-	}
+	return min(c.budget, readBufSize)
 }

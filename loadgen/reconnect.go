@@ -87,10 +87,11 @@ func (w *worker) drop(c *conn, cause dropCause) bool {
 		w.finish(c)
 		return false
 	}
-	if c.state == stateStreaming && (cause != dropEnded || w.e.cfg.EndlessStreams) && w.streams == nil {
+	if c.state == stateStreaming && (cause != dropEnded || w.e.cfg.EndlessStreams) && (w.streams == nil || w.streams.tr == nil) {
 		// A response that ended cleanly was ended by the server, unless
 		// the server never ends one; a cut (an idle timeout) leaves a
-		// response unfinished.
+		// response unfinished. The https worker's streams (net/http)
+		// do not see the last byte of the framing: they record nothing.
 		w.record(c.t.index, QuietBeforeDrop, (time.Since(w.e.epoch) - c.lastByte).Microseconds())
 	}
 	d, again := c.reconnectDelay(cause)
@@ -113,20 +114,21 @@ func (w *worker) drop(c *conn, cause dropCause) bool {
 	return true
 }
 
-// reconnect opens a waiting stream again, with Last-Event-ID when it has
-// received an event with an id.
-func (w *worker) reconnect(c *conn) {
+// readyReconnect readies a waiting stream to connect again: counted as a
+// reconnection, redirects followed afresh, and its request carrying
+// Last-Event-ID when it has received an event with an id. The engine's
+// worker then connects it (reconnect in worker_linux.go, portable.go).
+func (c *conn) readyReconnect() error {
 	c.beginReconnect()
 	c.redirects = 0
 	c.url, c.addr, c.shape = nil, c.t.addr, nil // redirects are followed afresh
 	req, err := c.t.shape.AppendRequest(c.req[:0], c.t.host, c.t.path, c.lastEventID()...)
 	if err != nil {
-		w.fail(c, ErrRequest, "reconnect: "+err.Error())
-		return
+		return err
 	}
 	c.req = req
 	c.dec.Reset()
-	w.connect(c)
+	return nil
 }
 
 // lastEventID is the Last-Event-ID request field of c's next request, or
@@ -217,18 +219,4 @@ func (h timerHeap) next() (time.Duration, bool) {
 		return 0, false
 	}
 	return h[0].due, true
-}
-
-// runTimers serves every timer due by now: reconnections and slow readers
-// whose budget has refilled.
-func (w *worker) runTimers(now time.Duration) {
-	for len(w.timers) > 0 && w.timers[0].due <= now {
-		c := heap.Pop(&w.timers).(*conn)
-		switch c.state {
-		case stateWaiting:
-			w.reconnect(c)
-		case stateStreaming, stateHead:
-			w.resumeReading(c)
-		}
-	}
 }

@@ -270,7 +270,7 @@ type Harness struct {
 // verdicts of several generator processes keeps one note per Kind and
 // Target, the one with the highest Value, without reading the sentence.
 type HarnessNote struct {
-	Kind   string  // NoteLag, NoteBusy, NoteMachineCPU, NoteClockSkew, NoteGenerator
+	Kind   string  // NoteLag, NoteBusy, NoteMachineCPU, NoteClockSkew, NoteGenerator, NoteUnchecked
 	Target string  // the target a NoteClockSkew is about; "" otherwise
 	Value  float64 // the figure that crossed its limit: higher is worse
 	Text   string  // the sentence, with the figure and the limit
@@ -284,7 +284,20 @@ const (
 	NoteClockSkew  = "clock_skew"  // events before their publish time
 	NoteGenerator  = "generator"   // a generator process failed
 	NoteClock      = "clock"       // a worker's clock offset not measured well enough
+	// NoteUnchecked: a check the harness could not make here (Target
+	// names the check: "machine_cpu" off Linux, "busy" with the portable
+	// engine). It does not make the run unreliable; it says what the
+	// verdict does not cover.
+	NoteUnchecked = "unchecked"
 )
+
+// AddUnchecked says, in one more note, a check the harness could not make,
+// without marking it unreliable.
+func (h *Harness) AddUnchecked(n HarnessNote) {
+	reliable := h.Reliable
+	h.AddNote(n)
+	h.Reliable = reliable
+}
 
 // AddNote marks the harness unreliable with one more note.
 func (h *Harness) AddNote(n HarnessNote) {

@@ -1,31 +1,24 @@
 package loadgen
 
 import (
+	"container/heap"
 	"errors"
 	"fmt"
 	"net/netip"
 	"os"
-	"sync"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// readBufSize is the one read buffer a worker shares among all its
-// connections. A read takes whatever one socket has ready, up to this size.
-const readBufSize = 64 << 10
+// epollAvailable says the epoll engine runs here.
+const epollAvailable = true
 
-// idleWait bounds how long a worker sleeps in epoll_wait, so connect
-// deadlines and interval ends are noticed without a timer per connection.
-const idleWait = 50 * time.Millisecond
-
-// worker owns an epoll set and every connection in it. Only the worker's
-// goroutine touches its connections, histograms and read buffer; other
-// goroutines talk to it through enqueue/wake/stop.
-type worker struct {
-	e    *Engine
-	id   int
+// epollState is what an epoll worker holds besides the state every worker
+// has (worker.go): the epoll set, its wake-up eventfd, the shared read
+// buffer and the connections by file descriptor.
+type epollState struct {
 	epfd int
 	// epf wraps epfd for Go's netpoller: the worker waits for its epoll set
 	// to become readable parked in the runtime's poller (see wait), never in
@@ -37,35 +30,29 @@ type worker struct {
 	conns  []*conn // indexed by file descriptor
 	// connecting lists connections waiting for connect, for deadline checks.
 	connecting []*conn
-	// timers holds streams waiting to reconnect and slow readers waiting
-	// for their read budget (reconnect.go, readrate.go).
-	timers timerHeap
-
-	hists  histSet
-	stats  []counters         // per target
-	errors []map[string]int64 // per target, written only by this worker
-	// errValues holds, per target, the values of the errors that carry
-	// one (ErrorValues); written only by this worker.
-	errValues []ErrorValues
-
-	ticks chan tickMsg  // to the collector
-	spare chan histSet  // back from the collector
-	busy  time.Duration // working time in the current interval
-	// busyNext is working time that fell after the current interval's end
-	// (a loop pass that straddled it): it belongs to the next interval.
-	busyNext time.Duration
-
-	// streams is set on the worker that serves https targets through
-	// net/http (tls.go); its streams record from many goroutines, under mu.
-	streams *streamSet
-	tls     tlsWorker     // TLS streams in the handshaker (tlsconn_linux.go)
-	stopped chan struct{} // closed by stop
-
-	mu      sync.Mutex
-	queue   []*target // connections to open
-	stopAt  time.Time // set once; zero while running
-	srcNext int
+	// tls holds TLS streams in the handshaker (tlsconn_linux.go).
+	tls tlsWorker
 }
+
+// noEpoll is the epollState of a worker without an epoll set: no file
+// descriptors (-1).
+func noEpoll() epollState { return epollState{epfd: -1, wakefd: -1} }
+
+// closeFD closes c's socket and removes it from the epoll set; streams of
+// the goroutine-per-stream workers have no fd here (c.fd is -1): their
+// goroutine closes its own connection.
+func (w *worker) closeFD(c *conn) {
+	if c.fd >= 0 && w.streams == nil {
+		w.conns[c.fd] = nil
+		unix.Close(c.fd) // also removes it from the epoll set
+		c.fd = -1
+	}
+	c.tls = nil
+}
+
+// idleWait bounds how long a worker sleeps in epoll_wait, so connect
+// deadlines and interval ends are noticed without a timer per connection.
+const idleWait = 50 * time.Millisecond
 
 func newWorker(e *Engine, id int) (*worker, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
@@ -99,28 +86,6 @@ func newWorker(e *Engine, id int) (*worker, error) {
 	w.epfd, w.epf, w.epRaw, w.wakefd = epfd, epf, raw, wfd
 	w.buf = make([]byte, readBufSize)
 	return w, nil
-}
-
-// newWorkerState is what every worker, epoll or https, starts with: its
-// per-target histograms, counters and error tables, and its channels to
-// the collector; no file descriptors (-1).
-func newWorkerState(e *Engine, id int) *worker {
-	n := len(e.targets)
-	w := &worker{
-		e: e, id: id, epfd: -1, wakefd: -1,
-		hists:     newHistSet(n),
-		stats:     make([]counters, n),
-		errors:    make([]map[string]int64, n),
-		errValues: make([]ErrorValues, n),
-		ticks:     make(chan tickMsg, 16), // room for a collector held up by slow disk writes
-		spare:     make(chan histSet, 2),
-		stopped:   make(chan struct{}),
-	}
-	for i := range w.errors {
-		w.errors[i] = map[string]int64{}
-		w.errValues[i] = ErrorValues{}
-	}
-	return w
 }
 
 func (w *worker) closeFDs() {
@@ -166,39 +131,12 @@ func (w *worker) wait(events []unix.EpollEvent, deadline time.Time) (int, error)
 	return n, nil
 }
 
-// enqueue asks the worker to open one connection to t; wake delivers it.
-func (w *worker) enqueue(t *target) {
-	if w.streams != nil {
-		w.mu.Lock()
-		stopping := !w.stopAt.IsZero()
-		w.mu.Unlock()
-		if stopping {
-			w.e.notOpened(1)
-			return
-		}
-		w.openStream(t)
-		return
-	}
-	w.mu.Lock()
-	w.queue = append(w.queue, t)
-	w.mu.Unlock()
-}
-
 func (w *worker) wake() {
 	if w.wakefd < 0 {
 		return
 	}
 	var one = [8]byte{1}
 	_, _ = unix.Write(w.wakefd, one[:])
-}
-
-// stop asks the worker to close everything as of at and exit.
-func (w *worker) stop(at time.Time) {
-	w.mu.Lock()
-	w.stopAt = at
-	w.mu.Unlock()
-	close(w.stopped)
-	w.wake()
 }
 
 // run is the worker's loop: wait for ready sockets, serve them, check
@@ -284,67 +222,6 @@ func (w *worker) shutdown(stopAt, tickStart, tickEnd time.Time) {
 	w.mu.Unlock()
 	w.e.notOpened(int64(left))
 	w.shutdownTicks(stopAt, tickStart, tickEnd)
-}
-
-// shutdownTicks sends the intervals that ended before stopAt, then the last,
-// partial one, marked final. Every worker sends the same sequence.
-func (w *worker) shutdownTicks(stopAt, tickStart, tickEnd time.Time) {
-	iv := w.e.cfg.Interval
-	for !tickEnd.After(stopAt) {
-		w.sendTick(tickStart, tickEnd, false)
-		tickStart, tickEnd = tickEnd, tickEnd.Add(iv)
-	}
-	// A worker that learned of the stop late has already sent intervals
-	// past stopAt: its final one is then empty and ends where it starts.
-	end := stopAt
-	if end.Before(tickStart) {
-		end = tickStart
-	}
-	w.sendTick(tickStart, end, true)
-}
-
-// creditBusy adds a loop pass's working time, from began to end, to the
-// interval ending at tickEnd and, for the part after tickEnd, to the next
-// one: a pass that straddles an interval's end must not make that interval
-// look more than fully busy.
-func (w *worker) creditBusy(began, end, tickEnd time.Time) {
-	if !end.After(tickEnd) {
-		w.busy += end.Sub(began)
-		return
-	}
-	if began.Before(tickEnd) {
-		w.busy += tickEnd.Sub(began)
-		began = tickEnd
-	}
-	w.busyNext += end.Sub(began)
-}
-
-func (w *worker) sendTick(start, end time.Time, final bool) {
-	busy := 0.0
-	if d := end.Sub(start); d > 0 {
-		busy = min(1, w.busy.Seconds()/d.Seconds())
-	}
-	w.busy, w.busyNext = w.busyNext, 0
-	var next histSet
-	select {
-	case next = <-w.spare:
-	default:
-		next = newHistSet(len(w.e.targets))
-	}
-	if w.streams != nil {
-		w.mu.Lock()
-	}
-	full := w.hists
-	w.hists = next
-	errs := make([]map[string]int64, len(w.errors))
-	vals := make([]ErrorValues, len(w.errors))
-	for t := range w.errors {
-		errs[t], vals[t] = cloneErrors(w.errors[t], w.errValues[t])
-	}
-	if w.streams != nil {
-		w.mu.Unlock()
-	}
-	w.ticks <- tickMsg{start: start, end: end, hists: full, busy: busy, final: final, errors: errs, errValues: vals}
 }
 
 func (w *worker) drainWake() {
@@ -586,26 +463,6 @@ func (w *worker) consume(c *conn, p []byte) bool {
 	return true
 }
 
-// eof handles the server closing the connection.
-func (w *worker) eof(c *conn) {
-	err := c.dec.Close()
-	switch {
-	case c.state < stateStreaming:
-		w.fail(c, ErrEOFBeforeHeaders, "connection closed before a response head")
-	case err != nil:
-		w.fail(c, ErrEOFMidResponse, err.Error())
-	default:
-		w.ended(c)
-	}
-}
-
-// ended handles a stream whose response ended cleanly (the origin
-// finished, or a proxy ended it): over, or reconnecting (reconnect.go).
-func (w *worker) ended(c *conn) {
-	w.stats[c.t.index].ended.Add(1)
-	w.drop(c, dropEnded)
-}
-
 // follow opens c again where a redirect led (redirect.go).
 func (w *worker) follow(c *conn) {
 	w.closeSocket(c)
@@ -613,96 +470,54 @@ func (w *worker) follow(c *conn) {
 	w.connect(c)
 }
 
-// fail counts an error of the given kind for c's target and drops c's
-// connection as a network error (reconnect.go decides what follows).
-// Machine limits (file descriptors, source ports) are said once, in words.
-func (w *worker) fail(c *conn, kind, msg string) { w.failCause(c, kind, "", msg, dropNetwork) }
-
-// failErr fails c with an error of the decoder, the parser or Head,
-// counted under its kind and value (classify).
-func (w *worker) failErr(c *conn, err error) {
-	kind, value, msg, cause := classify(err)
-	w.failCause(c, kind, value, msg, cause)
-}
-
-func (w *worker) failCause(c *conn, kind, value, msg string, cause dropCause) {
-	w.countError(c.t.index, kind, value)
-	if hint := limitHint(kind); hint != "" && w.firstLimit(kind) {
-		w.e.warnf("%s after %d connections: %s (%s)", kind, w.e.Snapshot().Opened, hint, msg)
-	}
-	if !w.drop(c, cause) {
-		w.stats[c.t.index].failed.Add(1)
-	}
-}
-
-// record adds one measurement to the worker's current interval. Epoll
-// workers own their histograms outright; the https worker's streams run in
-// their own goroutines and take the worker's lock.
-func (w *worker) record(target int, m Metric, us int64) {
-	if w.streams != nil {
-		w.mu.Lock()
-		w.hists.record(target, m, us)
-		w.mu.Unlock()
+// reconnect opens a waiting stream again (readyReconnect).
+func (w *worker) reconnect(c *conn) {
+	if err := c.readyReconnect(); err != nil {
+		w.fail(c, ErrRequest, "reconnect: "+err.Error())
 		return
 	}
-	w.hists.record(target, m, us)
+	w.connect(c)
 }
 
-// firstLimit reports whether this is the first time the run hit the
-// machine limit kind (any worker).
-func (w *worker) firstLimit(kind string) bool {
-	_, said := w.e.limitSaid.LoadOrStore(kind, true)
-	return !said
+// runTimers serves every timer due by now: reconnections and slow readers
+// whose budget has refilled.
+func (w *worker) runTimers(now time.Duration) {
+	for len(w.timers) > 0 && w.timers[0].due <= now {
+		c := heap.Pop(&w.timers).(*conn)
+		switch c.state {
+		case stateWaiting:
+			w.reconnect(c)
+		case stateStreaming, stateHead:
+			w.resumeReading(c)
+		}
+	}
 }
 
-func (w *worker) countError(target int, kind, value string) {
-	if w.streams != nil {
-		w.mu.Lock()
-		defer w.mu.Unlock()
+// pauseReading stops EPOLLIN for c until its budget has refilled by a
+// burst.
+func (w *worker) pauseReading(c *conn, now time.Duration) {
+	rate := c.t.ReadBytesPerSec
+	ev := unix.EpollEvent{Events: unix.EPOLLRDHUP, Fd: int32(c.fd)}
+	if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev); err != nil {
+		w.fail(c, ErrRead, "epoll_ctl: "+err.Error())
+		return
 	}
-	w.errors[target][kind]++
-	w.errValues[target].Add(kind, value, 1)
+	c.paused = true
+	w.schedule(c, now+time.Duration(int64(burst(rate))*int64(time.Second)/int64(rate)))
 }
 
-// closeConn ends stream c for good.
-func (w *worker) closeConn(c *conn) {
-	w.closeSocket(c)
-	w.finish(c)
-}
-
-// closeSocket closes c's current connection, if any. Every path out of
-// stateStreaming passes here first and leaves it right after (drop: to
-// waiting or closed; closeConn: to closed), so this is where an open
-// response stops counting as open, once.
-func (w *worker) closeSocket(c *conn) {
-	if c.state == stateStreaming {
-		w.stats[c.t.index].open.Add(-1)
+// resumeReading asks for EPOLLIN again once c's budget has refilled.
+func (w *worker) resumeReading(c *conn) {
+	if !c.paused || c.fd < 0 {
+		return
 	}
-	if c.paused {
-		w.unschedule(c)
-	}
-	if c.fd >= 0 && w.streams == nil {
-		w.conns[c.fd] = nil
-		unix.Close(c.fd) // also removes it from the epoll set
-		c.fd = -1
-	}
-	c.tls = nil
 	c.paused = false
-}
-
-// finish marks stream c over: it will not reconnect.
-func (w *worker) finish(c *conn) {
-	if c.state == stateClosed {
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(c.fd)}
+	if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_MOD, c.fd, &ev); err != nil {
+		w.fail(c, ErrRead, "epoll_ctl: "+err.Error())
 		return
 	}
-	c.state = stateClosed
-	w.stats[c.t.index].gone.Add(1)
-	w.e.finished()
-}
-
-// stopping reports whether the run is stopping.
-func (w *worker) stopping() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return !w.stopAt.IsZero()
+	if c.tls != nil {
+		w.read(c) // tls.Conn may hold bytes the socket will not signal again
+	}
 }

@@ -137,7 +137,7 @@ func (sb *sub) try(p []byte) (int, error) {
 	var n int
 	var err error
 	if rerr := sb.raw.Write(func(fd uintptr) bool {
-		n, err = syscall.Write(int(fd), p)
+		n, err = writeFD(fd, p)
 		return true // never wait for writability: that is catchUp's job
 	}); rerr != nil {
 		return 0, rerr
@@ -487,11 +487,7 @@ func (s *Server) hijack(w http.ResponseWriter, r *http.Request, next int64) bool
 		next:    next,
 		endc:    make(chan struct{}),
 	}
-	if sc, ok := conn.(syscall.Conn); ok {
-		if raw, err := sc.SyscallConn(); err == nil {
-			sb.raw = raw
-		}
-	}
+	sb.raw = rawOf(conn)
 	if set, _ := r.Context().Value(streamSetKey{}).(*streamSet); set != nil {
 		sb.set = set
 		if !set.add(sb) {

@@ -464,7 +464,7 @@ func dialStalled(t *testing.T, addr string) net.Conn {
 	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
 		var serr error
 		err := c.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 1024)
+			serr = setRcvBuf(fd, 1024)
 		})
 		return errors.Join(err, serr)
 	}}

@@ -339,6 +339,9 @@ func containerGeneratorArgs(sc scenarios.Scenario, opts Options) []string {
 	if sent := sentField(opts.SentField, opts.Topology, ts); sent != "" {
 		args = append(args, "--sent-field="+sent)
 	}
+	if eng := composeEngine(opts); eng != "" {
+		args = append(args, "--engine="+string(eng))
+	}
 	return args
 }
 
@@ -484,4 +487,16 @@ func (l *linesTo) Write(b []byte) (int, error) {
 			l.warn(l.prefix + line)
 		}
 	}
+}
+
+// composeEngine is the engine the compose topology's generator is told:
+// the one chosen here (Options.Engine, else $SSELOAD_ENGINE), or "" for
+// its own default (epoll: the container runs Linux). The CLI has
+// already refused a bad $SSELOAD_ENGINE.
+func composeEngine(opts Options) loadgen.EngineName {
+	if opts.Engine != "" {
+		return opts.Engine
+	}
+	eng, _ := loadgen.EngineFromEnv()
+	return eng
 }

@@ -153,7 +153,7 @@ func TestComposeLoadgenArgsCarryTheScenarioFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc.Targets = []targets.Spec{preset(t, targets.Direct), preset(t, "haproxy-sse"), userNginx(t, "mine")}
-	args := composeLoadgenArgs(sc, Options{Procs: 2})
+	args := composeLoadgenArgs(sc, Options{Procs: 2, Engine: loadgen.EnginePortable})
 	want := []string{"run", compose.ScenarioMount, "--topology=none", "--no-progress", "--out=" + compose.ResultsMount}
 	if !slices.Equal(args[:len(want)], want) {
 		t.Errorf("args start %q, want %q", args, want)
@@ -162,7 +162,7 @@ func TestComposeLoadgenArgsCarryTheScenarioFile(t *testing.T) {
 		"--target=direct=http://origin:8080/events",
 		"--target=haproxy-sse=http://haproxy-sse/events",
 		"--target=mine=http://mine/events",
-		"--sequence-field=seq", "--sent-field=sent", "--procs=2", "--external-faults",
+		"--sequence-field=seq", "--sent-field=sent", "--procs=2", "--external-faults", "--engine=portable",
 	} {
 		if !slices.Contains(args, w) {
 			t.Errorf("args %q lack %s", args, w)
@@ -176,8 +176,13 @@ func TestComposeLoadgenArgsCarryTheScenarioFile(t *testing.T) {
 		}
 	}
 	sc.Faults = nil
-	if args := composeLoadgenArgs(sc, Options{}); slices.Contains(args, "--external-faults") || slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--procs") }) {
-		t.Errorf("without faults or --procs: args %q", args)
+	t.Setenv(loadgen.EngineEnv, "") // the container's own default, epoll
+	if args := composeLoadgenArgs(sc, Options{}); slices.Contains(args, "--external-faults") || slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--procs") || strings.HasPrefix(a, "--engine") }) {
+		t.Errorf("without faults, --procs or --engine: args %q", args)
+	}
+	t.Setenv(loadgen.EngineEnv, "portable")
+	if args := composeLoadgenArgs(sc, Options{}); !slices.Contains(args, "--engine=portable") {
+		t.Errorf("with $%s=portable: args %q lack --engine=portable", loadgen.EngineEnv, args)
 	}
 	// Latency read from another field than the origin's "sched" does not
 	// pair with its write time: no split.

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/sseload/sseload/scenarios"
@@ -132,16 +130,6 @@ func (t *startedTopology) reloadProxies() (string, error) {
 		return "", errors.New("no proxied target in this run to reload")
 	}
 	return strings.Join(done, ", "), nil
-}
-
-// notifyMarks catches SIGUSR1 for the marks of faults carried out
-// elsewhere (Options.ExternalFaults), from the run's start: a signal
-// caught before the generator runs waits in the channel instead of
-// killing the process (SIGUSR1's default). stop releases the signal.
-func notifyMarks(n int) (marks chan os.Signal, stop func()) {
-	marks = make(chan os.Signal, max(n, 1))
-	signal.Notify(marks, syscall.SIGUSR1)
-	return marks, func() { signal.Stop(marks) }
 }
 
 // markOnSignal marks the plan's faults in order, one per signal on

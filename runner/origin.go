@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sseload/sseload/internal/childproc"
 	"net"
 	"os"
 	"os/exec"
@@ -110,7 +111,7 @@ func startOriginProcess(ctx context.Context, bin, listen string, cfg origin.Conf
 func (p *originProc) launch(ctx context.Context, listen string) error {
 	args := append([]string{"origin", "--listen", listen}, originFlags(p.cfg)...)
 	cmd := exec.Command(p.bin, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	childproc.Setup(cmd, false) // dies with sseload where the kernel can
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -119,6 +120,7 @@ func (p *originProc) launch(ctx context.Context, listen string) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("origin process %s: %w", p.bin, err)
 	}
+	release := childproc.Record(cmd, false)
 	run := &originRun{cmd: cmd, done: make(chan struct{})}
 	lines := make(chan string, 1)
 	go func() {
@@ -129,6 +131,7 @@ func (p *originProc) launch(ctx context.Context, listen string) error {
 			}
 		}
 		run.err = cmd.Wait()
+		release()
 		close(run.done)
 	}()
 	p.mu.Lock()
@@ -169,7 +172,9 @@ func (p *originProc) stop() {
 	if run == nil {
 		return
 	}
-	_ = run.cmd.Process.Signal(syscall.SIGTERM)
+	if err := run.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		_ = run.cmd.Process.Kill() // no SIGTERM to send (Windows)
+	}
 	t := time.AfterFunc(5*time.Second, func() { _ = run.cmd.Process.Kill() })
 	defer t.Stop()
 	<-run.done

@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/sseload/sseload/internal/childproc"
 	"io/fs"
 	"net/netip"
 	"os"
@@ -103,6 +104,10 @@ type Options struct {
 	// chooses: 1 up to 18,000 streams (all targets counted), else one per
 	// 18,000 and at least one per origin shard (generator.go).
 	Procs int
+	// Engine is the generator's engine (loadgen.Config.Engine): "" for
+	// $SSELOAD_ENGINE, else the best this system has. Every generator
+	// process uses it; the compose topology's generator is told it.
+	Engine loadgen.EngineName
 	// WorkerExec is the sseload binary generator processes run as
 	// `sseload worker`; needed when the run uses more than one.
 	WorkerExec string
@@ -181,6 +186,7 @@ var ErrComposeSinks = errors.New("live interval sinks (--metrics-addr) need the 
 // Run executes the run described by opts. When ctx is cancelled mid-run the
 // partial results are still written and returned, with Interrupted set.
 func Run(ctx context.Context, opts Options) (*Outcome, error) {
+	reapOrphans(opts.Warn)
 	dir := opts.OutDir
 	if dir == "" {
 		dir = filepath.Join("results", fmt.Sprintf("%s-%s", opts.Scenario.Name, time.Now().UTC().Format("20060102T150405Z")))
@@ -280,6 +286,17 @@ func run(ctx context.Context, opts Options, dir string) (*Outcome, error) {
 		Reconnect:      loadgen.ReconnectPolicy(sc.Reconnect),
 		Retry:          sc.ReconnectDelay,
 		Request:        sc.Request(),
+	}
+	// Resolved here, so that every generator process (--procs) runs the
+	// same engine whatever its environment.
+	cfg.Engine = opts.Engine
+	if cfg.Engine == "" {
+		if cfg.Engine, err = loadgen.EngineFromEnv(); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrSetup, err)
+		}
+	}
+	if cfg.Engine == "" {
+		cfg.Engine = loadgen.DefaultEngine()
 	}
 	if opts.Topology != TopologyNone {
 		// sseload's own origin: every event carries "seq", and a
@@ -644,4 +661,20 @@ func sentField(given, topology, tsField string) string {
 		return ""
 	}
 	return defaultSentField
+}
+
+// reapOrphans kills the child processes an earlier sseload left running
+// when it was killed outright, on systems where the kernel does not kill
+// them with it (childproc: not Linux), and says so.
+func reapOrphans(warn func(string)) {
+	n, err := childproc.ReapOrphans()
+	if warn == nil {
+		return
+	}
+	if err != nil {
+		warn(err.Error())
+	}
+	if n > 0 {
+		warn(fmt.Sprintf("stopped %d child processes (proxies, origins, generator workers) left running by an earlier sseload that did not end normally (pid files in %s)", n, childproc.Dir()))
+	}
 }

@@ -14,10 +14,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/sseload/sseload/compose"
+	"github.com/sseload/sseload/internal/childproc"
 )
 
 const (
@@ -133,7 +133,7 @@ func Deploy(ctx context.Context, d *compose.Docker, cfg Config, logDir string, l
 func (s *Stack) deploy(ctx context.Context, file string, svcs []string) error {
 	cmd := exec.CommandContext(ctx, s.docker, "stack", "deploy", "-c", file, s.name)
 	cmd.Dir = s.dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	childproc.OwnGroup(cmd)
 	cmd.WaitDelay = 5 * time.Second
 	if out, err := cmd.CombinedOutput(); err != nil {
 		if ctx.Err() != nil {
@@ -369,7 +369,7 @@ func (s *Stack) RunCoordinator(ctx context.Context, args []string, scenario []by
 	cmd.Env = append(os.Environ(), EnvToken+"="+s.cfg.Token)
 	cmd.Stdout = stdout
 	cmd.Stderr = stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	childproc.OwnGroup(cmd)
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
 		return -1, fmt.Errorf("start coordinator: %w", err)
@@ -544,7 +544,7 @@ func (s *Stack) startJanitor() error {
 	defer r.Close()
 	cmd := exec.Command("/bin/sh", "-c", janitorScript, "sseload-janitor", s.name, s.docker, s.dir)
 	cmd.Stdin = r
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	childproc.OwnGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		w.Close()
 		return fmt.Errorf("start janitor: %w", err)

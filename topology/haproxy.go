@@ -137,7 +137,7 @@ func (haproxyKind) Prepare(p Placement) (Command, error) {
 		Args: []string{p.Bin, "-W", "-db", "-f", file, "-p", filepath.Join(p.Prefix, "haproxy.pid")},
 		Env:  append([]string{EnvListen + "=" + p.Listen, EnvOrigin + "=" + p.Upstreams[0]}, envList(p.TLS.env())...),
 		// SIGUSR1: soft stop, the workers finish their connections.
-		Stop: syscall.SIGUSR1,
+		Stop: sigUSR1,
 		// SIGUSR2 to the master: new workers with the config re-read; the
 		// old ones finish their connections (a soft stop).
 		Reload: func(pid int) error { return haproxyReload(pid, readyLimit) },
@@ -172,17 +172,17 @@ func haproxyReload(pid int, limit time.Duration) error {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
-	if err := wait("the master does not take SIGUSR2", func() (bool, error) { return takesSignal(pid, syscall.SIGUSR2) }); err != nil {
+	if err := wait("the master does not take SIGUSR2", func() (bool, error) { return takesSignal(pid, sigUSR2) }); err != nil {
 		return err
 	}
 	before := groupPIDs(pid)
-	if err := syscall.Kill(pid, syscall.SIGUSR2); err != nil {
+	if err := signalProcess(pid, sigUSR2); err != nil {
 		return fmt.Errorf("haproxy reload: %w", err)
 	}
 	return wait("no new worker", func() (bool, error) {
 		for _, p := range groupPIDs(pid) {
 			if !slices.Contains(before, p) {
-				return takesSignal(pid, syscall.SIGUSR2)
+				return takesSignal(pid, sigUSR2)
 			}
 		}
 		return false, nil

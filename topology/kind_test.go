@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/sseload/sseload/targets"
@@ -176,7 +175,7 @@ func TestCaddyLocalJSON(t *testing.T) {
 
 func TestTakesSignal(t *testing.T) {
 	// The Go runtime catches SIGUSR2; sleep leaves it at its default.
-	if ok, err := takesSignal(os.Getpid(), syscall.SIGUSR2); !ok || err != nil {
+	if ok, err := takesSignal(os.Getpid(), sigUSR2); !ok || err != nil {
 		t.Errorf("takesSignal(self, SIGUSR2) = %v, %v; want true", ok, err)
 	}
 	cmd := exec.Command("sleep", "60")
@@ -184,7 +183,7 @@ func TestTakesSignal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	if ok, err := takesSignal(cmd.Process.Pid, syscall.SIGUSR2); ok || err != nil {
+	if ok, err := takesSignal(cmd.Process.Pid, sigUSR2); ok || err != nil {
 		t.Errorf("takesSignal(sleep, SIGUSR2) = %v, %v; want false", ok, err)
 	}
 	if got := groupPIDs(os.Getpid()); len(got) != 0 && !slices.Contains(got, os.Getpid()) {

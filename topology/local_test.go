@@ -232,7 +232,7 @@ func procStat(pid int) (state byte, pgid int, ok bool) {
 // the process is a zombie (exited; nothing reaps orphans when PID 1 does not
 // wait for them, as in some containers and VMs).
 func gone(pid int) bool {
-	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+	if err := killZero(pid); errors.Is(err, syscall.ESRCH) {
 		return true
 	}
 	state, _, ok := procStat(pid)

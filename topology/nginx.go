@@ -176,7 +176,7 @@ func (nginxKind) Prepare(p Placement) (Command, error) {
 		Stop: syscall.SIGQUIT,
 		// SIGHUP, as `nginx -s reload`: new workers with the config; the
 		// old ones finish their connections and exit.
-		Reload: func(pid int) error { return syscall.Kill(pid, syscall.SIGHUP) },
+		Reload: func(pid int) error { return signalProcess(pid, syscall.SIGHUP) },
 	}, nil
 }
 

@@ -16,9 +16,9 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
 
 	"github.com/sseload/sseload/internal/certs"
+	"github.com/sseload/sseload/internal/childproc"
 )
 
 const (
@@ -131,6 +131,9 @@ func freeLoopbackPort() (int, error) {
 // the process; the caller says which target failed.
 func launchProxy(s proxySetup) (*proxyProc, error) {
 	kind, bin, name, prefix := s.kind, s.bin, s.name, s.prefix
+	if err := checkProxiesRun(); err != nil {
+		return nil, err
+	}
 	port, err := freeLoopbackPort()
 	if err != nil {
 		return nil, err
@@ -164,25 +167,24 @@ func launchProxy(s proxySetup) (*proxyProc, error) {
 	cmd.Stdout = logf
 	cmd.Stderr = logf
 	cmd.ExtraFiles = []*os.File{r}
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		// Own group: Stop signals the main process and its workers at
-		// once, and a Ctrl-C in the terminal reaches sseload only, which
-		// then stops the proxy in order.
-		Setpgid: true,
-		// The main process dies with sseload. (Linux ties this to the
-		// forking thread; the tether below covers the case where that
-		// thread exits first, and the workers, which Pdeathsig does not
-		// reach.)
-		Pdeathsig: syscall.SIGKILL,
-	}
+	// Own group: Stop signals the main process and its workers at once,
+	// and a Ctrl-C in the terminal reaches sseload only, which then stops
+	// the proxy in order. On Linux the main process also dies with sseload
+	// (Pdeathsig, tied to the forking thread; the tether below covers the
+	// case where that thread exits first, and the workers, which Pdeathsig
+	// does not reach). Elsewhere a pid file lets the next sseload clean up
+	// (childproc).
+	childproc.Setup(cmd, true)
 	if err := cmd.Start(); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
 	p.cmd = cmd
 	p.tether = w
+	release := childproc.Record(cmd, true)
 	go func() {
 		p.waitErr = cmd.Wait()
+		release()
 		close(p.done)
 	}()
 	if err := tether(r, cmd.Process.Pid); err != nil {
@@ -190,36 +192,6 @@ func launchProxy(s proxySetup) (*proxyProc, error) {
 		return nil, err
 	}
 	return p, nil
-}
-
-// tether arranges for the kernel to SIGKILL process group pgid as soon as
-// the last write end of r's pipe closes while a member of the group still
-// holds r.
-//
-// Why: Pdeathsig reaches the main process only. Killing it (by Pdeathsig or
-// kill -9) leaves nginx's or HAProxy's workers running as orphans, still
-// listening. With O_ASYNC on the read end, owner -pgid and F_SETSIG SIGKILL,
-// closing the last writer makes the kernel (pipe_release → kill_fasync)
-// signal the whole group — also when sseload itself is SIGKILLed, because
-// the kernel closes its files then. The owner is held as a struct pid, so a
-// recycled group id is never hit, and if no proxy process holds the read
-// end any more the pipe is simply freed.
-func tether(r *os.File, pgid int) error {
-	fd := r.Fd()
-	if _, err := unix.FcntlInt(fd, unix.F_SETOWN, -pgid); err != nil {
-		return fmt.Errorf("tether: F_SETOWN: %w", err)
-	}
-	if _, err := unix.FcntlInt(fd, unix.F_SETSIG, int(unix.SIGKILL)); err != nil {
-		return fmt.Errorf("tether: F_SETSIG: %w", err)
-	}
-	fl, err := unix.FcntlInt(fd, unix.F_GETFL, 0)
-	if err != nil {
-		return fmt.Errorf("tether: F_GETFL: %w", err)
-	}
-	if _, err := unix.FcntlInt(fd, unix.F_SETFL, fl|unix.O_ASYNC); err != nil {
-		return fmt.Errorf("tether: F_SETFL O_ASYNC: %w", err)
-	}
-	return nil
 }
 
 // url returns the address of path through this proxy.
@@ -293,13 +265,13 @@ func (p *proxyProc) stop() {
 	default:
 		// The main process is not reaped yet, so its pid (= the group id)
 		// cannot have been reused.
-		_ = syscall.Kill(-pgid, p.stopSg)
+		_ = signalGroup(pgid, p.stopSg)
 		t := time.NewTimer(quitGrace)
 		select {
 		case <-p.done:
 			t.Stop()
 		case <-t.C:
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			_ = signalGroup(pgid, syscall.SIGKILL)
 			<-p.done
 		}
 	}

@@ -21,7 +21,7 @@ const completionUsage = `Usage: sseload completion bash|zsh|fish
 Prints a shell completion script: sseload's commands, each command's flags,
 the embedded scenario names (and .yaml files) for run's and capacity's
 SCENARIO, the built-in target names for --only and --target, and the values
-of --topology, --mode, --reconnect, --timestamp-unit, --kinds and --metric.
+of --topology, --mode, --reconnect, --engine, --timestamp-unit, --kinds and --metric.
 
   bash  this shell:   source <(sseload completion bash)
         every shell:  sseload completion bash > ~/.local/share/bash-completion/completions/sseload
@@ -127,6 +127,12 @@ func flagValues(name string) ([]string, fileKind) {
 		return []string{scenarios.ModeBroadcast, scenarios.ModePerConnection}, noFiles
 	case "reconnect":
 		return []string{string(loadgen.ReconnectNever), string(loadgen.ReconnectSpec), string(loadgen.ReconnectPersistent)}, noFiles
+	case "engine":
+		out := make([]string, len(loadgen.Engines))
+		for i, n := range loadgen.Engines {
+			out[i] = string(n)
+		}
+		return out, noFiles
 	case "timestamp-unit":
 		return []string{"auto", "ns", "us", "ms", "s"}, noFiles
 	case "kinds":

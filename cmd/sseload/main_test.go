@@ -54,6 +54,8 @@ func TestUsageErrorsExit2AndNameTheInput(t *testing.T) {
 		{[]string{"run", "--target", "x=http://127.0.0.1:1/"}, "--topology none"},
 		{[]string{"run", "--no-such-flag"}, "no-such-flag"},
 		{[]string{"run", "--timestamp-unit", "hours"}, "--timestamp-unit"},
+		{[]string{"run", "seed", "--engine", "kqueue"}, `--engine: engine "kqueue": unknown (valid: epoll, portable)`},
+		{[]string{"capacity", "steady", "--target", "direct", "--engine", "kqueue"}, `--engine: engine "kqueue"`},
 		{[]string{"run", "a", "b"}, "one scenario"},
 		{[]string{"run", "--source-addrs", "nope"}, "--source-addrs"},
 		{[]string{"origin", "--mode", "fanout"}, "mode"},

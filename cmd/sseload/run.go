@@ -126,6 +126,7 @@ type runFlags struct {
 	originListen string
 	procs        int
 	swarmWorkers int
+	engine       string
 	metricsAddr  string
 
 	workers     string
@@ -188,6 +189,7 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.BoolVar(&f.extFaults, "external-faults", false, "the scenario's faults are carried out by someone else; SIGUSR1 marks the next one (used by the compose topology)")
 	_ = fs.MarkHidden("external-faults")
 	fs.StringVar(&f.originListen, "origin-listen", "127.0.0.1:0", "where the embedded origin listens")
+	fs.StringVar(&f.engine, "engine", "", fmt.Sprintf("how the generator serves its streams: %s (Linux: one epoll set per core) or %s (every system: a goroutine per stream) (default: $%s, else %s here)", loadgen.EngineEpoll, loadgen.EnginePortable, loadgen.EngineEnv, loadgen.DefaultEngine()))
 	fs.IntVar(&f.procs, "procs", 0, "generator processes, each with a share of the streams (0 = one per 18,000 streams; 1 = in this process)")
 	fs.StringArrayVar(&f.thresholds, "threshold", nil, "pass/fail rule [TARGET:]METRIC OP VALUE, e.g. 'nginx-sse:latency.p99 < 50ms' (repeatable; added to the scenario's)")
 	fs.BoolVar(&f.requireReliable, "require-reliable", false, "exit 3 when the harness judged its own measurements unreliable")
@@ -343,6 +345,7 @@ func (f *runFlags) runOptions(sc scenarios.Scenario, external []loadgen.Target, 
 		SourceAddrs:    sources,
 		OriginExec:     originExec(),
 		Procs:          f.procs,
+		Engine:         loadgen.EngineName(f.engine),
 		WorkerExec:     originExec(),
 		Version:        runVersion(),
 		Command:        redactedArgs(os.Args),
@@ -409,12 +412,35 @@ func (f *runFlags) programs() map[string]string {
 	return m
 }
 
+// checkEngine checks --engine, or without it $SSELOAD_ENGINE: a known
+// engine this system runs. On the compose topology the generator runs in
+// a Linux container, so any known engine will do.
+func (f *runFlags) checkEngine() error {
+	name, what := f.engine, "--engine"
+	if name == "" {
+		name, what = os.Getenv(loadgen.EngineEnv), "$"+loadgen.EngineEnv
+	}
+	if name == "" {
+		return nil
+	}
+	if f.topology == runner.TopologyCompose && slices.Contains(loadgen.Engines, loadgen.EngineName(name)) {
+		return nil
+	}
+	if _, err := loadgen.ParseEngine(name); err != nil {
+		return usagef("%s: %v", what, err)
+	}
+	return nil
+}
+
 // measureFlags checks the flags that say how events are read and where
 // streams come from, shared by run and capacity.
 func (f *runFlags) measureFlags() (jsonfield.Unit, []netip.Addr, error) {
 	unit, err := jsonfield.ParseUnit(f.tsUnit)
 	if err != nil {
 		return unit, nil, usagef("--timestamp-unit: %v", err)
+	}
+	if err := f.checkEngine(); err != nil {
+		return unit, nil, err
 	}
 	for _, p := range [][2]string{{"--timestamp-field", f.tsField}, {"--sequence-field", f.seqField}, {"--sent-field", f.sentField}} {
 		if p[1] == "" {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/sseload/sseload/internal/childproc"
 	"io"
 	"net"
 	"net/http"
@@ -69,7 +70,7 @@ scrape_configs:
 		"--enable-feature=native-histograms",
 		"--log.level=info",
 	)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	childproc.Setup(cmd, false)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

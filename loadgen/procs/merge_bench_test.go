@@ -1,3 +1,7 @@
+//go:build unix
+
+// The benchmark reads its own CPU time with getrusage(2), which Windows lacks.
+
 package procs
 
 import (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sseload/sseload/internal/childproc"
 	"io"
 	"os"
 	"os/exec"
@@ -316,7 +317,13 @@ func (g *Generator) startWorker(ctx context.Context, i int) (*child, io.Reader, 
 // startChild starts child i with its stdin and stdout as pipes.
 func (g *Generator) startChild(i int) (*child, io.Reader, error) {
 	cmd := g.opts.Command(i)
-	setProcAttr(cmd)
+	// A child dies with this process where the kernel can do that (no
+	// generator outlives its parent, even one killed with -9), and runs in
+	// a process group of its own, so that a terminal's ^C reaches the
+	// parent only and the parent stops its children with the protocol's
+	// stop message, keeping their measurements. Elsewhere the next sseload
+	// kills it from its pid file (childproc).
+	childproc.Setup(cmd, true)
 	if cmd.Stderr == nil {
 		cmd.Stderr = os.Stderr
 	}
@@ -334,7 +341,13 @@ func (g *Generator) startChild(i int) (*child, io.Reader, error) {
 	}
 	c.label = fmt.Sprintf("generator process %d (pid %d)", i, cmd.Process.Pid)
 	c.kill = func() { _ = cmd.Process.Kill() }
-	c.wait = cmd.Wait
+	// release forgets the child's pid file once it has exited (childproc).
+	release := childproc.Record(cmd, true)
+	c.wait = func() error {
+		err := cmd.Wait()
+		release()
+		return err
+	}
 	c.w = newWriter(stdin)
 	return c, stdout, nil
 }

@@ -67,7 +67,11 @@ func WriteText(w io.Writer, s reports.Summary) error {
 	}
 	h := s.Harness
 	if h.Reliable {
-		fmt.Fprintf(bw, "harness: reliable (scheduling lag p99 %.1f ms)\n", float64(h.LagP99US)/1000)
+		unchecked := ""
+		if h.Note != "" {
+			unchecked = " — " + h.Note // checks this run could not make
+		}
+		fmt.Fprintf(bw, "harness: reliable (scheduling lag p99 %.1f ms)%s\n", float64(h.LagP99US)/1000, unchecked)
 	} else {
 		note := ""
 		if h.Note != "" {
