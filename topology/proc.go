@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-
 	"github.com/sseload/sseload/internal/certs"
 	"github.com/sseload/sseload/internal/childproc"
 )
