@@ -181,8 +181,8 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.StringSliceVar(&f.sourceAddrs, "source-addrs", nil, "local addresses to open connections from, in turn (default: 127.0.0.1, .2, … as needed for loopback targets past 25,000 streams)")
 	f.req.add(fs)
 	fs.StringVar(&f.caCert, "ca-cert", "", "https targets: trust the CAs in this PEM file instead of the system's, e.g. --ca-cert ./staging-ca.pem (with --topology none; local TLS targets trust the run's own CA)")
-	fs.BoolVar(&f.http2, "http2", false, "https targets: offer HTTP/2 by ALPN (the server may still answer HTTP/1.1; summary's protocol says which)")
-	fs.IntVar(&f.perConn, "streams-per-conn", 1, "with --http2: streams sharing one connection, as browser tabs (1 = one connection per stream, as devices)")
+	fs.BoolVar(&f.http2, "http2", false, "https --target URLs: offer HTTP/2 by ALPN, e.g. --http2 (the server may still answer HTTP/1.1; summary's protocol says which; one target alone: NAME=URL,h2)")
+	fs.IntVar(&f.perConn, "streams-per-conn", 1, "HTTP/2 targets (-h2 presets, --http2, URL,h2): streams sharing one connection, as browser tabs, e.g. --streams-per-conn 6 (1 = one connection per stream, as devices)")
 	fs.StringVar(&f.nginx, "nginx", "", "nginx binary for the local topology (default: nginx in PATH, then /usr/sbin/nginx)")
 	fs.StringVar(&f.haproxy, "haproxy", "", "haproxy binary for the local topology (default: haproxy in PATH, then /usr/sbin/haproxy)")
 	fs.StringVar(&f.caddy, "caddy", "", "caddy binary for the local topology (default: caddy in PATH, then /usr/sbin/caddy)")
@@ -198,7 +198,7 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.StringVar(&f.token, "token", "", "the remote workers' shared token (default $"+tokenEnv+")")
 	fs.StringVar(&f.timeURL, "time-url", "", "with --workers and --topology none: a time source (GET returns Unix ns) the workers measure their clock offset against (default with the local topology: the origin's /time)")
 	fs.BoolVar(&f.noClockCorr, "no-clock-correction", false, "for testing: the workers measure and report their clock offset but do not correct receipt times by it")
-	fs.StringVar(&f.segment, "segment", "", "run only share I of N of the scenario's streams, e.g. 0/4 or $JOB_COMPLETION_INDEX/4; combine the N results with `sseload merge`")
+	fs.StringVar(&f.segment, "segment", "", "run only share I of N of the scenario's streams, e.g. 0/4 or $JOB_COMPLETION_INDEX/4; combine the N results with sseload merge")
 	return f
 }
 
