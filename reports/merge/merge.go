@@ -259,9 +259,10 @@ func runFaults(r run) []loadgen.Fault {
 // established streams come from each run's timeline.csv, whose row k of a
 // target is the target's .hlog interval k (both are written from the same
 // interval reports). Established is a level, not a flow: each run counts
-// with its latest interval at or before the merged one (a run that ended
-// earlier with its last figure, as a generator process that finished early
-// does in a live merge; one that starts later with nothing yet).
+// with its latest interval at or before the merged one while it runs
+// (intervals drift against the merged grid, so now and then a merged
+// interval holds none of a run's), nothing before its first interval and
+// nothing after its last: its streams were closed when it ended.
 func mergeIntervals(runs []run, names []string, out string, res *loadgen.Result) error {
 	type key struct{ target, metric int }
 	// hists[run][key] is that run's .hlog intervals.
@@ -315,12 +316,14 @@ func mergeIntervals(runs []run, names []string, out string, res *loadgen.Result)
 	var parts []part
 	var levels []level
 	last := int64(-1)
+	runLast := make([]int64, len(runs)) // each run's last bucket
 	for ri := range runs {
 		for k, hs := range hists[ri] {
 			for i, h := range hs {
 				b := max(0, (h.StartTimeMs()-t0)/length)
 				parts = append(parts, part{k: k, h: h, bucket: b})
 				last = max(last, b)
+				runLast[ri] = max(runLast[ri], b)
 				if k.metric == int(loadgen.Latency) {
 					levels = append(levels, level{run: ri, target: k.target, bucket: b, established: established[ri][k.target][i]})
 				}
@@ -364,6 +367,9 @@ func mergeIntervals(runs []run, names []string, out string, res *loadgen.Result)
 			now[l.run][l.target].Established = l.established
 		}
 		for ri := range now {
+			if int64(b) > runLast[ri] {
+				continue // it had ended: its streams were closed
+			}
 			for t := range names {
 				m.AddTotals(t, &now[ri][t])
 			}

@@ -165,7 +165,7 @@ func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
 // TestMergeTimelineAndFaults: the merged timeline.csv's established
 // streams are the runs' summed by time (a run that ended earlier counting
-// with its last figure), and every run's faults are kept, labelled with
+// nothing after its end), and every run's faults are kept, labelled with
 // their segment, at their time in the merged run.
 func TestMergeTimelineAndFaults(t *testing.T) {
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -197,8 +197,8 @@ func TestMergeTimelineAndFaults(t *testing.T) {
 	for _, p := range pts {
 		got = append(got, p.Established)
 	}
-	if want := []int64{30, 90, 90}; !slices.Equal(got, want) {
-		t.Errorf("merged timeline established %v, want %v (b's 40 carried into the last interval)", got, want)
+	if want := []int64{30, 90, 50}; !slices.Equal(got, want) {
+		t.Errorf("merged timeline established %v, want %v (b ended before the last interval)", got, want)
 	}
 	if len(sum.Faults) != 2 {
 		t.Fatalf("merged faults %+v, want both runs'", sum.Faults)
