@@ -203,6 +203,13 @@ type WorkerReport struct {
 	Address     string `json:"address"`
 	Streams     int64  `json:"streams"`     // its share of the plan, all targets
 	Established int64  `json:"established"` // of them, streams that got a head
+	// CapacityStreams is the most streams the worker said it holds (its
+	// open file limit FileLimit less what it keeps for itself), CPUs the
+	// CPUs it schedules on: what its share was weighed by
+	// (loadgen/procs). 0 when it reported none (an older sseload).
+	CapacityStreams int64 `json:"capacity_streams,omitempty"`
+	FileLimit       int64 `json:"file_limit,omitempty"`
+	CPUs            int   `json:"cpus,omitempty"`
 	// ClockOffsetUS is the worker's clock minus the time source's
 	// (the origin's), µs, as last estimated; ClockUncertaintyUS bounds
 	// its error (half the best sample's round trip). Both 0 when not

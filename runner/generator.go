@@ -33,8 +33,9 @@ var (
 // process stays well below, leaving room for the process's own files.
 const (
 	// streamsPerGenerator is the most streams (all targets counted) one
-	// generator process holds when Options.Procs is 0.
-	streamsPerGenerator = 18_000
+	// generator process holds when Options.Procs is 0: the rule remote
+	// workers report their capacity by, spelled in loadgen/procs.
+	streamsPerGenerator = procs.StreamsPerProcess
 	// streamsPerOrigin is the most streams one origin process serves; the
 	// local topology starts more origin processes (shards, on ports of
 	// their own, one schedule) past it.
@@ -169,7 +170,7 @@ func splitNote(gen Generator, cfg loadgen.Config, shards int) string {
 		return ""
 	}
 	if ws := p.Workers(); len(ws) > 0 {
-		return fmt.Sprintf("the streams are opened by %d remote workers (%s), about %d each", len(ws), strings.Join(ws, ", "), ceilDiv(totalStreams(cfg), len(ws)))
+		return fmt.Sprintf("the streams are opened by %d remote workers (%s), %d in all, shared by the CPUs and open file limit each reports", len(ws), strings.Join(ws, ", "), totalStreams(cfg))
 	}
 	note := fmt.Sprintf("the generator runs as %d processes (`sseload worker`), about %d streams each", p.Procs(), ceilDiv(totalStreams(cfg), p.Procs()))
 	if shards > 1 {

@@ -344,6 +344,7 @@ func run(ctx context.Context, opts Options, dir string) (*Outcome, error) {
 	if res == nil {
 		return nil, runErr
 	}
+	noteUnsyncedClocks(opts, cfg, res)
 	meta.Scenario = sc.Name
 	meta.Topology = opts.Topology
 	meta.Version = opts.Version

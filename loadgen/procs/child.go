@@ -32,7 +32,7 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer) error {
 // reads its coordinator with a smaller line limit, after the auth message
 // (remote.go).
 func serve(ctx context.Context, r *reader, w *writer) error {
-	if err := w.send(Message{Type: TypeHello, Version: Version, PID: os.Getpid()}); err != nil {
+	if err := w.send(Message{Type: TypeHello, Version: Version, PID: os.Getpid(), Capacity: LocalCapacity()}); err != nil {
 		return err
 	}
 	fail := func(err error) error {

@@ -161,6 +161,18 @@ func (c *clockTracker) wire() *WireClock {
 	return &WireClock{OffsetUS: c.last.Offset.Microseconds(), UncertaintyUS: c.last.Uncertainty.Microseconds(), Corrected: c.correct}
 }
 
+// UnsyncedClocksNote is the harness note of a run whose latencies are a
+// receipt time read on one clock (whose: "the workers' clocks", "this
+// machine's clock") minus a publish time the origin wrote with another,
+// with no time source to measure the difference: the latencies are only as
+// true as the two clocks are synchronised (NTP keeps machines within a few
+// ms at best, which is the whole of a good p50). One sentence for every
+// path that says it (remote workers here, one machine in package runner).
+func UnsyncedClocksNote(whose string) loadgen.HarnessNote {
+	return loadgen.HarnessNote{Kind: loadgen.NoteUnchecked, Target: loadgen.NoteClock, Text: fmt.Sprintf(
+		"no time source (sseload's origin or --workers with --time-url): latencies are receipt times on %s minus publish times written by the origin's, and assume the two are synchronised", whose)}
+}
+
 // judgeClocks marks res unreliable, with the reason, for every worker whose
 // offset could not be measured or is more uncertain than the tolerance:
 // 1 ms, or 5 % of the merged latency p50 when that is larger. Without a
@@ -168,7 +180,7 @@ func (c *clockTracker) wire() *WireClock {
 // which workers on other machines cannot: said once.
 func judgeClocks(res *loadgen.Result, timed bool) {
 	if !timed {
-		res.Harness.AddNote(loadgen.HarnessNote{Kind: loadgen.NoteClock, Text: "no time source (sseload's origin or --time-url): the workers' latencies assume their clocks and the origin's are synchronised"})
+		res.Harness.AddUnchecked(UnsyncedClocksNote("the workers' clocks"))
 		return
 	}
 	all := hdrhistogram.New(loadgen.HistMinUS, loadgen.HistMaxUS, 3)

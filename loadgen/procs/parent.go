@@ -245,6 +245,7 @@ func decodeInterval(iv *WireInterval) (*queued, error) {
 type kidState struct {
 	*child
 	hello    bool
+	capacity *Capacity // from its hello; nil when it reported none
 	exited   bool
 	done     bool // its intervals are complete: result, failure or exit
 	stopSent bool
@@ -292,6 +293,11 @@ func (g *Generator) Run(ctx context.Context) (*loadgen.Result, error) {
 	}
 	l := &loop{g: g, kids: kids, events: events, alive: n}
 	if err := l.hellos(ctx); err != nil {
+		l.killAll()
+		l.drain()
+		return nil, err
+	}
+	if err := l.weigh(ctx); err != nil {
 		l.killAll()
 		l.drain()
 		return nil, err
@@ -400,6 +406,7 @@ func (l *loop) hellos(ctx context.Context) error {
 				return err
 			}
 			k.hello = true
+			k.capacity = ev.msg.Capacity
 			waiting--
 		case <-t.C:
 			return fmt.Errorf("%d generator processes did not say hello within %s", waiting, l.g.opts.HelloTimeout)
@@ -407,6 +414,40 @@ func (l *loop) hellos(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+	return nil
+}
+
+// weigh splits the plan over remote workers by the capacity each
+// reported in its hello (capacity.go: in proportion to CPUs, none over
+// the streams it holds; equal when one reported nothing), and refuses,
+// before anything starts, a plan that gives a worker more streams than
+// it holds. Child processes on this machine keep their equal shares: they
+// share one machine's CPUs and limits.
+func (l *loop) weigh(ctx context.Context) error {
+	g := l.g
+	if len(g.opts.Workers) == 0 {
+		return nil
+	}
+	caps := make([]*Capacity, len(l.kids))
+	names := make([]string, len(l.kids))
+	for i, k := range l.kids {
+		caps[i], names[i] = k.capacity, k.name()
+	}
+	parts, _ := weigh(int(g.requested), caps)
+	shares := splitWeighted(g.plan, parts, g.opts.TargetURL)
+	totals := make([]int, len(shares))
+	for i, c := range shares {
+		totals[i] = totalConnections(c)
+	}
+	if err := checkCapacity(totals, caps, names); err != nil {
+		return err
+	}
+	for i, c := range shares {
+		if _, err := loadgen.New(ctx, c); err != nil {
+			return fmt.Errorf("%s: %w", names[i], err)
+		}
+	}
+	g.shares = shares
 	return nil
 }
 
@@ -696,6 +737,9 @@ func (l *loop) workerReports() []loadgen.WorkerReport {
 	out := make([]loadgen.WorkerReport, len(l.kids))
 	for i, k := range l.kids {
 		w := loadgen.WorkerReport{Address: k.addr, Streams: int64(totalConnections(l.g.shares[i])), Reliable: k.err == nil}
+		if c := k.capacity; c != nil {
+			w.CapacityStreams, w.FileLimit, w.CPUs = int64(c.Streams), int64(c.FileLimit), c.CPUs
+		}
 		if k.err != nil {
 			w.Error = k.err.Error()
 		}

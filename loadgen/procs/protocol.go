@@ -55,6 +55,9 @@ type Message struct {
 	Token string `json:"token,omitempty"`
 	// PID: hello, the child's process id (for messages that name it).
 	PID int `json:"pid,omitempty"`
+	// Capacity: hello, what the child can take on (capacity.go); absent
+	// from a child of an older sseload, whose share is then an equal one.
+	Capacity *Capacity `json:"capacity,omitempty"`
 
 	// Index and Count: start, the child's place among its siblings.
 	Index int `json:"index,omitempty"`

@@ -101,6 +101,10 @@ func TestRemoteWorkersMerge(t *testing.T) {
 			if w.ClockOffsetUS > w.ClockUncertaintyUS+2 || -w.ClockOffsetUS > w.ClockUncertaintyUS+2 {
 				t.Errorf("worker %d: offset %d µs ± %d µs on one machine, want 0 within the uncertainty", i, w.ClockOffsetUS, w.ClockUncertaintyUS)
 			}
+			// Each reports its capacity (here, this process's).
+			if local := LocalCapacity(); w.CapacityStreams != int64(local.Streams) || w.FileLimit != int64(local.FileLimit) || w.CPUs != local.CPUs {
+				t.Errorf("worker %d: capacity %d streams, file limit %d, %d CPUs; want this process's %+v", i, w.CapacityStreams, w.FileLimit, w.CPUs, *local)
+			}
 			est += w.Established
 			streams += w.Streams
 		}

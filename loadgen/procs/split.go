@@ -3,6 +3,7 @@ package procs
 import (
 	"net/netip"
 	"net/url"
+	"slices"
 
 	"github.com/sseload/sseload/loadgen"
 )
@@ -11,16 +12,6 @@ import (
 // to one server address:port, as the engine does on its own: below the
 // ~28,000 ephemeral ports so that the kernel never runs out mid-ramp.
 const streamsPerSource = 25_000
-
-// share is child i's part of total split n ways: total/n each, the
-// remainder spread one by one over the first children.
-func share(total, n, i int) int {
-	s := total / n
-	if i < total%n {
-		s++
-	}
-	return s
-}
 
 // maxChildren is the most children cfg can be split over: each must get at
 // least one connection of every target (a zero would mean "the default"
@@ -35,10 +26,18 @@ func maxChildren(cfg loadgen.Config) int {
 	return max(n, 1)
 }
 
-// splitConfig returns the n children's shares of cfg.
+// splitConfig returns the n children's equal shares of cfg
+// (splitWeighted with equal weights).
+func splitConfig(cfg loadgen.Config, n int, urlFor func(child int, t loadgen.Target) string) []loadgen.Config {
+	return splitWeighted(cfg, slices.Repeat([]int{1}, n), urlFor)
+}
+
+// splitWeighted returns the children's shares of cfg, one per weight.
 //
 // Every target's connections (Config.Connections and each
-// Target.Connections) are split with share. The ramp is split in
+// Target.Connections) are split in proportion to the weights, by largest
+// remainder, each child getting at least one (apportionEach): with equal
+// weights, total/n each and the remainder to the first children. The ramp is split in
 // proportion to each child's part of Config.Connections, so the children's
 // ramps add up to cfg.Ramp and all end when a single engine's would.
 //
@@ -53,19 +52,27 @@ func maxChildren(cfg loadgen.Config) int {
 // children before it (127.0.0.1…, then the next ones), one address per
 // 25,000 of its streams to one target. When the caller gave at least n
 // addresses, they are dealt out in turn; fewer are given to every child.
-func splitConfig(cfg loadgen.Config, n int, urlFor func(child int, t loadgen.Target) string) []loadgen.Config {
+func splitWeighted(cfg loadgen.Config, weights []int, urlFor func(child int, t loadgen.Target) string) []loadgen.Config {
+	n := len(weights)
 	out := make([]loadgen.Config, n)
+	conns := apportionEach(cfg.Connections, weights)
+	targetConns := make([][]int, len(cfg.Targets))
+	for j, t := range cfg.Targets {
+		if t.Connections > 0 {
+			targetConns[j] = apportionEach(t.Connections, weights)
+		}
+	}
 	next := netip.AddrFrom4([4]byte{127, 0, 0, 1})
 	for i := range out {
 		c := cfg
 		c.OnInterval, c.Warn, c.TLSConfig = nil, nil, nil
-		c.Connections = share(cfg.Connections, n, i)
+		c.Connections = conns[i]
 		c.Ramp = cfg.Ramp * float64(c.Connections) / float64(cfg.Connections)
 		c.Targets = make([]loadgen.Target, len(cfg.Targets))
 		most := 0 // the child's largest stream count to one target
 		for j, t := range cfg.Targets {
 			if t.Connections > 0 {
-				t.Connections = share(t.Connections, n, i)
+				t.Connections = targetConns[j][i]
 			}
 			if urlFor != nil {
 				if u := urlFor(i, t); u != "" {

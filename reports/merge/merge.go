@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -163,7 +164,9 @@ func mergeResult(runs []run, names []string) (*loadgen.Result, error) {
 		if !s.Harness.Reliable && len(s.Harness.Notes) == 0 {
 			h.AddNote(loadgen.HarnessNote{Kind: loadgen.NoteGenerator, Text: fmt.Sprintf("%s: %s", r.dir, s.Harness.Note)})
 		}
+		res.Faults = append(res.Faults, runFaults(r)...)
 	}
+	slices.SortStableFunc(res.Faults, func(a, b loadgen.Fault) int { return a.At.Compare(b.At) })
 	for i, name := range names {
 		tr := &loadgen.TargetResult{Name: name, URL: runs[0].sum.Targets[i].URL, Errors: map[string]int64{}, ErrorValues: loadgen.ErrorValues{}}
 		for m := range tr.Hist {
@@ -216,24 +219,72 @@ func mergeResult(runs []run, names []string) (*loadgen.Result, error) {
 	return res, nil
 }
 
+// runFaults are r's faults, each kept as it was measured and labelled
+// with its run ("origin-restart (segment 1/2)"; the directory when the
+// run was not a segment). They are not merged with the other runs'
+// faults: each segment injected its own, on its own topology and at its
+// own moment, so the n-th fault of two segments is not one event whose
+// costs could be added (the generator processes of one run, which share
+// the marks, are merged by position in loadgen/procs instead).
+func runFaults(r run) []loadgen.Fault {
+	label := r.sum.Segment
+	if label != "" {
+		label = "segment " + label
+	} else {
+		label = r.dir
+	}
+	out := make([]loadgen.Fault, 0, len(r.sum.Faults))
+	for _, f := range r.sum.Faults {
+		lf := loadgen.Fault{Name: fmt.Sprintf("%s (%s)", f.Name, label), At: r.sum.Started.Add(time.Duration(f.AtS * float64(time.Second)))}
+		for _, t := range f.Targets {
+			ft := loadgen.FaultTarget{Name: t.Name, Streams: t.Streams, Recovered: t.Recovered, RecoveryUS: -1, Reconnects: t.Reconnects, Lost: t.Lost}
+			if t.RecoveryS != nil {
+				ft.RecoveryUS = int64(math.Round(*t.RecoveryS * 1e6))
+			}
+			lf.Targets = append(lf.Targets, ft)
+		}
+		out = append(out, lf)
+	}
+	return out
+}
+
 // mergeIntervals writes the merged .hlog files and timeline.csv: interval
 // k of the merged run holds, by value, every run's interval that starts in
 // [t0 + k·length, t0 + (k+1)·length), t0 being the earliest run's start and
 // length the runs' interval length. The merge is loadgen's IntervalMerger,
 // the one the engine and the worker parent use, feeding the same sinks a
 // run does.
+//
+// The .hlog files carry histograms, not counters: a merged interval's
+// established streams come from each run's timeline.csv, whose row k of a
+// target is the target's .hlog interval k (both are written from the same
+// interval reports). Established is a level, not a flow: each run counts
+// with its latest interval at or before the merged one while it runs
+// (intervals drift against the merged grid, so now and then a merged
+// interval holds none of a run's), nothing before its first interval and
+// nothing after its last: its streams were closed when it ended.
 func mergeIntervals(runs []run, names []string, out string, res *loadgen.Result) error {
 	type key struct{ target, metric int }
 	// hists[run][key] is that run's .hlog intervals.
 	hists := make([]map[key][]*hdrhistogram.Histogram, len(runs))
+	// established[run][target][k] is that run's established streams at
+	// the end of its interval k of the target.
+	established := make([][][]int64, len(runs))
 	var lengths []int64
 	for ri, r := range runs {
+		var err error
+		if established[ri], err = readEstablished(r.dir, names); err != nil {
+			return err
+		}
 		hists[ri] = map[key][]*hdrhistogram.Histogram{}
 		for t, name := range names {
 			for _, m := range loadgen.Metrics {
 				hs, err := hlog.ReadHistograms(filepath.Join(r.dir, hlog.Name(name, m)))
 				if err != nil {
 					return err
+				}
+				if len(hs) != len(established[ri][t]) {
+					return fmt.Errorf("%s: %s has %d intervals, %s has %d rows for target %s: the files are not of one run", r.dir, hlog.Name(name, m), len(hs), reports.TimelineFile, len(established[ri][t]), name)
 				}
 				hists[ri][key{t, int(m)}] = hs
 				for _, h := range hs {
@@ -255,14 +306,27 @@ func mergeIntervals(runs []run, names []string, out string, res *loadgen.Result)
 		h      *hdrhistogram.Histogram
 		bucket int64
 	}
+	// level is one run's established streams of one target from a
+	// bucket on.
+	type level struct {
+		run, target int
+		bucket      int64
+		established int64
+	}
 	var parts []part
+	var levels []level
 	last := int64(-1)
+	runLast := make([]int64, len(runs)) // each run's last bucket
 	for ri := range runs {
 		for k, hs := range hists[ri] {
-			for _, h := range hs {
+			for i, h := range hs {
 				b := max(0, (h.StartTimeMs()-t0)/length)
 				parts = append(parts, part{k: k, h: h, bucket: b})
 				last = max(last, b)
+				runLast[ri] = max(runLast[ri], b)
+				if k.metric == int(loadgen.Latency) {
+					levels = append(levels, level{run: ri, target: k.target, bucket: b, established: established[ri][k.target][i]})
+				}
 			}
 		}
 	}
@@ -281,6 +345,15 @@ func mergeIntervals(runs []run, names []string, out string, res *loadgen.Result)
 	for _, p := range parts {
 		byBucket[p.bucket] = append(byBucket[p.bucket], p)
 	}
+	levelsAt := make([][]level, last+1)
+	for _, l := range levels { // in each run's interval order
+		levelsAt[l.bucket] = append(levelsAt[l.bucket], l)
+	}
+	// now[run][target]: the run's counters as of the current bucket.
+	now := make([][]loadgen.Interval, len(runs))
+	for ri := range now {
+		now[ri] = make([]loadgen.Interval, len(names))
+	}
 	for b, ps := range byBucket {
 		m.Begin()
 		start := time.UnixMilli(t0 + int64(b)*length)
@@ -290,12 +363,53 @@ func mergeIntervals(runs []run, names []string, out string, res *loadgen.Result)
 				return err
 			}
 		}
+		for _, l := range levelsAt[b] {
+			now[l.run][l.target].Established = l.established
+		}
+		for ri := range now {
+			if int64(b) > runLast[ri] {
+				continue // it had ended: its streams were closed
+			}
+			for t := range names {
+				m.AddTotals(t, &now[ri][t])
+			}
+		}
 		m.Emit()
 	}
 	if err := hl.Commit(); err != nil {
 		return err
 	}
 	return tl.Commit()
+}
+
+// readEstablished reads dir's timeline.csv: per target of names, the
+// established streams of each of its intervals, in order.
+func readEstablished(dir string, names []string) ([][]int64, error) {
+	out := make([][]int64, len(names))
+	f, err := os.Open(filepath.Join(dir, reports.TimelineFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return out, nil // a run without intervals writes none (nor .hlog lines)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: the merged timeline's established streams come from it: %w", dir, err)
+	}
+	defer f.Close()
+	pts, err := reports.ReadTimeline(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	index := make(map[string]int, len(names))
+	for i, n := range names {
+		index[n] = i
+	}
+	for _, p := range pts {
+		i, ok := index[p.Target]
+		if !ok {
+			return nil, fmt.Errorf("%s: %s has rows for target %q, which its summary.json does not list", dir, reports.TimelineFile, p.Target)
+		}
+		out[i] = append(out[i], p.Established)
+	}
+	return out, nil
 }
 
 // thresholds are the runs' threshold expressions, parsed again so that

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +20,18 @@ import (
 // interval), the summary from the same values.
 func writeRun(t *testing.T, dir, scenario, seg string, started time.Time, vals [][]int64, all *[]int64) {
 	t.Helper()
+	writeRunWith(t, dir, scenario, seg, started, vals, all, nil, nil)
+}
+
+// writeRunWith is writeRun with the established streams at the end of each
+// interval (timeline.csv; nil: 50 each) and the run's faults.
+func writeRunWith(t *testing.T, dir, scenario, seg string, started time.Time, vals [][]int64, all *[]int64, established []int64, faults []loadgen.Fault) {
+	t.Helper()
 	hl, err := hlog.NewSet(dir, []string{"direct"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl, err := reports.NewTimeline(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,14 +50,23 @@ func writeRun(t *testing.T, dir, scenario, seg string, started time.Time, vals [
 		}
 		iv.Start = started.Add(time.Duration(k) * time.Second)
 		iv.End = iv.Start.Add(time.Second)
-		hl.Add(loadgen.IntervalReport{Start: iv.Start, End: iv.End, Targets: []loadgen.TargetInterval{{Name: "direct", Interval: iv}}})
+		iv.Established = 50
+		if established != nil {
+			iv.Established = established[k]
+		}
+		r := loadgen.IntervalReport{Start: iv.Start, End: iv.End, Targets: []loadgen.TargetInterval{{Name: "direct", Interval: iv}}}
+		hl.Add(r)
+		tl.Add(r)
 	}
 	if err := hl.Commit(); err != nil {
 		t.Fatal(err)
 	}
+	if err := tl.Commit(); err != nil {
+		t.Fatal(err)
+	}
 	tr := &loadgen.TargetResult{Name: "direct", URL: "http://127.0.0.1:1/events", Requested: 50, Established: 50, EventsReceived: events, EventsTimed: events, Errors: map[string]int64{}, ErrorValues: loadgen.ErrorValues{}}
 	tr.Hist[loadgen.Latency] = cum
-	res := &loadgen.Result{Started: started, Ended: started.Add(time.Duration(len(vals)) * time.Second), Targets: []*loadgen.TargetResult{tr}, Harness: loadgen.Harness{Reliable: true}}
+	res := &loadgen.Result{Started: started, Ended: started.Add(time.Duration(len(vals)) * time.Second), Targets: []*loadgen.TargetResult{tr}, Harness: loadgen.Harness{Reliable: true}, Faults: faults}
 	s := reports.Summarize(res, reports.Meta{Scenario: scenario, Segment: seg, Topology: "local", Config: reports.RunConfig{Mode: "broadcast", Connections: 100}})
 	ths, err := reports.ParseThresholds([]string{"latency.p99 < 1s"})
 	if err != nil {
@@ -141,3 +162,52 @@ func TestMergeRefuses(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestMergeTimelineAndFaults: the merged timeline.csv's established
+// streams are the runs' summed by time (a run that ended earlier counting
+// nothing after its end), and every run's faults are kept, labelled with
+// their segment, at their time in the merged run.
+func TestMergeTimelineAndFaults(t *testing.T) {
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tmp := t.TempDir()
+	var all []int64
+	a, b := filepath.Join(tmp, "a"), filepath.Join(tmp, "b")
+	fault := func(at time.Time, recovered int64, recoveryUS int64) []loadgen.Fault {
+		return []loadgen.Fault{{Name: "origin-restart", At: at, Targets: []loadgen.FaultTarget{{Name: "direct", Streams: 50, Recovered: recovered, RecoveryUS: recoveryUS, Reconnects: 50}}}}
+	}
+	writeRunWith(t, a, "steady", "0/2", base, [][]int64{{100}, {200}, {300}}, &all, []int64{20, 50, 50}, fault(base.Add(1500*time.Millisecond), 50, 250_000))
+	// b starts 20 ms later and has one interval fewer.
+	bStart := base.Add(20 * time.Millisecond)
+	writeRunWith(t, b, "steady", "1/2", bStart, [][]int64{{100}, {200}}, &all, []int64{10, 40}, fault(bStart.Add(1200*time.Millisecond), 49, -1))
+	out := filepath.Join(tmp, "merged")
+	sum, err := Dirs(Options{Dirs: []string{a, b}, Out: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(out, reports.TimelineFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pts, err := reports.ReadTimeline(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int64
+	for _, p := range pts {
+		got = append(got, p.Established)
+	}
+	if want := []int64{30, 90, 50}; !slices.Equal(got, want) {
+		t.Errorf("merged timeline established %v, want %v (b ended before the last interval)", got, want)
+	}
+	if len(sum.Faults) != 2 {
+		t.Fatalf("merged faults %+v, want both runs'", sum.Faults)
+	}
+	first, second := sum.Faults[0], sum.Faults[1]
+	if first.Name != "origin-restart (segment 1/2)" || first.AtS != 1.22 || first.Targets[0].Recovered != 49 || first.Targets[0].RecoveryS != nil {
+		t.Errorf("first fault %+v: want segment 1/2's at 1.22 s, 49 recovered, no recovery time", first)
+	}
+	if second.Name != "origin-restart (segment 0/2)" || second.AtS != 1.5 || second.Targets[0].RecoveryS == nil || *second.Targets[0].RecoveryS != 0.25 {
+		t.Errorf("second fault %+v: want segment 0/2's at 1.5 s, recovered in 0.25 s", second)
+	}
+}

@@ -53,7 +53,11 @@ func verdictLine(s reports.Summary) string {
 // harnessWords explains the harness verdict in plain words.
 func harnessWords(h reports.Harness) string {
 	if h.Reliable {
-		return fmt.Sprintf("reliable: the load generator kept up (scheduling lag p99 %.1f ms, busiest worker %.0f %% of a second).", float64(h.LagP99US)/1000, h.BusyMax*100)
+		words := fmt.Sprintf("reliable: the load generator kept up (scheduling lag p99 %.1f ms, busiest worker %.0f %% of a second).", float64(h.LagP99US)/1000, h.BusyMax*100)
+		if h.Note != "" {
+			words += " Not checked: " + h.Note + "." // checks this run could not make
+		}
+		return words
 	}
 	note := ""
 	if h.Note != "" {
