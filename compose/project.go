@@ -78,8 +78,7 @@ type Project struct {
 	dir  string // work dir: compose.json, scenario.yaml, proxies/
 	cfg  Config
 
-	janitorW    *os.File
-	janitorDone chan struct{}
+	janitor *Janitor
 
 	downOnce sync.Once
 	downErr  error
@@ -126,7 +125,7 @@ func Up(ctx context.Context, d *Docker, cfg Config) (*Project, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	if err := p.startJanitor(); err != nil {
+	if p.janitor, err = StartJanitor(janitorScript, p.name, p.d.docker, p.dir); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -405,7 +404,7 @@ func (p *Project) Down() error {
 		if err != nil {
 			p.downErr = fmt.Errorf("compose down (project %s): %s", p.name, oneLine(out, err))
 		}
-		p.stopJanitor(err == nil)
+		p.janitor.Stop(err == nil, downTimeout)
 		if err := os.RemoveAll(p.dir); err != nil && p.downErr == nil {
 			p.downErr = fmt.Errorf("remove compose work dir: %w", err)
 		}
@@ -428,44 +427,6 @@ n=$("$2" network ls -q --filter "label=com.docker.compose.project=$1")
 [ -z "$n" ] || "$2" network rm $n
 rm -rf "$3"
 `
-
-func (p *Project) startJanitor() error {
-	r, w, err := os.Pipe()
-	if err != nil {
-		return fmt.Errorf("janitor pipe: %w", err)
-	}
-	defer r.Close() // only the janitor keeps the read end
-	cmd := exec.Command("/bin/sh", "-c", janitorScript, "sseload-janitor", p.name, p.d.docker, p.dir)
-	cmd.Stdin = r
-	childproc.OwnGroup(cmd)
-	if err := cmd.Start(); err != nil {
-		w.Close()
-		return fmt.Errorf("start janitor: %w", err)
-	}
-	p.janitorW, p.janitorDone = w, make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(p.janitorDone)
-	}()
-	return nil
-}
-
-// stopJanitor tells the janitor the project is gone (clean) or lets it
-// remove what is left, and waits for it.
-func (p *Project) stopJanitor(clean bool) {
-	if p.janitorW == nil {
-		return
-	}
-	if clean {
-		_, _ = io.WriteString(p.janitorW, "done\n")
-	}
-	p.janitorW.Close()
-	p.janitorW = nil
-	select {
-	case <-p.janitorDone:
-	case <-time.After(downTimeout):
-	}
-}
 
 // tailBuffer keeps the last max lines written to it.
 type tailBuffer struct {

@@ -56,16 +56,9 @@ func runCompose(ctx context.Context, opts Options, dir string) (*Outcome, error)
 	}
 	// Every config is checked, and its overrides applied, before anything
 	// starts: a config that breaks its kind's contract costs nothing.
-	var proxies []topology.Prepared
-	for _, t := range sc.Targets {
-		if !t.Proxied() {
-			continue
-		}
-		pr, err := topology.PrepareConfig(t, sc.ProxyReadTimeout)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrSetup, err)
-		}
-		proxies = append(proxies, pr)
+	proxies, err := prepareProxies(sc)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkComposeFaults(sc, proxies); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
@@ -499,4 +492,23 @@ func composeEngine(opts Options) loadgen.EngineName {
 	}
 	eng, _ := loadgen.EngineFromEnv()
 	return eng
+}
+
+// prepareProxies checks every proxied target's config and applies its
+// overrides (topology.PrepareConfig) before anything starts, for the
+// container topologies: a config that breaks its kind's contract costs
+// nothing.
+func prepareProxies(sc scenarios.Scenario) ([]topology.Prepared, error) {
+	var proxies []topology.Prepared
+	for _, t := range sc.Targets {
+		if !t.Proxied() {
+			continue
+		}
+		pr, err := topology.PrepareConfig(t, sc.ProxyReadTimeout)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrSetup, err)
+		}
+		proxies = append(proxies, pr)
+	}
+	return proxies, nil
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/sseload/sseload/origin"
 	"github.com/sseload/sseload/reports"
 	"github.com/sseload/sseload/swarm"
-	"github.com/sseload/sseload/topology"
 )
 
 // TopologySwarm runs the compose topology's origin and proxies and
@@ -44,16 +43,9 @@ func runSwarm(ctx context.Context, opts Options, dir string) (*Outcome, error) {
 	if err := CheckSwarm(opts); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
 	}
-	var proxies []topology.Prepared
-	for _, t := range sc.Targets {
-		if !t.Proxied() {
-			continue
-		}
-		pr, err := topology.PrepareConfig(t, sc.ProxyReadTimeout)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrSetup, err)
-		}
-		proxies = append(proxies, pr)
+	proxies, err := prepareProxies(sc)
+	if err != nil {
+		return nil, err
 	}
 	genScenario, err := generatorScenario(sc)
 	if err != nil {

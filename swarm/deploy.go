@@ -54,8 +54,7 @@ type Stack struct {
 	cfg    Config
 	log    io.Writer
 
-	janitorW    *os.File
-	janitorDone chan struct{}
+	janitor *compose.Janitor
 
 	removeOnce sync.Once
 	removeErr  error
@@ -99,7 +98,7 @@ func Deploy(ctx context.Context, d *compose.Docker, cfg Config, logDir string, l
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	if err := s.startJanitor(); err != nil {
+	if s.janitor, err = compose.StartJanitor(janitorScript, s.name, s.docker, s.dir); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -463,7 +462,7 @@ func (s *Stack) Remove() error {
 		ctx, cancel := context.WithTimeout(context.Background(), removeTimeout)
 		defer cancel()
 		s.removeErr = RemoveStack(ctx, s.docker, s.name)
-		s.stopJanitor(s.removeErr == nil)
+		s.janitor.Stop(s.removeErr == nil, removeTimeout)
 		if err := os.RemoveAll(s.dir); err != nil && s.removeErr == nil {
 			s.removeErr = fmt.Errorf("remove swarm work dir: %w", err)
 		}
@@ -535,42 +534,6 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 done
 rm -rf "$3"
 `
-
-func (s *Stack) startJanitor() error {
-	r, w, err := os.Pipe()
-	if err != nil {
-		return fmt.Errorf("janitor pipe: %w", err)
-	}
-	defer r.Close()
-	cmd := exec.Command("/bin/sh", "-c", janitorScript, "sseload-janitor", s.name, s.docker, s.dir)
-	cmd.Stdin = r
-	childproc.OwnGroup(cmd)
-	if err := cmd.Start(); err != nil {
-		w.Close()
-		return fmt.Errorf("start janitor: %w", err)
-	}
-	s.janitorW, s.janitorDone = w, make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(s.janitorDone)
-	}()
-	return nil
-}
-
-func (s *Stack) stopJanitor(clean bool) {
-	if s.janitorW == nil {
-		return
-	}
-	if clean {
-		_, _ = io.WriteString(s.janitorW, "done\n")
-	}
-	s.janitorW.Close()
-	s.janitorW = nil
-	select {
-	case <-s.janitorDone:
-	case <-time.After(removeTimeout):
-	}
-}
 
 // output runs a command and returns its combined output.
 func output(ctx context.Context, name string, args ...string) ([]byte, error) {
