@@ -100,7 +100,9 @@ func (c *conn) Head(h *httpstream.Head) error {
 	c.w.e.saveHead(c.t.index, headFields(h))
 	if c.tls != nil {
 		c.w.e.saveProtocol(c.t.index, h.Proto, c.tls.conn.ConnectionState)
-	} else if c.fd >= 0 {
+	} else {
+		// Plain HTTP/1.1 on either engine; the HTTP/2 path (tls.go) has
+		// saved its protocol and TLS version before its head gets here.
 		c.w.e.saveProtocol(c.t.index, h.Proto, nil)
 	}
 	if isRedirect(h.Status) {

@@ -112,6 +112,9 @@ func TestEngineCountsAndTimesEveryEvent(t *testing.T) {
 			if tr.Established != conns || tr.Failed != 0 {
 				t.Fatalf("established %d failed %d errors %v, want %d and 0", tr.Established, tr.Failed, tr.Errors, conns)
 			}
+			if tr.Protocol != ProtoH1 || tr.TLSVersion != "" {
+				t.Errorf("protocol %q %q, want %q without TLS", tr.Protocol, tr.TLSVersion, ProtoH1)
+			}
 			if tr.EventsReceived != conns*events || tr.EventsTimed != conns*events {
 				t.Errorf("events received %d timed %d, want %d", tr.EventsReceived, tr.EventsTimed, conns*events)
 			}
