@@ -86,6 +86,12 @@ func (d *Docker) ComposeCommand() string { return strings.Join(d.compose, " ") }
 
 // output runs a command and returns its combined output.
 func (d *Docker) output(ctx context.Context, name string, args ...string) ([]byte, error) {
+	return Output(ctx, name, args...)
+}
+
+// Output runs a command and returns its combined output; after ctx ends it
+// waits at most 5 s for the command's output to close.
+func Output(ctx context.Context, name string, args ...string) ([]byte, error) {
 	var buf bytes.Buffer
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Stdout = &buf
@@ -143,4 +149,37 @@ func oneLine(out []byte, err error) string {
 		return err.Error()
 	}
 	return last
+}
+
+// Interrupt sends SIGINT to container, again every 250 ms until docker
+// accepts it (the container may still be starting; sent runs once then),
+// and waits for done: the generator or coordinator in it writes what it
+// measured and exits. One still running after InterruptGrace is killed.
+func Interrupt(docker, container string, done <-chan error, sent func()) error {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.NewTimer(InterruptGrace)
+	defer deadline.Stop()
+	signalled := false
+	for {
+		if !signalled {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			_, err := Output(ctx, docker, "kill", "--signal", "SIGINT", container)
+			cancel()
+			if err == nil {
+				sent()
+				signalled = true
+			}
+		}
+		select {
+		case err := <-done:
+			return err
+		case <-deadline.C:
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			_, _ = Output(ctx, docker, "kill", container)
+			cancel()
+			return <-done
+		case <-tick.C:
+		}
+	}
 }

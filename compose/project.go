@@ -25,9 +25,9 @@ const (
 	LogTailLines = 50
 	// readyTimeout bounds the wait for every service to answer /healthz.
 	readyTimeout = 30 * time.Second
-	// interruptGrace is how long the load generator gets to write its
+	// InterruptGrace is how long the load generator gets to write its
 	// results after SIGINT before it is killed.
-	interruptGrace = 60 * time.Second
+	InterruptGrace = 60 * time.Second
 	// downTimeout bounds teardown; stopTimeout is compose's grace per
 	// container before SIGKILL.
 	downTimeout = 2 * time.Minute
@@ -301,7 +301,7 @@ func (p *Project) logPath(service string) string {
 //
 // When ctx ends first, the generator gets SIGINT, as from a Ctrl-C: it
 // closes its streams, writes what it measured and exits 130; if it has not
-// exited after interruptGrace it is killed. A generator that exits with a
+// exited after InterruptGrace it is killed. A generator that exits with a
 // code other than 0, 1 (a threshold failed) or 130 has its last output
 // lines saved as loadgen.log in ResultsDir.
 func (p *Project) RunLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
@@ -345,32 +345,9 @@ func (p *Project) RunLoadgen(ctx context.Context, args []string, stdout, stderr 
 // accepts it (the container may still be starting), then waits for the
 // generator to write its results and exit.
 func (p *Project) interrupt(container string, done <-chan error) error {
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
-	sent := false
-	deadline := time.NewTimer(interruptGrace)
-	defer deadline.Stop()
-	for {
-		if !sent {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			_, err := p.d.output(ctx, p.d.docker, "kill", "--signal", "SIGINT", container)
-			cancel()
-			if err == nil {
-				p.logf("compose: interrupting the load generator (it writes what it measured)")
-				sent = true
-			}
-		}
-		select {
-		case err := <-done:
-			return err
-		case <-deadline.C:
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			_, _ = p.d.output(ctx, p.d.docker, "kill", container)
-			cancel()
-			return <-done
-		case <-tick.C:
-		}
-	}
+	return Interrupt(p.d.docker, container, done, func() {
+		p.logf("compose: interrupting the load generator (it writes what it measured)")
+	})
 }
 
 // SaveLogs writes the last LogTailLines log lines of each service to

@@ -73,19 +73,9 @@ func runCompose(ctx context.Context, opts Options, dir string) (*Outcome, error)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
 	}
-	sseloadImage, proxyImages := compose.NamedImages()
-	imgs, err := compose.BuildImages(ctx, d, compose.BuildConfig{
-		SSELoadImage: sseloadImage,
-		Kinds:        proxyKinds(proxies),
-		ProxyImages:  proxyImages,
-		Binary:       opts.SelfBinary,
-		Log:          logw,
-	})
+	imgs, err := buildImages(ctx, d, proxies, opts.SelfBinary, logw)
 	if err != nil {
-		if ctx.Err() != nil { // a Ctrl-C during a build: interrupted, not failed
-			err = ctx.Err()
-		}
-		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
+		return nil, err
 	}
 
 	p, err := compose.Up(ctx, d, compose.Config{
@@ -511,4 +501,24 @@ func prepareProxies(sc scenarios.Scenario) ([]topology.Prepared, error) {
 		proxies = append(proxies, pr)
 	}
 	return proxies, nil
+}
+
+// buildImages builds (or finds) the images of the container topologies:
+// sseload's and one per proxy kind, or those named in the environment.
+func buildImages(ctx context.Context, d *compose.Docker, proxies []topology.Prepared, selfBinary string, log io.Writer) (compose.Images, error) {
+	sseloadImage, proxyImages := compose.NamedImages()
+	imgs, err := compose.BuildImages(ctx, d, compose.BuildConfig{
+		SSELoadImage: sseloadImage,
+		Kinds:        proxyKinds(proxies),
+		ProxyImages:  proxyImages,
+		Binary:       selfBinary,
+		Log:          log,
+	})
+	if err != nil {
+		if ctx.Err() != nil { // a Ctrl-C during a build: interrupted, not failed
+			err = ctx.Err()
+		}
+		return compose.Images{}, fmt.Errorf("%w: %w", ErrSetup, err)
+	}
+	return imgs, nil
 }

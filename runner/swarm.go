@@ -59,19 +59,9 @@ func runSwarm(ctx context.Context, opts Options, dir string) (*Outcome, error) {
 	if err := swarm.InSwarm(ctx, d); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
 	}
-	sseloadImage, proxyImages := compose.NamedImages()
-	imgs, err := compose.BuildImages(ctx, d, compose.BuildConfig{
-		SSELoadImage: sseloadImage,
-		Kinds:        proxyKinds(proxies),
-		ProxyImages:  proxyImages,
-		Binary:       opts.SelfBinary,
-		Log:          logw,
-	})
+	imgs, err := buildImages(ctx, d, proxies, opts.SelfBinary, logw)
 	if err != nil {
-		if ctx.Err() != nil {
-			err = ctx.Err()
-		}
-		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
+		return nil, err
 	}
 	token, err := swarm.NewToken()
 	if err != nil {

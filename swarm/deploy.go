@@ -1,7 +1,6 @@
 package swarm
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -27,9 +26,6 @@ const (
 	// removeTimeout bounds Remove: the stack's tasks stop (each gets the
 	// engine's grace, 10 s), then its network and configs go.
 	removeTimeout = 2 * time.Minute
-	// interruptGrace is how long the coordinator gets to write its
-	// results after SIGINT before it is killed.
-	interruptGrace = 60 * time.Second
 	// LogTailLines is how much of each service's log a failure saves.
 	LogTailLines = 50
 	// stackLabel is the label docker stack deploy puts on everything of a
@@ -63,7 +59,7 @@ type Stack struct {
 // InSwarm says whether the engine d talks to is a manager of a swarm, which
 // `docker stack deploy` needs; the error says what to do if not.
 func InSwarm(ctx context.Context, d *compose.Docker) error {
-	out, err := output(ctx, d.CLI(), "info", "--format", "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}")
+	out, err := compose.Output(ctx, d.CLI(), "info", "--format", "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}")
 	if err != nil {
 		return fmt.Errorf("docker info: %s", oneLine(out, err))
 	}
@@ -250,7 +246,7 @@ func (s *Stack) waitReady(parent context.Context, svcs []string) error {
 	}
 	args := append([]string{"run", "--rm", "--network", s.Network(), "--label", stackLabel + "=" + s.name,
 		s.cfg.Images.SSELoad, "probe", "--timeout", "30s"}, urls...)
-	if out, err := output(ctx, s.docker, args...); err != nil {
+	if out, err := compose.Output(ctx, s.docker, args...); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -269,7 +265,7 @@ func (s *Stack) waitReady(parent context.Context, svcs []string) error {
 // tasksRunning says whether every task of the stack runs; a task that
 // failed, was rejected or exited is an error naming its service.
 func (s *Stack) tasksRunning(ctx context.Context, svcs []string) (bool, error) {
-	out, err := output(ctx, s.docker, "stack", "ps", s.name, "--no-trunc",
+	out, err := compose.Output(ctx, s.docker, "stack", "ps", s.name, "--no-trunc",
 		"--format", "{{.Name}}\t{{.DesiredState}}\t{{.CurrentState}}\t{{.Error}}")
 	if err != nil {
 		if ctx.Err() != nil {
@@ -319,7 +315,7 @@ func (s *Stack) tasksRunning(ctx context.Context, svcs []string) (bool, error) {
 func (s *Stack) pending() string {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out, err := output(ctx, s.docker, "stack", "ps", s.name, "--no-trunc",
+	out, err := compose.Output(ctx, s.docker, "stack", "ps", s.name, "--no-trunc",
 		"--format", "{{.Name}} {{.CurrentState}} {{.Error}}")
 	if err != nil {
 		return oneLine(out, err)
@@ -343,7 +339,7 @@ func (s *Stack) coordinatorName() string { return s.name + "-coordinator" }
 //
 // When ctx ends first, the coordinator gets SIGINT, as from a Ctrl-C: it
 // stops its workers, writes what they measured and exits 130; after
-// interruptGrace it is killed.
+// compose.InterruptGrace it is killed.
 func (s *Stack) RunCoordinator(ctx context.Context, args []string, scenario []byte, resultsDir, user string, stdout, stderr io.Writer) (int, error) {
 	abs, err := filepath.Abs(resultsDir)
 	if err != nil {
@@ -392,41 +388,18 @@ func (s *Stack) RunCoordinator(ctx context.Context, args []string, scenario []by
 
 // interrupt sends SIGINT to the coordinator until docker accepts it (the
 // container may still be starting), then waits for it to write its results
-// and exit, killing it after interruptGrace.
+// and exit, killing it after compose.InterruptGrace.
 func (s *Stack) interrupt(done <-chan error) error {
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.NewTimer(interruptGrace)
-	defer deadline.Stop()
-	sent := false
-	for {
-		if !sent {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			_, err := output(ctx, s.docker, "kill", "--signal", "SIGINT", s.coordinatorName())
-			cancel()
-			if err == nil {
-				s.logf("swarm: interrupting the coordinator (it writes what the workers measured)")
-				sent = true
-			}
-		}
-		select {
-		case err := <-done:
-			return err
-		case <-deadline.C:
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			_, _ = output(ctx, s.docker, "kill", s.coordinatorName())
-			cancel()
-			return <-done
-		case <-tick.C:
-		}
-	}
+	return compose.Interrupt(s.docker, s.coordinatorName(), done, func() {
+		s.logf("swarm: interrupting the coordinator (it writes what the workers measured)")
+	})
 }
 
 // ImageVersion runs kind's version command in image (a one-off container
 // on this node, as the image is the same on every node) and returns its
 // output.
 func (s *Stack) ImageVersion(ctx context.Context, image string, argv []string) (string, error) {
-	out, err := output(ctx, s.docker, append([]string{"run", "--rm", "--network", "none", "--entrypoint", argv[0], image}, argv[1:]...)...)
+	out, err := compose.Output(ctx, s.docker, append([]string{"run", "--rm", "--network", "none", "--entrypoint", argv[0], image}, argv[1:]...)...)
 	if err != nil {
 		return "", fmt.Errorf("%s in %s: %s", strings.Join(argv, " "), image, oneLine(out, err))
 	}
@@ -440,7 +413,7 @@ func (s *Stack) SaveLogs(dir string) []string {
 	defer cancel()
 	var files []string
 	for _, svc := range s.services(true) {
-		out, err := output(ctx, s.docker, "service", "logs", "--no-task-ids", "--tail", strconv.Itoa(LogTailLines), s.name+"_"+svc)
+		out, err := compose.Output(ctx, s.docker, "service", "logs", "--no-task-ids", "--tail", strconv.Itoa(LogTailLines), s.name+"_"+svc)
 		if err != nil && len(out) == 0 {
 			continue
 		}
@@ -475,12 +448,12 @@ func (s *Stack) Remove() error {
 // the tasks have stopped, and cannot remove the network while they hold
 // it; it is repeated until all is gone.
 func RemoveStack(ctx context.Context, docker, name string) error {
-	_, _ = output(ctx, docker, "rm", "-f", name+"-coordinator")
+	_, _ = compose.Output(ctx, docker, "rm", "-f", name+"-coordinator")
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	for i := 0; ; i++ {
 		if i%6 == 0 { // every 3 s
-			_, _ = output(ctx, docker, "stack", "rm", name)
+			_, _ = compose.Output(ctx, docker, "stack", "rm", name)
 		}
 		left, err := Leftovers(ctx, docker, name)
 		if err == nil && left == "" {
@@ -508,7 +481,7 @@ func Leftovers(ctx context.Context, docker, name string) (string, error) {
 		{"network", "ls", "--filter", filter, "--format", "network {{.Name}}"},
 		{"config", "ls", "--filter", filter, "--format", "config {{.Name}}"},
 	} {
-		out, err := output(ctx, docker, args...)
+		out, err := compose.Output(ctx, docker, args...)
 		if err != nil {
 			return "", fmt.Errorf("docker %s: %s", strings.Join(args, " "), oneLine(out, err))
 		}
@@ -534,17 +507,6 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 done
 rm -rf "$3"
 `
-
-// output runs a command and returns its combined output.
-func output(ctx context.Context, name string, args ...string) ([]byte, error) {
-	var buf bytes.Buffer
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Stdout = &buf
-	cmd.Stderr = &buf
-	cmd.WaitDelay = 5 * time.Second
-	err := cmd.Run()
-	return buf.Bytes(), err
-}
 
 // oneLine condenses a failed command's output to its last non-empty line,
 // or the error when there is none.
