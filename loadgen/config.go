@@ -31,7 +31,8 @@ type Target struct {
 	Headers [][2]string `json:",omitempty"`
 	// HTTP2 asks an https target for HTTP/2 by ALPN (net/http's client:
 	// tls.go); the server may still answer HTTP/1.1. Without it an https
-	// target is HTTP/1.1 in the epoll workers (tlsconn_linux.go).
+	// target is HTTP/1.1 in the epoll workers (tlsconn_linux.go) or the
+	// portable engine's goroutines (portable.go).
 	HTTP2 bool `json:",omitempty"`
 }
 

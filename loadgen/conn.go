@@ -34,7 +34,7 @@ type conn struct {
 	w        *worker
 	t        *target
 	fd       int
-	tls      *tlsState // an https connection (tlsconn_linux.go); nil = plain
+	tls      *tlsState // an https HTTP/1.1 connection (tlsconn_linux.go, portable.go); nil = plain
 	state    uint8
 	gotEvent bool
 	start    time.Duration // since the engine's epoch, before connect
