@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,7 +30,7 @@ func TestHTTP2Streams(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var accepted atomic.Int64
-			srv, cfg := newTLSServerWith(t, sseHandler(events), tc.h2, func(_ net.Conn, s http.ConnState) {
+			srv, cfg := newTLSServerWith(t, together(conns, sseHandler(events)), tc.h2, func(_ net.Conn, s http.ConnState) {
 				if s == http.StateNew {
 					accepted.Add(1)
 				}
@@ -50,6 +51,30 @@ func TestHTTP2Streams(t *testing.T) {
 			}
 		})
 	}
+}
+
+// together holds every response until n requests are in flight, so that
+// the streams are open at the same time: an HTTP/1.1 connection then
+// cannot carry a second stream after its first one ended (keep-alive
+// reuse), and the count of connections says how streams share them.
+func together(n int, h http.Handler) http.Handler {
+	var mu sync.Mutex
+	arrived := 0
+	all := make(chan struct{})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		arrived++
+		if arrived == n {
+			close(all)
+		}
+		mu.Unlock()
+		select {
+		case <-all:
+		case <-r.Context().Done():
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // TestHTTP2Errors: an untrusted certificate fails HTTP/2 streams as
