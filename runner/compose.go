@@ -142,14 +142,21 @@ func runCompose(ctx context.Context, opts Options, dir string) (*Outcome, error)
 			return nil, err
 		}
 	}
-	sum, err := reports.ReadSummary(summaryFile)
+	return containerOutcome(ctx, "the load generator", code, dir, TopologyCompose, meta, opts)
+}
+
+// containerOutcome reads the summary that the generator in a container
+// (who: the compose generator, the swarm coordinator) wrote into dir after
+// exiting with code, and completes it (completeSummary).
+func containerOutcome(ctx context.Context, who string, code int, dir, topo string, meta reports.Meta, opts Options) (*Outcome, error) {
+	sum, err := reports.ReadSummary(filepath.Join(dir, reports.SummaryFile))
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("interrupted before the load generator wrote results: %w", ctx.Err())
+			return nil, fmt.Errorf("interrupted before %s wrote results: %w", who, ctx.Err())
 		}
-		return nil, fmt.Errorf("load generator exited with code %d without results: %w", code, err)
+		return nil, fmt.Errorf("%s exited with code %d without results: %w", who, code, err)
 	}
-	if err := completeSummary(&sum, dir, TopologyCompose, meta, opts); err != nil {
+	if err := completeSummary(&sum, dir, topo, meta, opts); err != nil {
 		return nil, err
 	}
 	return &Outcome{Dir: dir, Summary: sum}, nil
@@ -198,16 +205,8 @@ const slowSuffix = "~slow"
 // cannot do, naming the flag and the topology; the CLI calls it before a
 // compose run and reports its error as a usage error.
 func CheckCompose(opts Options) error {
-	if len(opts.External) > 0 {
-		return errors.New("--target measures external endpoints and needs --topology none")
-	}
-	if len(opts.SourceAddrs) > 0 {
-		return errors.New("--source-addrs: on the compose topology the generator opens its streams from its container's own address; leave it out, or use --topology local")
-	}
-	for _, kind := range slices.Sorted(maps.Keys(opts.Programs)) {
-		if opts.Programs[kind] != "" {
-			return fmt.Errorf("--%s %s: the %s binary is for the local topology; the compose topology runs %s from its image (%s names another image)", kind, opts.Programs[kind], kind, kind, compose.ImageEnv(kind))
-		}
+	if err := checkContainerTopology(opts, TopologyCompose, "the generator opens its streams from its container's own address"); err != nil {
+		return err
 	}
 	if opts.ExternalFaults {
 		return errors.New("--external-faults is for the generator inside the compose topology; with --topology compose, sseload carries the faults out itself")
@@ -521,4 +520,22 @@ func buildImages(ctx context.Context, d *compose.Docker, proxies []topology.Prep
 		return compose.Images{}, fmt.Errorf("%w: %w", ErrSetup, err)
 	}
 	return imgs, nil
+}
+
+// checkContainerTopology refuses what no container topology (topo:
+// compose, swarm) can do: external targets, source addresses (sources
+// says where the streams come from instead) and local proxy binaries.
+func checkContainerTopology(opts Options, topo, sources string) error {
+	if len(opts.External) > 0 {
+		return errors.New("--target measures external endpoints and needs --topology none")
+	}
+	if len(opts.SourceAddrs) > 0 {
+		return fmt.Errorf("--source-addrs: on the %s topology %s; leave it out, or use --topology local", topo, sources)
+	}
+	for _, kind := range slices.Sorted(maps.Keys(opts.Programs)) {
+		if opts.Programs[kind] != "" {
+			return fmt.Errorf("--%s %s: the %s binary is for the local topology; the %s topology runs %s from its image (%s names another image)", kind, opts.Programs[kind], kind, topo, kind, compose.ImageEnv(kind))
+		}
+	}
+	return nil
 }

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 
 	"github.com/sseload/sseload/compose"
 	"github.com/sseload/sseload/origin"
@@ -127,32 +125,14 @@ func runSwarm(ctx context.Context, opts Options, dir string) (*Outcome, error) {
 			return nil, fmt.Errorf("the coordinator exited with code %d without results (the services' last log lines are in %s)", code, filepath.Join(dir, "<service>.log"))
 		}
 	}
-	sum, err := reports.ReadSummary(summaryFile)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("interrupted before the coordinator wrote results: %w", ctx.Err())
-		}
-		return nil, fmt.Errorf("the coordinator exited with code %d without results: %w", code, err)
-	}
-	if err := completeSummary(&sum, dir, TopologySwarm, meta, opts); err != nil {
-		return nil, err
-	}
-	return &Outcome{Dir: dir, Summary: sum}, nil
+	return containerOutcome(ctx, "the coordinator", code, dir, TopologySwarm, meta, opts)
 }
 
 // CheckSwarm refuses, before anything starts, what the swarm topology
 // cannot do, naming the flag; the CLI reports its error as a usage error.
 func CheckSwarm(opts Options) error {
-	if len(opts.External) > 0 {
-		return errors.New("--target measures external endpoints and needs --topology none")
-	}
-	if len(opts.SourceAddrs) > 0 {
-		return errors.New("--source-addrs: on the swarm topology each worker opens its streams from its task's own address; leave it out, or use --topology local")
-	}
-	for _, kind := range slices.Sorted(maps.Keys(opts.Programs)) {
-		if opts.Programs[kind] != "" {
-			return fmt.Errorf("--%s %s: the %s binary is for the local topology; the swarm topology runs %s from its image (%s names another image)", kind, opts.Programs[kind], kind, kind, compose.ImageEnv(kind))
-		}
+	if err := checkContainerTopology(opts, TopologySwarm, "each worker opens its streams from its task's own address"); err != nil {
+		return err
 	}
 	if opts.ExternalFaults {
 		return errors.New("--external-faults is for the generator inside the compose topology, not the swarm topology")
