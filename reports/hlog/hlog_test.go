@@ -10,6 +10,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/sseload/sseload/loadgen"
+	"github.com/sseload/sseload/reports/internal/testrun"
 )
 
 // readHlog reads every interval histogram with hdrhistogram-go's reader.
@@ -30,16 +31,16 @@ func readHlog(t *testing.T, r io.Reader) []*hdrhistogram.Histogram {
 }
 
 func TestWriteHlogRoundTrip(t *testing.T) {
-	started := testStart // 123.456789 ms past the second: the base time needs its milliseconds
+	started := testrun.Start // 123.456789 ms past the second: the base time needs its milliseconds
 	ivs := []loadgen.Interval{
 		{Start: started, End: started.Add(time.Second)},
 		{Start: started.Add(time.Second), End: started.Add(2 * time.Second)},
 		{Start: started.Add(2 * time.Second), End: started.Add(2500 * time.Millisecond)},
 	}
-	ivs[0].Hist[loadgen.TimeToHeaders] = histOf(t, 5, 10, 15)
+	ivs[0].Hist[loadgen.TimeToHeaders] = testrun.Hist(t, 5, 10, 15)
 	ivs[1].Hist[loadgen.TimeToHeaders] = nil // nothing recorded: written as empty
-	ivs[2].Hist[loadgen.TimeToHeaders] = histOf(t, append(seq(1, 999), 30_000_000)...)
-	ivs[2].Hist[loadgen.Latency] = histOf(t, 7) // another metric: not in this file
+	ivs[2].Hist[loadgen.TimeToHeaders] = testrun.Hist(t, append(testrun.Seq(1, 999), 30_000_000)...)
+	ivs[2].Hist[loadgen.Latency] = testrun.Hist(t, 7) // another metric: not in this file
 
 	var buf bytes.Buffer
 	if err := writeLog(&buf, started, ivs, loadgen.TimeToHeaders); err != nil {
@@ -84,15 +85,15 @@ func TestWriteHlogRoundTrip(t *testing.T) {
 }
 
 func TestWriteHlogRejects(t *testing.T) {
-	iv := []loadgen.Interval{{Start: testStart.Add(-time.Second), End: testStart}}
-	if err := writeLog(io.Discard, testStart, iv, loadgen.Latency); err == nil {
+	iv := []loadgen.Interval{{Start: testrun.Start.Add(-time.Second), End: testrun.Start}}
+	if err := writeLog(io.Discard, testrun.Start, iv, loadgen.Latency); err == nil {
 		t.Error("interval before the run start: no error")
 	}
-	iv = []loadgen.Interval{{Start: testStart.Add(time.Second), End: testStart}}
-	if err := writeLog(io.Discard, testStart, iv, loadgen.Latency); err == nil {
+	iv = []loadgen.Interval{{Start: testrun.Start.Add(time.Second), End: testrun.Start}}
+	if err := writeLog(io.Discard, testrun.Start, iv, loadgen.Latency); err == nil {
 		t.Error("interval ending before it starts: no error")
 	}
-	if err := writeLog(io.Discard, testStart, nil, loadgen.Metric(7)); err == nil {
+	if err := writeLog(io.Discard, testrun.Start, nil, loadgen.Metric(7)); err == nil {
 		t.Error("unknown metric: no error")
 	}
 }
