@@ -35,7 +35,12 @@ func TestHTTP2Streams(t *testing.T) {
 					accepted.Add(1)
 				}
 			})
-			res := runEngine(t, context.Background(), Config{
+			// A guard, not a wait: streams queued behind one another on a
+			// connection never all arrive (together), and the run, which
+			// ends when every stream has, would hang instead of failing.
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			res := runEngine(t, ctx, Config{
 				Targets:     []Target{{Name: "h2", URL: srv.URL + "/events", HTTP2: true}},
 				Connections: conns, StreamsPerConn: tc.perConn, TLSConfig: cfg,
 			})

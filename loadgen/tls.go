@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -114,6 +115,16 @@ func (s *streamSet) acquire(ctx context.Context, t *target, u *url.URL, alone bo
 		<-s.dialing
 	case <-ctx.Done():
 		g.err = ctx.Err()
+	}
+	if g.err == nil {
+		// The dialer takes its slot like every stream that joins: on an
+		// HTTP/1.1 answer the connection has one, and a joiner that found
+		// it free would queue its request behind this one's endless
+		// response.
+		if err := g.cc.Reserve(); err != nil {
+			g.cc.Close()
+			g.err = fmt.Errorf("reserve a request on the new connection: %w", err)
+		}
 	}
 	close(g.ready)
 	if g.err != nil {
